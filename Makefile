@@ -1,0 +1,63 @@
+# NDAS: `make run` serves the admin with demo data; `make test` runs every check CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint migrations-check deploy-check compose-check pytest \
+        db migrate seed serve bench clean
+
+run: install db migrate seed serve
+
+test: install lint migrations-check deploy-check compose-check pytest
+
+install: $(STAMP)
+
+$(STAMP): requirements-dev.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+db:
+	@$(PY) manage.py ensure_database
+
+migrate:
+	$(PY) manage.py migrate --no-input
+
+seed:
+	$(PY) manage.py seed_demo
+
+serve:
+	@echo "NDAS admin: http://$(HOST):$(PORT)/admin/  (Ctrl-C to stop)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint:
+	$(BIN)/black --check --quiet .
+	$(BIN)/flake8
+
+migrations-check:
+	$(PY) manage.py makemigrations --check --dry-run
+
+# The deploy checks must report nothing at all under a complete production configuration.
+deploy-check:
+	set -a && source tests/production.env && set +a && \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+# Validates docker-compose.prod.yml (Debian's docker-compose; no engine is needed).
+compose-check:
+	docker-compose --env-file .env.example -f docker-compose.prod.yml config -q
+
+pytest:
+	REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --cov --cov-report=term \
+	  --cov-fail-under=85 $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/request_overhead.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .coverage htmlcov

@@ -1,0 +1,1 @@
+"""The interface: the unfold admin site, dashboard, ModelAdmins and their pages."""

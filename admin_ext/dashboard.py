@@ -1,0 +1,53 @@
+"""unfold callbacks: the environment badge and the dashboard's figures."""
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.http import HttpRequest
+
+from records.users import roles
+from records.users.models import User
+
+RECENT_SIGN_INS = 10
+
+BADGE_COLOURS = {"production": "danger", "staging": "warning"}
+
+
+def environment_callback(request: HttpRequest) -> list[str]:
+    """[label, colour] of the header badge, from NDAS_ENVIRONMENT."""
+    name = settings.NDAS_ENVIRONMENT
+    return [name.capitalize(), BADGE_COLOURS.get(name.lower(), "info")]
+
+
+def users_by_role() -> list[dict]:
+    """Active users in each role, in the order the roles are defined (one query)."""
+    counts = dict(
+        User.objects.filter(is_active=True, groups__name__in=roles.ROLES)
+        .values_list("groups__name")
+        .annotate(n=Count("id", distinct=True))
+    )
+    return [{"role": role, "count": counts.get(role, 0)} for role in roles.ROLES]
+
+
+def recent_sign_ins(limit: int = RECENT_SIGN_INS) -> list[User]:
+    return list(
+        User.objects.filter(last_login__isnull=False)
+        .only("username", "last_login", "last_login_ip", "last_login_device")
+        .order_by("-last_login")[:limit]
+    )
+
+
+def dashboard_callback(request: HttpRequest, context: dict) -> dict:
+    if not request.user.has_perm("users.view_user"):
+        return context
+    totals = User.objects.aggregate(
+        active=Count("id", filter=Q(is_active=True)),
+        inactive=Count("id", filter=Q(is_active=False)),
+    )
+    context.update(
+        {
+            "user_totals": totals,
+            "users_by_role": users_by_role(),
+            "recent_sign_ins": recent_sign_ins(),
+        }
+    )
+    return context

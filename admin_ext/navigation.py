@@ -1,0 +1,41 @@
+"""The unfold sidebar: one group per area; each domain app adds its entries here."""
+
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+
+def _can(perm: str):
+    return lambda request: request.user.has_perm(perm)
+
+
+def sidebar_navigation(request) -> list[dict]:
+    return [
+        {
+            "title": _("Clinic"),
+            "items": [
+                {
+                    "title": _("Dashboard"),
+                    "icon": "dashboard",
+                    "link": reverse_lazy("admin:index"),
+                },
+            ],
+        },
+        {
+            "title": _("Access"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Users"),
+                    "icon": "person",
+                    "link": reverse_lazy("admin:users_user_changelist"),
+                    "permission": _can("users.view_user"),
+                },
+                {
+                    "title": _("Roles"),
+                    "icon": "group",
+                    "link": reverse_lazy("admin:auth_group_changelist"),
+                    "permission": _can("auth.view_group"),
+                },
+            ],
+        },
+    ]

@@ -1,0 +1,1 @@
+"""NDAS project package: settings, URLs, middleware, logging, checks and health."""

@@ -1,0 +1,61 @@
+"""Deploy checks (`manage.py check --deploy`): refuse an unsafe production set-up."""
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
+
+MIN_SECRET_KEY_LENGTH = 50
+MIN_SECRET_KEY_UNIQUE_CHARS = 5
+POSTGRESQL_ENGINE = "django.db.backends.postgresql"
+REDIS_CACHE_BACKENDS = (
+    "django_redis.cache.RedisCache",
+    "django.core.cache.backends.redis.RedisCache",
+)
+S3_STORAGE_BACKEND = "storages.backends.s3.S3Storage"
+
+E_SECRET_MISSING = "SECRET_KEY is not set."
+E_SECRET_WEAK = (
+    "SECRET_KEY is weak: use at least 50 random characters, not the development key."
+)
+E_DATABASE = "DATABASE_URL must point to PostgreSQL; no other database is supported."
+E_CACHE = "REDIS_URL is not set: production needs Redis for cache and sessions."
+E_STORAGE = "AWS_STORAGE_BUCKET_NAME is not set: production stores media in S3."
+E_HOSTS = "ALLOWED_HOSTS is empty: set the host names the site answers to."
+
+
+def _secret_key_errors() -> list[Error]:
+    try:
+        key = settings.SECRET_KEY
+    except ImproperlyConfigured:  # Django refuses to hand out an empty key
+        key = ""
+    if not key:
+        return [Error(E_SECRET_MISSING, id="ndas.E001")]
+    weak = (
+        len(key) < MIN_SECRET_KEY_LENGTH
+        or len(set(key)) < MIN_SECRET_KEY_UNIQUE_CHARS
+        or key == settings.DEV_SECRET_KEY
+        or key.startswith("django-insecure-")
+    )
+    return [Error(E_SECRET_WEAK, id="ndas.E002")] if weak else []
+
+
+@register(Tags.security, deploy=True)
+def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
+    """With DEBUG off, every production dependency must be configured (DEBUG on is
+    Django's own security.W018)."""
+    if settings.DEBUG:
+        return []
+    errors = _secret_key_errors()
+    engines = {db["ENGINE"] for db in settings.DATABASES.values()}
+    if engines != {POSTGRESQL_ENGINE}:
+        errors.append(Error(E_DATABASE, id="ndas.E003"))
+    if settings.CACHES["default"]["BACKEND"] not in REDIS_CACHE_BACKENDS:
+        errors.append(Error(E_CACHE, id="ndas.E004"))
+    storage = settings.STORAGES["default"]
+    if storage["BACKEND"] != S3_STORAGE_BACKEND or not storage.get("OPTIONS", {}).get(
+        "bucket_name"
+    ):
+        errors.append(Error(E_STORAGE, id="ndas.E005"))
+    if not settings.ALLOWED_HOSTS:
+        errors.append(Error(E_HOSTS, id="ndas.E006"))
+    return errors

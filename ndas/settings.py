@@ -1,0 +1,308 @@
+"""NDAS settings: the one settings module, configured from environment variables alone.
+
+Defaults are for development on a workstation. Production sets every variable listed in
+`.env.example`; `manage.py check --deploy` refuses a production configuration that is
+missing any of them (see `ndas/checks.py`).
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+# Development convenience only: this key is refused by the deploy check.
+DEV_SECRET_KEY = "ndas-development-only-secret-key-never-use-in-production"
+
+# Debug pages and demo accounts. Off in production; the deploy check errors if it is on.
+DEBUG = env.bool("DEBUG", default=True)
+# Signs sessions, CSRF tokens and password reset links. At least 50 random characters.
+SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
+# Host names the site answers to, comma separated.
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
+)
+# Full origins (https://ndas.example.org) allowed to POST, comma separated.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Label of the admin header's environment badge ("development", "staging", ...).
+NDAS_ENVIRONMENT = env.str(
+    "NDAS_ENVIRONMENT", default="development" if DEBUG else "production"
+)
+
+INSTALLED_APPS = [
+    # unfold and its contrib apps must come before django.contrib.admin.
+    "unfold",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
+    "unfold.contrib.inlines",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "axes",
+    "csp",
+    "storages",
+    "ndas",
+    "records.common",
+    "records.users",
+    "admin_ext",
+]
+
+MIDDLEWARE = [
+    # Outermost: request id, access log, health endpoints (no host check, no session).
+    "ndas.middleware.RequestContextMiddleware",
+    "ndas.middleware.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "ndas.middleware.PermissionsPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ndas.middleware.SessionTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ndas.middleware.ExceptionMiddleware",
+    # django-axes must be last.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "ndas.urls"
+WSGI_APPLICATION = "ndas.wsgi.application"
+ASGI_APPLICATION = "ndas.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# PostgreSQL is the only database, in development, tests and production alike.
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///ndas")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache and sessions: Redis in production; local memory only for development.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "ndas",
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+                # A Redis outage must not take the site down: sessions use the DB.
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# cached_db: a Redis outage logs nobody out and loses nothing.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Seconds of inactivity after which a signed-in user must sign in again.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+# Seconds after sign-in after which the session ends, however active.
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+# __Host- cookies are bound to this exact host, HTTPS only and path "/".
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-ndas_session"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-ndas_csrf"
+
+# Media: a private S3 bucket in production; local files under var/media in development.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    DEFAULT_FILE_STORAGE_CONFIG = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": None,  # the bucket's own (private) policy applies
+            "querystring_auth": True,  # every download URL is presigned...
+            "querystring_expire": 300,  # ...and valid for five minutes at most
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            # S3-compatible stores (MinIO, moto) need path-style addressing.
+            "addressing_style": "path" if AWS_S3_ENDPOINT_URL else "auto",
+        },
+    }
+else:
+    DEFAULT_FILE_STORAGE_CONFIG = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "media"},
+    }
+
+STATIC_URL = "/static/"
+# Development and tests serve static files from the apps, without `collectstatic`.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": DEFAULT_FILE_STORAGE_CONFIG,
+    # Hashed, compressed, long-cached files need `collectstatic`; development serves
+    # them straight from the apps.
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+# unfold's login page has no `next` field, so say where to go after signing in.
+LOGIN_REDIRECT_URL = "admin:index"
+
+# Login lockout (django-axes): a username+IP pair is locked after repeated failures.
+AXES_VERBOSE = False
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "ndas.net.client_ip"
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+# Name of the one header the trusted reverse proxy sets to the client's address
+# (for example X-Real-IP). Empty: the connection's own address (REMOTE_ADDR) is used.
+TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
+
+# Security headers. HSTS is sent on HTTPS responses only, and only in production.
+SECURE_HSTS_SECONDS = 0 if DEBUG else 365 * 24 * 60 * 60
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_SSL_REDIRECT = not DEBUG
+# Container health checks talk plain HTTP to the worker itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        # unfold's Alpine.js evaluates its x-* attribute expressions with new
+        # Function(), which CSP treats as eval. This is the only relaxation: inline
+        # scripts stay blocked.
+        "script-src": ["'self'", "'unsafe-eval'"],
+        # unfold and Django's admin widgets set style attributes in their markup.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Logging: JSON lines on stdout, each with the request id and user id of its request.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "ndas.logging.RequestContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level"},
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json",
+            "filters": ["request_context"],
+        }
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # Our own access log replaces these; they would log each request a second time.
+        "django.request": {"level": "CRITICAL"},
+        "django.server": {"level": "WARNING"},
+    },
+}
+
+UNFOLD = {
+    "SITE_TITLE": "NDAS",
+    "SITE_HEADER": "NDAS",
+    "SITE_SUBHEADER": "Neurodevelopmental clinic records",
+    "SITE_SYMBOL": "child_care",
+    "SITE_URL": "/admin/",
+    "SHOW_VIEW_ON_SITE": False,
+    "ENVIRONMENT": "admin_ext.dashboard.environment_callback",
+    "DASHBOARD_CALLBACK": "admin_ext.dashboard.dashboard_callback",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "admin_ext.navigation.sidebar_navigation",
+    },
+}

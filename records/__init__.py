@@ -1,0 +1,1 @@
+"""The NDAS domain: models, services, repositories. No HTTP and no admin code here."""

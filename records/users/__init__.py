@@ -1,0 +1,1 @@
+"""Users, roles and the sign-in facts recorded about them."""

@@ -1,0 +1,17 @@
+"""The NDAS user: Django's user plus where and on what device they last signed in."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class User(AbstractUser):
+    last_login_ip = models.GenericIPAddressField(
+        "last sign-in IP", null=True, blank=True
+    )
+    last_login_device = models.CharField(
+        "last sign-in device", max_length=200, blank=True
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        ordering = ["username"]

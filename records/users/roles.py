@@ -1,0 +1,52 @@
+"""Roles are groups with model permissions, defined here and kept in sync on migrate."""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+ADMINISTRATOR = "Administrator"
+CLINICIAN = "Clinician"
+DATA_MANAGER = "Data manager"
+AUDITOR = "Auditor"
+ROLES = (ADMINISTRATOR, CLINICIAN, DATA_MANAGER, AUDITOR)
+
+ALL = "__all__"
+VIEW_ONLY = "__view__"
+
+# The permission matrix. Apps that arrive later add their codenames here; a role's
+# permissions are replaced by this definition on every migrate.
+ROLE_PERMISSIONS: dict[str, str | tuple[str, ...]] = {
+    ADMINISTRATOR: ALL,
+    CLINICIAN: (),
+    DATA_MANAGER: (),
+    AUDITOR: VIEW_ONLY,
+}
+
+
+def _permissions_for(spec: str | tuple[str, ...]):
+    if spec == ALL:
+        return Permission.objects.all()
+    if spec == VIEW_ONLY:
+        return Permission.objects.filter(codename__startswith="view_")
+    by_label = [code.split(".", 1) for code in spec]
+    ids = [
+        Permission.objects.get(content_type__app_label=app, codename=codename).pk
+        for app, codename in by_label
+    ]
+    return Permission.objects.filter(pk__in=ids)
+
+
+@transaction.atomic
+def role_permissions_sync() -> None:
+    """Create any missing role group and set each one's permissions to the matrix."""
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(_permissions_for(ROLE_PERMISSIONS[role]))
+
+
+def role_permissions_sync_receiver(*, apps=global_apps, using="default", **kwargs):
+    """post_migrate: permissions only exist once every app has been migrated."""
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
+    role_permissions_sync()
