@@ -8,6 +8,7 @@ missing any of them (see `ndas/checks.py`).
 from pathlib import Path
 
 import environ
+from django.templatetags.static import static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -296,6 +297,13 @@ UNFOLD = {
     "SITE_HEADER": "NDAS",
     "SITE_SUBHEADER": "Neurodevelopmental clinic records",
     "SITE_SYMBOL": "child_care",
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": lambda request: static("admin_ext/favicon.svg"),
+        }
+    ],
     "SITE_URL": "/admin/",
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "admin_ext.dashboard.environment_callback",

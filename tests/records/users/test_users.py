@@ -129,3 +129,12 @@ def test_seed_demo_command_fails_clearly_in_production(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only created with DEBUG on"):
         call_command("seed_demo")
+
+
+def test_login_without_a_request_records_nothing(make_user):
+    from records.users.receivers import on_user_logged_in
+
+    user = make_user("scripted", last_login_ip="192.0.2.1")
+    on_user_logged_in(sender=User, request=None, user=user)
+    user.refresh_from_db()
+    assert user.last_login_ip == "192.0.2.1"
