@@ -9,12 +9,12 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint migrations-check deploy-check compose-check pytest \
-        db migrate seed serve bench clean
+.PHONY: run test install system-deps lint migrations-check deploy-check compose-check \
+        pytest db migrate seed serve bench clean
 
 run: install db migrate seed serve
 
-test: install lint migrations-check deploy-check compose-check pytest
+test: install system-deps lint migrations-check deploy-check compose-check pytest
 
 install: $(STAMP)
 
@@ -22,6 +22,18 @@ $(STAMP): requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $@
+
+# Debian's chromium (browser tests) and docker-compose (validates the compose file).
+# Never `playwright install`: its browser downloads are not reachable from here.
+system-deps:
+	@missing=""; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $$missing >/dev/null; \
+	  fi
 
 db:
 	@$(PY) manage.py ensure_database
@@ -50,7 +62,8 @@ deploy-check:
 
 # Validates docker-compose.prod.yml (Debian's docker-compose; no engine is needed).
 compose-check:
-	docker-compose --env-file .env.example -f docker-compose.prod.yml config -q
+	NDAS_ENV_FILE=.env.example docker-compose --env-file .env.example \
+	  -f docker-compose.prod.yml config -q
 
 pytest:
 	REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --cov --cov-report=term \
