@@ -77,7 +77,7 @@ logconfig_dict = {
     "root": {"handlers": ["error"], "level": "INFO"},
     "loggers": {
         "gunicorn.error": {"handlers": ["error"], "propagate": False},
-        # Silent unless enabled: a logconfig_dict turns gunicorn's access log on by itself.
+        # Silent unless enabled: a logconfig_dict alone turns the access log on.
         "gunicorn.access": {
             "handlers": ["access"],
             "propagate": False,

@@ -1,4 +1,4 @@
-"""`manage.py ensure_database`: creates a missing database, explains an unreachable one."""
+"""`manage.py ensure_database`: creates a missing database, explains a refusal."""
 
 import uuid
 

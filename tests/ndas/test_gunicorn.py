@@ -1,4 +1,4 @@
-"""The production server as deployed: gunicorn.conf.py, DEBUG off, WhiteNoise, headers."""
+"""The production server as deployed: gunicorn.conf.py, DEBUG off, WhiteNoise."""
 
 import json
 import os
