@@ -9,7 +9,11 @@ import pytest
 from ndas import checks
 from tests.conftest import BASE_DIR
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # Only settings are read here; no connection is made with the overridden DATABASES.
+    pytest.mark.filterwarnings("ignore:Overriding setting DATABASES"),
+]
 
 
 @pytest.fixture
