@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.inlines",
+    "unfold.contrib.simple_history",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -49,9 +50,12 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "storages",
+    "simple_history",
     "ndas",
     "records.common",
     "records.users",
+    "records.patients",
+    "records.clinical_records",
     "admin_ext",
 ]
 
@@ -70,6 +74,7 @@ MIDDLEWARE = [
     "ndas.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "ndas.middleware.ExceptionMiddleware",
     # django-axes must be last.
     "axes.middleware.AxesMiddleware",
@@ -256,6 +261,23 @@ PERMISSIONS_POLICY = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
     "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
 )
+
+# Change history (django-simple-history): history pages show versions, never restore.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Patient records.
+# Pattern a medical record number must match after trimming and upper-casing.
+PATIENT_MRN_PATTERN = env.str("PATIENT_MRN_PATTERN", default=r"[A-Z0-9-]{4,20}")
+# Country whose numbering plan applies to phone numbers given without a country code.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="GB")
+# Largest upload per kind of media, in bytes.
+MEDIA_MAX_BYTES = {
+    "video": env.int("MEDIA_MAX_VIDEO_BYTES", default=2 * 1024**3),
+    "image": env.int("MEDIA_MAX_IMAGE_BYTES", default=25 * 1024**2),
+    "document": env.int("MEDIA_MAX_DOCUMENT_BYTES", default=25 * 1024**2),
+}
+# Seconds a media download link stays valid (at most five minutes).
+MEDIA_URL_EXPIRY_SECONDS = min(env.int("MEDIA_URL_EXPIRY_SECONDS", default=300), 300)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

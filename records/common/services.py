@@ -1,11 +1,23 @@
-"""Generic write helpers for services."""
+"""Generic write helpers for services: whitelisted updates, history, versions, locks."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import models, transaction
+
+from records.common.errors import ServiceError, StaleEditError
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+
+E_STALE = (
+    "Someone else saved this {name} after you opened it. Reload the page to see their "
+    "changes, then make yours again."
+)
+E_UNKNOWN_FIELDS = "These fields cannot be set here: {fields}."
+E_REASON_REQUIRED = "Give a reason for this change."
+
+# Bookkeeping columns: a difference in these alone is not a change.
+BOOKKEEPING_FIELDS = frozenset({"version", "created_at", "updated_at", "created_by_id"})
 
 
 def model_update(
@@ -34,3 +46,92 @@ def model_update(
             update_fields.append("updated_at")
         instance.save(update_fields=update_fields)
     return instance, bool(changed)
+
+
+def data_check(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Refuse keys a caller may not set, rather than silently dropping them."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ServiceError(E_UNKNOWN_FIELDS.format(fields=", ".join(unknown)))
+
+
+def history_note(instance: models.Model, *, user, reason: str = "") -> None:
+    """Tell django-simple-history who makes the next save, and why."""
+    instance._history_user = user
+    instance._change_reason = reason.strip() or None
+
+
+def reason_required(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(E_REASON_REQUIRED, code="reason_required")
+    return reason
+
+
+def row_lock(instance: ModelT) -> ModelT:
+    """The row as committed, locked until the end of the transaction."""
+    return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+
+
+def version_check(current: models.Model, expected_version: int | None) -> None:
+    if expected_version is not None and current.version != expected_version:
+        raise StaleEditError(
+            E_STALE.format(name=current._meta.verbose_name), code="stale"
+        )
+
+
+def changed_fields(current: models.Model, instance: models.Model) -> list[str]:
+    return [
+        field.attname
+        for field in instance._meta.concrete_fields
+        if field.attname not in BOOKKEEPING_FIELDS
+        and getattr(current, field.attname) != getattr(instance, field.attname)
+    ]
+
+
+@transaction.atomic
+def versioned_create(*, instance: ModelT, acting_user, reason: str = "") -> ModelT:
+    """Validate and insert a new row with its first history entry."""
+    instance.full_clean()
+    if hasattr(instance, "created_by_id"):
+        instance.created_by = acting_user
+    history_note(instance, user=acting_user, reason=reason)
+    instance.save()
+    return instance
+
+
+@transaction.atomic
+def versioned_save(
+    *,
+    instance: ModelT,
+    acting_user,
+    expected_version: int | None,
+    reason: str = "",
+    guard=None,
+) -> list[str]:
+    """Save the edits made to `instance` if it is still the version the user edited.
+
+    `guard(current)` may refuse the edit given the committed row (a final record, say).
+    Returns the names of the changed fields; nothing is written when there are none,
+    so saving an unchanged form adds no history.
+    """
+    current = row_lock(instance)
+    version_check(current, expected_version)
+    if guard is not None:
+        guard(current)
+    changed = changed_fields(current, instance)
+    if not changed:
+        instance.version = current.version
+        return []
+    instance.full_clean()
+    instance.version = current.version + 1
+    history_note(instance, user=acting_user, reason=reason)
+    instance.save()
+    return changed
+
+
+@transaction.atomic
+def history_delete(*, instance: models.Model, acting_user, reason: str) -> None:
+    """Delete a row, leaving a history entry that says who deleted it and why."""
+    history_note(instance, user=acting_user, reason=reason_required(reason))
+    instance.delete()

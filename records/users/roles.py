@@ -16,10 +16,28 @@ VIEW_ONLY = "__view__"
 
 # The permission matrix. Apps that arrive later add their codenames here; a role's
 # permissions are replaced by this definition on every migrate.
+CHART_MODELS = (
+    "patients.patient",
+    "patients.assessment",
+    "patients.mediafile",
+    "clinical_records.clinicalrecord",
+)
+
+
+def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        f"{model.split('.')[0]}.{action}_{model.split('.')[1]}"
+        for model in models
+        for action in actions
+    )
+
+
 ROLE_PERMISSIONS: dict[str, str | tuple[str, ...]] = {
     ADMINISTRATOR: ALL,
-    CLINICIAN: (),
-    DATA_MANAGER: (),
+    # Clinical work on charts; deleting is for administrators.
+    CLINICIAN: _perms(("view", "add", "change"), CHART_MODELS),
+    # Reads every chart to import and export; signs nothing off.
+    DATA_MANAGER: _perms(("view",), CHART_MODELS),
     AUDITOR: VIEW_ONLY,
 }
 

@@ -1,5 +1,6 @@
 """Writes concerning users."""
 
+from django.utils import timezone
 from user_agents import parse as parse_user_agent
 
 from records.users.models import User
@@ -15,8 +16,17 @@ def user_agent_describe(user_agent: str) -> str:
 
 
 def user_record_login(*, user: User, ip: str | None, user_agent: str) -> User:
-    """Remember where and on what device the user last signed in."""
+    """Remember when, where and on what device the user last signed in.
+
+    A queryset update: these facts are not changes to the account and must not add a
+    history row at every sign-in.
+    """
+    user.last_login = timezone.now()
     user.last_login_ip = ip
     user.last_login_device = user_agent_describe(user_agent)
-    user.save(update_fields=["last_login_ip", "last_login_device"])
+    User.objects.filter(pk=user.pk).update(
+        last_login=user.last_login,
+        last_login_ip=user.last_login_ip,
+        last_login_device=user.last_login_device,
+    )
     return user

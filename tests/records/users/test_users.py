@@ -131,10 +131,20 @@ def test_seed_demo_command_fails_clearly_in_production(settings):
         call_command("seed_demo")
 
 
-def test_login_without_a_request_records_nothing(make_user):
+def test_login_without_a_request_records_time_only(make_user):
     from records.users.receivers import on_user_logged_in
 
     user = make_user("scripted", last_login_ip="192.0.2.1")
     on_user_logged_in(sender=User, request=None, user=user)
     user.refresh_from_db()
-    assert user.last_login_ip == "192.0.2.1"
+    assert user.last_login is not None
+    assert user.last_login_ip is None and user.last_login_device == ""
+
+
+def test_signing_in_adds_no_history_row(client, make_user):
+    user = make_user("quiet")
+    rows = user.history.count()
+    client.post("/admin/login/", {"username": "quiet", "password": TEST_PASSWORD})
+    user.refresh_from_db()
+    assert user.last_login is not None
+    assert user.history.count() == rows

@@ -1,0 +1,103 @@
+"""Shared behaviour of the chart admins: services for every write, stale-edit and
+final-record checks on the form, a reason for changes and deletions."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin
+
+from records.common.errors import ServiceError
+from records.common.services import E_REASON_REQUIRED, version_check
+from records.patients.models import RecordStatus
+
+E_FINAL_NEEDS_REASON = (
+    "This record is final: saving it is an amendment. Give the reason for it."
+)
+
+
+class ChartForm(forms.ModelForm):
+    """Carries the version the user opened and the reason for the change."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    change_reason = forms.CharField(
+        label="Reason for change",
+        required=False,
+        max_length=200,
+        help_text="Kept in the history. Required to amend a final record.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk:
+            return cleaned
+        current = type(self.instance)._default_manager.get(pk=self.instance.pk)
+        try:
+            version_check(current, cleaned.get("expected_version"))
+        except ServiceError as error:
+            raise forms.ValidationError(error.messages) from None
+        is_final = getattr(current, "status", None) == RecordStatus.FINAL
+        if is_final and self.has_changed() and not cleaned.get("change_reason"):
+            self.add_error("change_reason", E_FINAL_NEEDS_REASON)
+        return cleaned
+
+
+class LockableForm(ChartForm):
+    """Drafts can be made final from the form; a final record is then amended."""
+
+    make_final = forms.BooleanField(
+        label="Make final",
+        required=False,
+        help_text="A final record can only be changed by an amendment with a reason.",
+    )
+
+
+class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
+    """Base of every chart admin. Subclasses name their services."""
+
+    form = ChartForm
+    show_full_result_count = False
+    list_per_page = 50
+    # Bulk deletion would skip the reason each deletion needs.
+    actions = None
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "version")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as error:
+            # The admin's transaction has rolled back: nothing of this save is kept.
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        extra_context = {**(extra_context or {}), "ask_reason": True}
+        if (
+            request.method == "POST"
+            and not request.POST.get("delete_reason", "").strip()
+        ):
+            self.message_user(request, E_REASON_REQUIRED, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj, request.POST["delete_reason"].strip())
+
+    def service_delete(self, request, obj, reason: str) -> None:
+        raise PermissionDenied  # pragma: no cover - every subclass names its service
+
+    @staticmethod
+    def reason(form) -> str:
+        return form.cleaned_data.get("change_reason", "") if form else ""

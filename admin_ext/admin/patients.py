@@ -1,0 +1,613 @@
+"""Admin for patient charts: patients, assessments (with media upload) and media."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html, format_html_join
+from unfold.admin import StackedInline, TabularInline
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.decorators import display
+from unfold.paginator import InfinitePaginator
+
+from admin_ext.admin.mixins import ChartAdmin, ChartForm, LockableForm
+from records.clinical_records.models import ClinicalRecord
+from records.patients import ages, repositories, services
+from records.patients import media as media_checks
+from records.patients.models import (
+    Assessment,
+    MediaFile,
+    Patient,
+    PatientStatus,
+    RecordStatus,
+)
+from records.users import roles
+from records.users.models import User
+
+STATUS_COLOURS = {
+    PatientStatus.ACTIVE: "success",
+    PatientStatus.ARCHIVED: "info",
+    PatientStatus.DECEASED: "danger",
+    RecordStatus.DRAFT: "warning",
+    RecordStatus.FINAL: "success",
+}
+
+
+def admin_link(obj, text=None) -> str:
+    opts = obj._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    return format_html('<a class="text-primary-600" href="{}">{}</a>', url, text or obj)
+
+
+def clinicians() -> "forms.models.QuerySet[User]":
+    """Who may be named as assessor or clinician: active clinical staff."""
+    return User.objects.filter(
+        is_active=True, groups__name__in=(roles.CLINICIAN, roles.ADMINISTRATOR)
+    ).distinct()
+
+
+class DuplicateWarningMixin:
+    """Registration warns of likely duplicates, with links, and never blocks."""
+
+    def warn_duplicates(self, request, patient: Patient) -> None:
+        duplicates = repositories.patient_duplicates(
+            user=request.user,
+            date_of_birth=patient.date_of_birth,
+            given_name=patient.given_name,
+            family_name=patient.family_name,
+            guardian_phone=patient.guardian_phone,
+            exclude_pk=patient.pk,
+        )
+        if duplicates:
+            links = format_html_join(", ", "{}", ((admin_link(p),) for p in duplicates))
+            self.message_user(
+                request,
+                format_html("Possible duplicate of: {}. Please check.", links),
+                messages.WARNING,
+            )
+
+
+# --- summaries of a chart's records, shown as tabs on the patient page -------------
+
+
+class ChartSummaryInline(TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    tab = True
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @display(description="Record")
+    def record(self, obj):
+        return admin_link(obj)
+
+
+class AssessmentSummaryInline(ChartSummaryInline):
+    model = Assessment
+    fields = ("record", "assessor", "total_score", "outcome", "status")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return repositories.assessments_visible_to(request.user).select_related(
+            "assessor"
+        )
+
+
+class VisitSummaryInline(ChartSummaryInline):
+    model = ClinicalRecord
+    verbose_name_plural = "visits"
+    fields = ("record", "clinician", "chief_complaint", "status")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        from records.clinical_records.repositories import clinical_records_visible_to
+
+        return clinical_records_visible_to(request.user).select_related("clinician")
+
+
+class MediaSummaryInline(ChartSummaryInline):
+    model = MediaFile
+    fk_name = "patient"
+    fields = ("record", "kind", "assessment", "uploaded_at", "download")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return repositories.media_visible_to(request.user).select_related("assessment")
+
+    @display(description="Download")
+    def download(self, obj):
+        return media_download_link(obj)
+
+
+def media_download_link(media: MediaFile) -> str:
+    url = reverse("admin:patients_mediafile_download", args=[media.pk])
+    return format_html('<a class="text-primary-600" href="{}">Download</a>', url)
+
+
+# --- patients --------------------------------------------------------------------
+
+
+class PatientForm(ChartForm):
+    class Meta:
+        model = Patient
+        fields = "__all__"
+
+
+@admin.register(Patient)
+class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
+    form = PatientForm
+    paginator = InfinitePaginator
+    list_display = (
+        "mrn",
+        "patient",
+        "date_of_birth_and_age",
+        "sex",
+        "status_label",
+        "last_visit",
+    )
+    list_display_links = ("mrn", "patient")
+    list_filter = ("status", "sex", ("date_of_birth", RangeDateFilter))
+    list_filter_submit = True
+    # The search itself is patient_search (MRN, prefix, fuzzy, date of birth); these
+    # fields make the search box and the patient autocomplete appear.
+    search_fields = ("mrn", "family_name", "given_name")
+    search_help_text = "MRN, name (approximate spelling is fine) or date of birth."
+    inlines = (AssessmentSummaryInline, VisitSummaryInline, MediaSummaryInline)
+    readonly_fields = ("age", "created_by", "created_at", "updated_at")
+    fieldsets = (
+        (
+            "Patient",
+            {
+                "fields": (
+                    "mrn",
+                    ("given_name", "family_name"),
+                    "preferred_name",
+                    ("date_of_birth", "age"),
+                    "sex",
+                )
+            },
+        ),
+        (
+            "Birth",
+            {
+                "fields": (
+                    ("gestational_age_weeks", "gestational_age_days"),
+                    "birth_weight_grams",
+                )
+            },
+        ),
+        (
+            "Guardian",
+            {
+                "fields": (
+                    ("guardian_name", "guardian_relationship"),
+                    ("guardian_phone", "guardian_email"),
+                )
+            },
+        ),
+        (
+            "Address",
+            {"fields": ("address_line1", "address_line2", ("city", "postcode"))},
+        ),
+        ("Status", {"fields": (("status", "date_of_death"),)}),
+        (
+            "Change",
+            {"fields": ("change_reason", "expected_version")},
+        ),
+        (
+            "Record",
+            {
+                "classes": ("collapse",),
+                "fields": ("created_by", "created_at", "updated_at", "version"),
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return repositories.patients_for_admin(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        results = repositories.patient_search(
+            user=request.user, query=search_term, queryset=queryset
+        )
+        return results, False
+
+    @display(description="Patient", header=True, ordering="family_name")
+    def patient(self, obj):
+        preferred = f"known as {obj.preferred_name}" if obj.preferred_name else ""
+        return f"{obj.family_name.upper()}, {obj.given_name}", preferred
+
+    @display(description="Date of birth", ordering="date_of_birth")
+    def date_of_birth_and_age(self, obj):
+        return f"{obj.date_of_birth:%Y-%m-%d} ({self.age(obj)})"
+
+    @display(description="Age")
+    def age(self, obj):
+        if not obj or not obj.date_of_birth:
+            return "-"
+        return ages.age_text(
+            obj.date_of_birth, obj.date_of_death or timezone.localdate()
+        )
+
+    @display(description="Status", label=STATUS_COLOURS)
+    def status_label(self, obj):
+        return obj.status
+
+    @display(description="Last visit", ordering="last_visit")
+    def last_visit(self, obj):
+        return obj.last_visit or "-"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            try:
+                patient = repositories.patient_get(user=request.user, pk=object_id)
+            except (Patient.DoesNotExist, ValueError, ValidationError):
+                patient = None  # the admin answers 404 itself
+            if patient is not None:
+                self.warn_duplicates(request, patient)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.patient_update(
+                acting_user=request.user,
+                patient=obj,
+                expected_version=form.cleaned_data.get("expected_version"),
+                reason=self.reason(form),
+            )
+        else:
+            services.patient_register(
+                acting_user=request.user, patient=obj, reason=self.reason(form)
+            )
+            self.warn_duplicates(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        # The summaries are read-only: nothing of a chart is written from here.
+        form.save_m2m()
+
+    def service_delete(self, request, obj, reason):
+        services.patient_delete(acting_user=request.user, patient=obj, reason=reason)
+
+
+# --- assessments -------------------------------------------------------------------
+
+
+class AssessmentForm(LockableForm):
+    class Meta:
+        model = Assessment
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("make_final") and not self.errors:
+            try:
+                services.assessment_finalize_check(self.instance)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
+class MediaUploadForm(forms.ModelForm):
+    """An upload on the assessment page, checked by content before anything is saved."""
+
+    class Meta:
+        model = MediaFile
+        fields = ("file", "description")
+
+    def clean_file(self):
+        uploaded = self.cleaned_data.get("file")
+        if uploaded and not self.instance.pk:
+            head = uploaded.read(media_checks.SNIFF_BYTES)
+            uploaded.seek(0)
+            media_checks.media_inspect(
+                name=uploaded.name,
+                head=head,
+                size=uploaded.size,
+                max_bytes=media_checks_limits(),
+            )
+        return uploaded
+
+    def clean(self):
+        cleaned = super().clean()
+        # On the assessment page the patient is the assessment's own.
+        assessment = getattr(self.instance, "assessment", None)
+        if "patient" not in self.fields and assessment and assessment.patient_id:
+            self.instance.patient_id = assessment.patient_id
+        return cleaned
+
+
+def media_checks_limits() -> dict[str, int]:
+    return settings.MEDIA_MAX_BYTES
+
+
+class MediaUploadInline(StackedInline):
+    model = MediaFile
+    form = MediaUploadForm
+    fk_name = "assessment"
+    extra = 0
+    can_delete = False
+    tab = True
+    verbose_name = "media file"
+    verbose_name_plural = "media"
+    fields = ("file", "description")
+
+    def get_queryset(self, request):
+        # Uploads only; stored files are listed (with download links) by media_list.
+        return MediaFile.objects.none()
+
+    def has_change_permission(self, request, obj=None):
+        # Stored media never change: only new files are added here.
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("patients.add_mediafile")
+
+
+class LockableAdmin(ChartAdmin):
+    """Assessments and visit records: drafts edited, finals amended with a reason."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "status")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("assessor", "clinician"):
+            kwargs["queryset"] = clinicians()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        for name in ("assessor", "clinician"):
+            if any(f.name == name for f in self.model._meta.fields):
+                initial.setdefault(name, request.user.pk)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        user, reason = request.user, self.reason(form)
+        kind = self.record_kwarg
+        if not change:
+            self.record_services["register"](
+                acting_user=user, reason=reason, **{kind: obj}
+            )
+        elif obj.status == RecordStatus.FINAL:
+            self.record_services["amend"](
+                acting_user=user,
+                reason=reason,
+                expected_version=form.cleaned_data.get("expected_version"),
+                **{kind: obj},
+            )
+        else:
+            self.record_services["update"](
+                acting_user=user,
+                reason=reason,
+                expected_version=form.cleaned_data.get("expected_version"),
+                **{kind: obj},
+            )
+        if form.cleaned_data.get("make_final") and obj.status != RecordStatus.FINAL:
+            self.record_services["finalize"](acting_user=user, **{kind: obj})
+
+    def service_delete(self, request, obj, reason):
+        self.record_services["delete"](
+            acting_user=request.user, reason=reason, **{self.record_kwarg: obj}
+        )
+
+    @display(description="Status", label=STATUS_COLOURS)
+    def status_label(self, obj):
+        return obj.status
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(LockableAdmin):
+    form = AssessmentForm
+    record_kwarg = "assessment"
+    record_services = {
+        "register": services.assessment_register,
+        "update": services.assessment_update,
+        "amend": services.assessment_amend,
+        "finalize": services.assessment_finalize,
+        "delete": services.assessment_delete,
+    }
+    inlines = (MediaUploadInline,)
+    list_display = (
+        "__str__",
+        "patient",
+        "assessor",
+        "chronological_age",
+        "corrected_age",
+        "total_score",
+        "outcome",
+        "status_label",
+    )
+    list_select_related = ("patient", "assessor")
+    list_filter = ("instrument", "outcome", "status", ("performed_on", RangeDateFilter))
+    list_filter_submit = True
+    autocomplete_fields = ("patient",)
+    readonly_fields = ("chronological_age", "corrected_age", "media_list")
+    fieldsets = (
+        (
+            "Assessment",
+            {
+                "fields": (
+                    "patient",
+                    ("instrument", "performed_on"),
+                    "assessor",
+                    ("chronological_age", "corrected_age"),
+                )
+            },
+        ),
+        (
+            "Result",
+            {"fields": (("total_score", "outcome"), "findings", "recommendations")},
+        ),
+        ("Media", {"fields": ("media_list",)}),
+        (
+            "Sign-off",
+            {
+                "fields": (
+                    "status",
+                    "make_final",
+                    "change_reason",
+                    "expected_version",
+                    "version",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return repositories.assessments_visible_to(request.user).select_related(
+            "patient", "assessor"
+        )
+
+    @display(description="Chronological age")
+    def chronological_age(self, obj):
+        return obj.chronological_age or "-"
+
+    @display(description="Corrected age")
+    def corrected_age(self, obj):
+        return obj.corrected_age or "not applicable"
+
+    @display(description="Stored media")
+    def media_list(self, obj):
+        if not obj or not obj.pk:
+            return "-"
+        files = repositories.media_of_assessment(obj)
+        if not files:
+            return "-"
+        return format_html_join(
+            "",
+            "<div>{} ({}) {}</div>",
+            (
+                (m.original_name, m.get_kind_display(), media_download_link(m))
+                for m in files
+            ),
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not MediaFile:
+            return super().save_formset(request, form, formset, change)
+        for media_form in formset.forms:
+            if media_form.instance.pk or not media_form.has_changed():
+                continue
+            services.media_upload(
+                acting_user=request.user,
+                patient=form.instance.patient,
+                assessment=form.instance,
+                uploaded_file=media_form.cleaned_data["file"],
+                description=media_form.cleaned_data.get("description", ""),
+            )
+
+
+# --- media files -------------------------------------------------------------------
+
+
+class MediaFileForm(MediaUploadForm):
+    class Meta:
+        model = MediaFile
+        fields = ("patient", "assessment", "file", "description")
+
+
+@admin.register(MediaFile)
+class MediaFileAdmin(ChartAdmin):
+    form = MediaFileForm
+    list_display = (
+        "original_name",
+        "kind",
+        "patient",
+        "assessment",
+        "size",
+        "uploaded_at",
+        "download",
+    )
+    list_select_related = ("patient", "assessment")
+    list_filter = ("kind", ("uploaded_at", RangeDateFilter))
+    list_filter_submit = True
+    autocomplete_fields = ("patient",)
+    search_fields = ("original_name",)
+
+    def get_queryset(self, request):
+        return repositories.media_visible_to(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return (
+            "patient",
+            "assessment",
+            "kind",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "description",
+            "uploaded_by",
+            "uploaded_at",
+            "download",
+        )
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("patient", "assessment", "file", "description")
+        return self.get_readonly_fields(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        # Stored media never change; the page shows them read-only.
+        return False
+
+    @display(description="Size")
+    def size(self, obj):
+        return filesizeformat(obj.size_bytes)
+
+    @display(description="Download")
+    def download(self, obj):
+        return media_download_link(obj)
+
+    def save_model(self, request, obj, form, change):
+        services.media_upload(
+            acting_user=request.user,
+            patient=form.cleaned_data["patient"],
+            assessment=form.cleaned_data.get("assessment"),
+            uploaded_file=form.cleaned_data["file"],
+            description=form.cleaned_data.get("description", ""),
+            instance=obj,
+        )
+
+    def service_delete(self, request, obj, reason):
+        services.media_delete(acting_user=request.user, media=obj, reason=reason)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="patients_mediafile_download",
+            )
+        ] + super().get_urls()
+
+    def download_view(self, request, object_id):
+        """Check access, then hand over a link valid for minutes (or the bytes)."""
+        try:
+            media = repositories.media_get(user=request.user, pk=object_id)
+        except MediaFile.DoesNotExist:
+            raise Http404("No such media file.") from None
+        url = services.media_download_url(media=media)
+        if url:
+            response = HttpResponseRedirect(url)
+        else:
+            response = FileResponse(
+                media.file.open("rb"),
+                as_attachment=True,
+                filename=services.media_download_name(media),
+                content_type=media.content_type,
+            )
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,1 @@
+"""General paediatric visit records."""

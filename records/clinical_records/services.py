@@ -1,0 +1,102 @@
+"""Writes to visit records: drafted, finalised, then only amended with a reason."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from records.clinical_records.models import ClinicalRecord
+from records.common.services import data_check, versioned_create
+from records.patients.services import lifecycle
+
+CLINICAL_RECORD_FIELDS = (
+    "patient",
+    "visit_date",
+    "visit_type",
+    "clinician",
+    "chief_complaint",
+    "clinical_history",
+    "examination",
+    "weight_kg",
+    "height_cm",
+    "head_circumference_cm",
+    "temperature_c",
+    "heart_rate",
+    "respiratory_rate",
+    "spo2",
+    "diagnoses",
+    "assessment_and_plan",
+    "follow_up_date",
+)
+
+
+def _derive(record: ClinicalRecord) -> None:
+    record.compute_bmi()
+
+
+def clinical_record_register(
+    *, acting_user, record: ClinicalRecord, reason: str = ""
+) -> ClinicalRecord:
+    """Save a new visit record built by a form (or by clinical_record_create)."""
+    _derive(record)
+    return versioned_create(instance=record, acting_user=acting_user, reason=reason)
+
+
+def clinical_record_create(
+    *, acting_user, data: Mapping[str, Any], reason: str = ""
+) -> ClinicalRecord:
+    data_check(data, CLINICAL_RECORD_FIELDS)
+    return clinical_record_register(
+        acting_user=acting_user, record=ClinicalRecord(**data), reason=reason
+    )
+
+
+def clinical_record_update(
+    *,
+    acting_user,
+    record: ClinicalRecord,
+    data: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> ClinicalRecord:
+    """Edit a draft; a final record refuses (see clinical_record_amend)."""
+    lifecycle.record_edit(
+        instance=record,
+        acting_user=acting_user,
+        fields=CLINICAL_RECORD_FIELDS,
+        data=data,
+        expected_version=expected_version,
+        reason=reason,
+        derive=_derive,
+    )
+    return record
+
+
+def clinical_record_finalize(
+    *, acting_user, record: ClinicalRecord, expected_version: int | None = None
+) -> ClinicalRecord:
+    return lifecycle.record_finalize(
+        instance=record, acting_user=acting_user, expected_version=expected_version
+    )
+
+
+def clinical_record_amend(
+    *,
+    acting_user,
+    record: ClinicalRecord,
+    reason: str,
+    data: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> ClinicalRecord:
+    lifecycle.record_amend(
+        instance=record,
+        acting_user=acting_user,
+        fields=CLINICAL_RECORD_FIELDS,
+        data=data,
+        expected_version=expected_version,
+        reason=reason,
+        derive=_derive,
+    )
+    return record
+
+
+def clinical_record_delete(*, acting_user, record: ClinicalRecord, reason: str) -> None:
+    lifecycle.record_delete(instance=record, acting_user=acting_user, reason=reason)

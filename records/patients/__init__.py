@@ -1,0 +1,1 @@
+"""Patients, their neurodevelopmental assessments and media."""

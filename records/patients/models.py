@@ -1,0 +1,291 @@
+"""A patient's chart: demographics, neurodevelopmental assessments and their media."""
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from records.common.models import TimeStampedModel
+from records.patients import ages, validators
+from records.patients.fields import MRNField, PhoneNumberField
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class PatientStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+    DECEASED = "deceased", "Deceased"
+
+
+class GuardianRelationship(models.TextChoices):
+    MOTHER = "mother", "Mother"
+    FATHER = "father", "Father"
+    GRANDPARENT = "grandparent", "Grandparent"
+    FOSTER_CARER = "foster_carer", "Foster carer"
+    LEGAL_GUARDIAN = "legal_guardian", "Legal guardian"
+    OTHER = "other", "Other"
+
+
+class RecordStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    FINAL = "final", "Final"
+
+
+class VersionedModel(TimeStampedModel):
+    """A row edited through forms: `version` detects edits made from a stale copy."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Patient(VersionedModel):
+    mrn = MRNField(
+        "MRN",
+        max_length=20,
+        unique=True,
+        validators=[validators.mrn_validate],
+        help_text="Medical record number: letters, digits and dashes.",
+    )
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(
+        validators=[validators.date_not_in_future, validators.date_not_before_1900]
+    )
+    sex = models.CharField(max_length=10, choices=Sex.choices)
+    gestational_age_weeks = models.PositiveSmallIntegerField(
+        "gestation at birth (weeks)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(22), MaxValueValidator(44)],
+    )
+    gestational_age_days = models.PositiveSmallIntegerField(
+        "gestation at birth (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(6)],
+    )
+    birth_weight_grams = models.PositiveIntegerField(
+        "birth weight (g)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(300), MaxValueValidator(6500)],
+    )
+    guardian_name = models.CharField(max_length=200, blank=True)
+    guardian_relationship = models.CharField(
+        max_length=20, choices=GuardianRelationship.choices, blank=True
+    )
+    guardian_phone = PhoneNumberField(max_length=20, blank=True)
+    guardian_email = models.EmailField(blank=True)
+    address_line1 = models.CharField("address line 1", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        max_length=10, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
+    )
+    date_of_death = models.DateField(
+        null=True, blank=True, validators=[validators.date_not_in_future]
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "pk"]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"], name="patient_name_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            models.Index(fields=["guardian_phone"], name="patient_guardian_phone_idx"),
+            GinIndex(
+                fields=["family_name"],
+                opclasses=["gin_trgm_ops"],
+                name="patient_family_trgm_idx",
+            ),
+            GinIndex(
+                fields=["given_name"],
+                opclasses=["gin_trgm_ops"],
+                name="patient_given_trgm_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mrn} {self.family_name.upper()}, {self.given_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.status == PatientStatus.DECEASED and not self.date_of_death:
+            errors["date_of_death"] = validators.E_DEATH_DATE_REQUIRED
+        if self.status != PatientStatus.DECEASED and self.date_of_death:
+            errors["date_of_death"] = validators.E_DEATH_DATE_UNEXPECTED
+        try:
+            validators.date_not_before_birth(self.date_of_death, self.date_of_birth)
+        except ValidationError as error:
+            errors.setdefault("date_of_death", error.messages[0])
+        if self.gestational_age_days is not None and self.gestational_age_weeks is None:
+            errors["gestational_age_days"] = validators.E_GESTATION_DAYS_WITHOUT_WEEKS
+        if errors:
+            raise ValidationError(errors)
+
+
+class Instrument(models.TextChoices):
+    PRECHTL_GMA = "prechtl_gma", "Prechtl General Movements"
+    HINE = "hine", "HINE"
+    BAYLEY4 = "bayley4", "Bayley-4"
+    ASQ3 = "asq3", "ASQ-3"
+    MCHAT_RF = "mchat_rf", "M-CHAT-R/F"
+    GRIFFITHS3 = "griffiths3", "Griffiths III"
+    OTHER = "other", "Other"
+
+
+class Outcome(models.TextChoices):
+    TYPICAL = "typical", "Typical"
+    BORDERLINE = "borderline", "Borderline / monitor"
+    ATYPICAL = "atypical", "Atypical"
+    NOT_CLASSIFIABLE = "not_classifiable", "Not classifiable"
+
+
+class Assessment(VersionedModel):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="assessments"
+    )
+    instrument = models.CharField(max_length=20, choices=Instrument.choices)
+    performed_on = models.DateField(validators=[validators.date_not_in_future])
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    chronological_age_days = models.IntegerField(editable=False, null=True)
+    corrected_age_days = models.IntegerField(editable=False, null=True)
+    total_score = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    findings = models.TextField(blank=True)
+    recommendations = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=5, choices=RecordStatus.choices, default=RecordStatus.DRAFT
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-performed_on", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["patient", "instrument", "performed_on"],
+                name="assessment_patient_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} on {self.performed_on:%Y-%m-%d}"
+
+    def compute_ages(self) -> None:
+        """Fill the stored ages from the patient's birth details and the date."""
+        patient, on = self.patient, self.performed_on
+        if not (patient and on and patient.date_of_birth):
+            return
+        self.chronological_age_days = ages.age_in_days(patient.date_of_birth, on)
+        self.corrected_age_days = ages.corrected_age_in_days(
+            born=patient.date_of_birth,
+            on=on,
+            gestation_weeks=patient.gestational_age_weeks,
+            gestation_days=patient.gestational_age_days,
+        )
+
+    @property
+    def chronological_age(self) -> str:
+        return ages.age_text_from_days(self.chronological_age_days)
+
+    @property
+    def corrected_age(self) -> str:
+        return ages.age_text_from_days(self.corrected_age_days)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.patient_id and self.performed_on:
+            try:
+                validators.date_not_before_birth(
+                    self.performed_on, self.patient.date_of_birth
+                )
+            except ValidationError as error:
+                errors["performed_on"] = error.messages[0]
+        try:
+            validators.score_validate(
+                instrument=self.instrument,
+                score=self.total_score,
+                label=self.get_instrument_display(),
+            )
+        except ValidationError as error:
+            errors["total_score"] = error.messages[0]
+        if errors:
+            raise ValidationError(errors)
+
+
+class MediaKind(models.TextChoices):
+    VIDEO = "video", "Video"
+    IMAGE = "image", "Image"
+    DOCUMENT = "document", "Document"
+
+
+def media_object_key(instance: "MediaFile", filename: str) -> str:
+    """A generated key: never the file's name, the patient's name or MRN."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    return f"media/{uuid.uuid4().hex}{suffix}"
+
+
+class MediaFile(models.Model):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="media_files"
+    )
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="media_files",
+    )
+    kind = models.CharField(max_length=10, choices=MediaKind.choices, editable=False)
+    file = models.FileField(upload_to=media_object_key, max_length=255)
+    original_name = models.CharField(max_length=200, editable=False)
+    content_type = models.CharField(max_length=50, editable=False)
+    size_bytes = models.BigIntegerField(editable=False)
+    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    description = models.CharField(max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        editable=False,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = "media file"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+    def clean(self) -> None:
+        if self.assessment_id and self.assessment.patient_id != self.patient_id:
+            raise ValidationError({"assessment": validators.E_ASSESSMENT_PATIENT})

@@ -1,0 +1,169 @@
+"""Reads of patient charts. Every query for patient data starts from what the user may
+see (`patients_visible_to`); no other module filters patients by access."""
+
+from datetime import date, datetime
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
+
+from records.patients import validators
+from records.patients.models import Assessment, MediaFile, Patient
+
+DUPLICATE_NAME_THRESHOLD = 0.45
+DUPLICATE_LIMIT = 10
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
+
+
+def patients_visible_to(user) -> QuerySet[Patient]:
+    """The charts this user may open. The single place where access is decided."""
+    if user is None or not user.is_active:
+        return Patient.objects.none()
+    if user.has_perm("patients.view_patient"):
+        return Patient.objects.all()
+    return Patient.objects.none()
+
+
+def _visible_patient_ids(user) -> QuerySet:
+    return patients_visible_to(user).values("pk")
+
+
+def assessments_visible_to(user) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(patient__in=_visible_patient_ids(user))
+
+
+def media_visible_to(user) -> QuerySet[MediaFile]:
+    return MediaFile.objects.filter(patient__in=_visible_patient_ids(user))
+
+
+def media_of_assessment(assessment: Assessment) -> list[MediaFile]:
+    """The media of an assessment the caller already obtained through this module:
+    media inherit the chart's access, so no further check applies."""
+    return list(assessment.media_files.order_by("-uploaded_at", "-pk"))
+
+
+def patient_get(*, user, pk) -> Patient:
+    """One chart, or Patient.DoesNotExist when it does not exist *or* is not visible."""
+    return patients_visible_to(user).get(pk=pk)
+
+
+def media_get(*, user, pk) -> MediaFile:
+    return media_visible_to(user).select_related("patient").get(pk=pk)
+
+
+def patient_chart(*, user, pk) -> Patient:
+    """A chart with its assessments, visits and media loaded in a fixed few queries."""
+    from records.clinical_records.models import ClinicalRecord
+
+    return (
+        patients_visible_to(user)
+        .prefetch_related(
+            Prefetch(
+                "assessments",
+                queryset=Assessment.objects.select_related("assessor"),
+            ),
+            Prefetch(
+                "clinical_records",
+                queryset=ClinicalRecord.objects.select_related("clinician"),
+            ),
+            Prefetch(
+                "media_files",
+                queryset=MediaFile.objects.select_related("assessment"),
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def patients_for_admin(user) -> QuerySet[Patient]:
+    """The changelist's rows: each with the date of its latest visit."""
+    from records.clinical_records.models import ClinicalRecord
+
+    latest_visit = (
+        ClinicalRecord.objects.filter(patient=OuterRef("pk"))
+        .order_by("-visit_date")
+        .values("visit_date")[:1]
+    )
+    return patients_visible_to(user).annotate(last_visit=Subquery(latest_visit))
+
+
+def _parse_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search(*, user, query: str, queryset: QuerySet | None = None) -> QuerySet:
+    """Find charts by exact MRN, date of birth, name prefix or similar-looking name.
+
+    A date finds by date of birth. Anything else matches an MRN exactly, names whose
+    every word starts a given, family or preferred name, or names with a word that
+    looks like one of the query's (trigram similarity, so that 'Smiht' finds Smith);
+    the closest names come first.
+    """
+    base = patients_visible_to(user) if queryset is None else queryset
+    query = " ".join((query or "").split())
+    if not query:
+        return base
+    born = _parse_date(query)
+    if born:
+        return base.filter(date_of_birth=born)
+    words = query.split(" ")
+    exact_mrn = Q(mrn=validators.mrn_normalize(query))
+    prefix = Q()
+    fuzzy = Q()
+    for word in words:
+        prefix &= (
+            Q(family_name__istartswith=word)
+            | Q(given_name__istartswith=word)
+            | Q(preferred_name__istartswith=word)
+        )
+        # The % operator: answered from the trigram GIN indexes.
+        fuzzy |= Q(family_name__trigram_similar=word) | Q(
+            given_name__trigram_similar=word
+        )
+    return (
+        base.filter(exact_mrn | prefix | fuzzy)
+        .annotate(
+            similarity=TrigramSimilarity(
+                Concat("given_name", Value(" "), "family_name"), query
+            )
+        )
+        .order_by(F("similarity").desc(), "family_name", "given_name", "pk")
+    )
+
+
+def patient_duplicates(
+    *,
+    user,
+    date_of_birth: date | None,
+    given_name: str,
+    family_name: str,
+    guardian_phone: str = "",
+    exclude_pk: int | None = None,
+) -> list[Patient]:
+    """Likely duplicates of a registration: the same date of birth and a similar
+    name, or the same guardian phone. A warning for staff, never a refusal."""
+    name = f"{given_name} {family_name}".strip()
+    same_birthday = Q(pk__in=[])
+    if date_of_birth and name:
+        same_birthday = Q(
+            date_of_birth=date_of_birth,
+            name_similarity__gte=DUPLICATE_NAME_THRESHOLD,
+        )
+    same_phone = Q(guardian_phone=guardian_phone) if guardian_phone else Q(pk__in=[])
+    candidates = (
+        patients_visible_to(user)
+        .annotate(
+            name_similarity=TrigramSimilarity(
+                Concat("given_name", Value(" "), "family_name"), name or "-"
+            )
+        )
+        .filter(same_birthday | same_phone)
+    )
+    if exclude_pk:
+        candidates = candidates.exclude(pk=exclude_pk)
+    return list(candidates.order_by("-name_similarity", "pk")[:DUPLICATE_LIMIT])

@@ -1,0 +1,23 @@
+"""Writes to patient charts: keyword-only functions that take the acting user."""
+
+from records.patients.services.assessments import (  # noqa: F401
+    assessment_amend,
+    assessment_create,
+    assessment_delete,
+    assessment_finalize,
+    assessment_finalize_check,
+    assessment_register,
+    assessment_update,
+)
+from records.patients.services.media import (  # noqa: F401
+    media_delete,
+    media_download_url,
+    media_upload,
+)
+from records.patients.services.patients import (  # noqa: F401
+    patient_archive,
+    patient_create,
+    patient_delete,
+    patient_register,
+    patient_update,
+)

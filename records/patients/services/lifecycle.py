@@ -1,0 +1,122 @@
+"""Draft, final and amended: the life of a clinical record (assessment or visit)."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+
+from records.common.errors import LockedRecordError, ServiceError
+from records.common.services import (
+    data_check,
+    history_delete,
+    reason_required,
+    versioned_save,
+)
+from records.patients.models import RecordStatus
+
+E_FINAL_LOCKED = "This {name} is final. Amend it, giving a reason, to change it."
+E_NOT_FINAL = "Only a final {name} is amended; edit the draft instead."
+E_ALREADY_FINAL = "This {name} is already final."
+E_DELETE_ADMIN_ONLY = (
+    "Only an administrator may delete a {name}; archive or amend it instead."
+)
+AMENDMENT_REASON = "Amendment: {reason}"
+
+
+def _name(instance: models.Model) -> str:
+    return str(instance._meta.verbose_name)
+
+
+def refuse_if_final(current: models.Model) -> None:
+    if current.status == RecordStatus.FINAL:
+        raise LockedRecordError(
+            E_FINAL_LOCKED.format(name=_name(current)), code="final"
+        )
+
+
+def record_edit(
+    *,
+    instance: models.Model,
+    acting_user,
+    fields: tuple[str, ...],
+    data: Mapping[str, Any] | None,
+    expected_version: int | None,
+    reason: str,
+    derive: Callable[[models.Model], None],
+) -> list[str]:
+    """Edit a draft record: whitelisted data, derived values, stale check, history."""
+    if data:
+        data_check(data, fields)
+        for field, value in data.items():
+            setattr(instance, field, value)
+    derive(instance)
+    return versioned_save(
+        instance=instance,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        reason=reason,
+        guard=refuse_if_final,
+    )
+
+
+def record_finalize(
+    *, instance: models.Model, acting_user, expected_version: int | None
+) -> models.Model:
+    def guard(current):
+        if current.status == RecordStatus.FINAL:
+            raise ServiceError(E_ALREADY_FINAL.format(name=_name(current)))
+
+    instance.status = RecordStatus.FINAL
+    versioned_save(
+        instance=instance,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        reason="Finalised",
+        guard=guard,
+    )
+    return instance
+
+
+def record_amend(
+    *,
+    instance: models.Model,
+    acting_user,
+    fields: tuple[str, ...],
+    data: Mapping[str, Any] | None,
+    expected_version: int | None,
+    reason: str,
+    derive: Callable[[models.Model], None],
+) -> list[str]:
+    """Change a final record. The reason is required; history keeps what it replaced."""
+    reason = reason_required(reason)
+
+    def guard(current):
+        if current.status != RecordStatus.FINAL:
+            raise ServiceError(E_NOT_FINAL.format(name=_name(current)))
+
+    if data:
+        data_check(data, fields)
+        for field, value in data.items():
+            setattr(instance, field, value)
+    instance.status = RecordStatus.FINAL
+    derive(instance)
+    return versioned_save(
+        instance=instance,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        reason=AMENDMENT_REASON.format(reason=reason),
+        guard=guard,
+    )
+
+
+def delete_permission_check(*, instance: models.Model, acting_user) -> None:
+    opts = instance._meta
+    if not acting_user.has_perm(f"{opts.app_label}.delete_{opts.model_name}"):
+        raise PermissionDenied(E_DELETE_ADMIN_ONLY.format(name=_name(instance)))
+
+
+@transaction.atomic
+def record_delete(*, instance: models.Model, acting_user, reason: str) -> None:
+    delete_permission_check(instance=instance, acting_user=acting_user)
+    history_delete(instance=instance, acting_user=acting_user, reason=reason)

@@ -1,0 +1,97 @@
+"""Rules for patient and assessment data: one set for models, forms and imports."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+E_MRN_FORMAT = "MRN must be 4 to 20 characters: letters, digits and dashes (for example NDA-00123)."
+E_DATE_FUTURE = "This date is in the future."
+E_DATE_BEFORE_1900 = "This date is before 1900."
+E_DATE_BEFORE_BIRTH = "This date is before the patient's date of birth."
+E_PHONE = "Enter a valid phone number, with the country code if it is not local."
+E_DEATH_DATE_REQUIRED = "Give the date of death for a deceased patient."
+E_DEATH_DATE_UNEXPECTED = "A date of death is only recorded for a deceased patient."
+E_GESTATION_DAYS_WITHOUT_WEEKS = "Give the weeks of gestation as well as the days."
+E_SCORE_RANGE = "A {instrument} total score must be between {low} and {high}."
+E_ASSESSMENT_PATIENT = "This assessment belongs to another patient."
+
+DEFAULT_MRN_PATTERN = r"[A-Z0-9-]{4,20}"
+MIN_DATE = date(1900, 1, 1)
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def mrn_normalize(value: str) -> str:
+    """MRNs are compared trimmed and upper-cased: ' nda-1234 ' is NDA-1234."""
+    return (value or "").strip().upper()
+
+
+def mrn_validate(value: str) -> None:
+    pattern = getattr(settings, "PATIENT_MRN_PATTERN", DEFAULT_MRN_PATTERN)
+    if not re.fullmatch(pattern, value or ""):
+        raise ValidationError(E_MRN_FORMAT, code="mrn_format")
+
+
+def date_not_in_future(value: date) -> None:
+    if value and value > today():
+        raise ValidationError(E_DATE_FUTURE, code="future")
+
+
+def date_not_before_1900(value: date) -> None:
+    if value and value < MIN_DATE:
+        raise ValidationError(E_DATE_BEFORE_1900, code="before_1900")
+
+
+def date_not_before_birth(value: date | None, born: date | None) -> None:
+    if value and born and value < born:
+        raise ValidationError(E_DATE_BEFORE_BIRTH, code="before_birth")
+
+
+def phone_normalize(value: str) -> str:
+    """A phone number in E.164 form (+447700900123); '' stays ''."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    region = getattr(settings, "PHONE_DEFAULT_REGION", "GB")
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(E_PHONE, code="phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(E_PHONE, code="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Valid total-score ranges per instrument (inclusive). Instruments without a single
+# total (a free "other") accept any score from 0 to 9999.
+SCORE_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    # Prechtl GMA: the Motor Optimality Score, revised (MOS-R).
+    "prechtl_gma": (Decimal(5), Decimal(28)),
+    "hine": (Decimal(0), Decimal(78)),
+    # Bayley-4 composite scores.
+    "bayley4": (Decimal(40), Decimal(160)),
+    # ASQ-3: five domains of 0-60 points.
+    "asq3": (Decimal(0), Decimal(300)),
+    "mchat_rf": (Decimal(0), Decimal(20)),
+    # Griffiths III General Development Quotient.
+    "griffiths3": (Decimal(40), Decimal(160)),
+    "other": (Decimal(0), Decimal(9999)),
+}
+
+
+def score_validate(*, instrument: str, score: Decimal | None, label: str) -> None:
+    if score is None or instrument not in SCORE_RANGES:
+        return
+    low, high = SCORE_RANGES[instrument]
+    if not low <= score <= high:
+        raise ValidationError(
+            E_SCORE_RANGE.format(instrument=label, low=low, high=high),
+            code="score_range",
+        )
