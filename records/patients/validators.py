@@ -9,7 +9,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-E_MRN_FORMAT = "MRN must be 4 to 20 characters: letters, digits and dashes (for example NDA-00123)."
+E_MRN_FORMAT = (
+    "MRN must be 4 to 20 characters: letters, digits and dashes "
+    "(for example NDA-00123)."
+)
 E_DATE_FUTURE = "This date is in the future."
 E_DATE_BEFORE_1900 = "This date is before 1900."
 E_DATE_BEFORE_BIRTH = "This date is before the patient's date of birth."
