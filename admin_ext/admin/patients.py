@@ -271,10 +271,6 @@ class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
             )
             self.warn_duplicates(request, obj)
 
-    def save_related(self, request, form, formsets, change):
-        # The summaries are read-only: nothing of a chart is written from here.
-        form.save_m2m()
-
     def service_delete(self, request, obj, reason):
         services.patient_delete(acting_user=request.user, patient=obj, reason=reason)
 
@@ -287,14 +283,13 @@ class AssessmentForm(LockableForm):
         model = Assessment
         fields = "__all__"
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("make_final") and not self.errors:
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values
+        if self.cleaned_data.get("make_final") and not self.errors:
             try:
                 services.assessment_finalize_check(self.instance)
             except ValidationError as error:
                 self.add_error(None, error)
-        return cleaned
 
 
 class MediaUploadForm(forms.ModelForm):
@@ -495,16 +490,23 @@ class AssessmentAdmin(LockableAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not MediaFile:
             return super().save_formset(request, form, formset, change)
+        # What the admin's change message reads from a formset it saved itself.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = (
+            [],
+            [],
+            [],
+        )
         for media_form in formset.forms:
             if media_form.instance.pk or not media_form.has_changed():
                 continue
-            services.media_upload(
+            media = services.media_upload(
                 acting_user=request.user,
                 patient=form.instance.patient,
                 assessment=form.instance,
                 uploaded_file=media_form.cleaned_data["file"],
                 description=media_form.cleaned_data.get("description", ""),
             )
+            formset.new_objects.append(media)
 
 
 # --- media files -------------------------------------------------------------------
@@ -609,5 +611,4 @@ class MediaFileAdmin(ChartAdmin):
                 filename=services.media_download_name(media),
                 content_type=media.content_type,
             )
-        response["Cache-Control"] = "no-store"
-        return response
+        return response  # admin_view marks it never-cache (no-store)

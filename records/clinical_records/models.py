@@ -81,7 +81,8 @@ class ClinicalRecord(VersionedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_visit_type_display()} visit on {self.visit_date:%Y-%m-%d}"
+        when = f" on {self.visit_date:%Y-%m-%d}" if self.visit_date else ""
+        return f"{self.get_visit_type_display()} visit{when}"
 
     def compute_bmi(self) -> None:
         self.bmi = rules.bmi(self.weight_kg, self.height_cm)

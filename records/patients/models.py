@@ -194,7 +194,8 @@ class Assessment(VersionedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_instrument_display()} on {self.performed_on:%Y-%m-%d}"
+        when = f" on {self.performed_on:%Y-%m-%d}" if self.performed_on else ""
+        return f"{self.get_instrument_display()}{when}"
 
     def compute_ages(self) -> None:
         """Fill the stored ages from the patient's birth details and the date."""

@@ -11,6 +11,7 @@ from records.patients.services.assessments import (  # noqa: F401
 )
 from records.patients.services.media import (  # noqa: F401
     media_delete,
+    media_download_name,
     media_download_url,
     media_upload,
 )

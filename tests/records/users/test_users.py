@@ -119,7 +119,8 @@ def test_seed_demo_command_prints_accounts(credentials, monkeypatch, capsys):
     from records.users.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo, "CREDENTIALS_FILE", credentials)
-    call_command("seed_demo")
+    # Charts are left to tests/records/patients/test_demo.py.
+    call_command("seed_demo", "--patients", "0")
     out = capsys.readouterr().out
     for username, role in DEMO_ACCOUNTS:
         assert username in out and role in out

@@ -1,0 +1,319 @@
+"""Admin smoke tests for the chart screens: list, search, add, change, history."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from admin_ext.admin.mixins import E_FINAL_NEEDS_REASON
+from records.clinical_records.models import ClinicalRecord
+from records.patients import services
+from records.patients.media import E_UNKNOWN_TYPE
+from records.patients.models import Assessment, MediaFile, Patient
+from records.patients.services.assessments import E_FINAL_NEEDS_OUTCOME
+from records.users import roles
+from tests import factories
+from tests.admin_ext.forms import admin_form_data
+
+DEMO_MEDIA = Path(__file__).resolve().parents[2] / "fixtures" / "demo_media"
+PNG = (DEMO_MEDIA / "sample.png").read_bytes()
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinician(client, make_user):
+    user = make_user("doc", roles=[roles.CLINICIAN])
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def chart(clinician):
+    patient = factories.patient(acting_user=clinician, given_name="Orrin")
+    assessment = factories.assessment(acting_user=clinician, patient=patient)
+    visit = factories.visit(acting_user=clinician, patient=patient)
+    return patient, assessment, visit
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "patients_patient",
+        "patients_assessment",
+        "clinical_records_clinicalrecord",
+        "patients_mediafile",
+    ],
+)
+def test_changelists_and_add_pages_render(client, chart, name):
+    assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:{name}_add")).status_code == 200
+
+
+def test_change_and_history_pages_render(client, chart):
+    patient, assessment, visit = chart
+    for obj in (patient, assessment, visit):
+        opts = obj._meta
+        change = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
+        )
+        history = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]
+        )
+        assert client.get(change).status_code == 200
+        assert client.get(history).status_code == 200
+
+
+def test_patient_page_shows_the_chart_tabs(client, chart):
+    patient, assessment, visit = chart
+    content = client.get(
+        reverse("admin:patients_patient_change", args=[patient.pk])
+    ).content.decode()
+    assert str(assessment) in content and str(visit) in content
+
+
+def test_search_finds_by_fuzzy_name(client, chart):
+    patient, *_ = chart
+    response = client.get(reverse("admin:patients_patient_changelist"), {"q": "Orin"})
+    assert [p.pk for p in response.context["cl"].result_list] == [patient.pk]
+
+
+# --- writes through the admin --------------------------------------------------------
+
+
+def test_registering_a_patient_warns_of_duplicates(client, chart, clinician):
+    patient, *_ = chart
+    page = client.get(reverse("admin:patients_patient_add"))
+    data = admin_form_data(
+        page,
+        mrn="nda-9001",
+        given_name="Orin",
+        family_name=patient.family_name,
+        date_of_birth=str(patient.date_of_birth),
+        sex="male",
+        status="active",
+        change_reason="New referral",
+    )
+    response = client.post(reverse("admin:patients_patient_add"), data, follow=True)
+    new = Patient.objects.get(mrn="NDA-9001")
+    assert new.created_by == clinician
+    history = new.history.get()
+    assert history.history_user == clinician
+    assert history.history_change_reason == "New referral"
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("Possible duplicate" in m and patient.mrn in m for m in messages)
+
+
+def test_stale_patient_form_is_refused_with_a_clear_error(client, chart, clinician):
+    patient, *_ = chart
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    page = client.get(url)
+    services.patient_update(
+        acting_user=clinician, patient=patient, data={"city": "Arnsby"}
+    )
+    response = client.post(url, admin_form_data(page, city="Brelling"))
+    assert response.status_code == 200
+    assert "Someone else saved this patient" in response.content.decode()
+    assert Patient.objects.get(pk=patient.pk).city == "Arnsby"
+
+
+def test_final_assessment_needs_a_reason_to_change(client, chart, clinician):
+    _, assessment, _ = chart
+    services.assessment_finalize(acting_user=clinician, assessment=assessment)
+    url = reverse("admin:patients_assessment_change", args=[assessment.pk])
+    page = client.get(url)
+    response = client.post(url, admin_form_data(page, findings="Revised"))
+    assert E_FINAL_NEEDS_REASON in response.content.decode()
+    assert Assessment.objects.get(pk=assessment.pk).findings == ""
+    page = client.get(url)
+    response = client.post(
+        url, admin_form_data(page, findings="Revised", change_reason="Late finding")
+    )
+    assert response.status_code == 302
+    amended = Assessment.objects.get(pk=assessment.pk)
+    assert amended.findings == "Revised" and amended.status == "final"
+    assert amended.history.first().history_change_reason == "Amendment: Late finding"
+
+
+def test_making_final_without_an_outcome_keeps_the_form(client, chart):
+    _, assessment, _ = chart
+    url = reverse("admin:patients_assessment_change", args=[assessment.pk])
+    page = client.get(url)
+    response = client.post(url, admin_form_data(page, outcome="", make_final="on"))
+    assert response.status_code == 200
+    assert E_FINAL_NEEDS_OUTCOME in response.content.decode()
+    assert Assessment.objects.get(pk=assessment.pk).status == "draft"
+
+
+def test_visit_can_be_recorded_and_finalised(client, chart, clinician):
+    patient, *_ = chart
+    page = client.get(reverse("admin:clinical_records_clinicalrecord_add"))
+    data = admin_form_data(
+        page,
+        patient=patient.pk,
+        visit_date=str(date.today()),
+        visit_type="new",
+        clinician=clinician.pk,
+        weight_kg="12.5",
+        height_cm="85",
+        diagnoses="f840, R62.0",
+        make_final="on",
+    )
+    response = client.post(reverse("admin:clinical_records_clinicalrecord_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    visit = ClinicalRecord.objects.exclude(pk=chart[2].pk).get()
+    assert visit.diagnoses == ["F84.0", "R62.0"] and visit.status == "final"
+    assert str(visit.bmi) == "17.3"
+
+
+def test_delete_needs_a_reason_and_an_administrator(client, chart, make_user):
+    patient, *_ = chart
+    url = reverse("admin:patients_patient_delete", args=[patient.pk])
+    assert client.get(url).status_code == 403  # clinicians do not delete
+    client.force_login(make_user("chief", roles=[roles.ADMINISTRATOR]))
+    assert b"delete_reason" in client.get(url).content
+    client.post(url, {"post": "yes", "delete_reason": " "})
+    assert Patient.objects.filter(pk=patient.pk).exists()
+    client.post(url, {"post": "yes", "delete_reason": "Test chart"})
+    assert not Patient.objects.filter(pk=patient.pk).exists()
+    entry = Patient.history.filter(id=patient.pk, history_type="-").get()
+    assert entry.history_change_reason == "Test chart"
+
+
+def test_history_page_shows_field_changes(client, chart, clinician):
+    patient, *_ = chart
+    services.patient_update(
+        acting_user=clinician, patient=patient, data={"city": "Arnsby"}, reason="Moved"
+    )
+    url = reverse("admin:patients_patient_history", args=[patient.pk])
+    content = client.get(url).content.decode()
+    assert "Moved" in content and "Arnsby" in content and "city" in content.lower()
+
+
+# --- media on the assessment page ----------------------------------------------------
+
+
+def media_post(client, assessment, upload):
+    url = reverse("admin:patients_assessment_change", args=[assessment.pk])
+    page = client.get(url)
+    data = admin_form_data(page)
+    data.update(
+        {
+            "media_files-TOTAL_FORMS": "1",
+            "media_files-0-file": upload,
+            "media_files-0-description": "General movements",
+        }
+    )
+    return client.post(url, data)
+
+
+def test_media_uploaded_on_the_assessment_page_goes_to_s3(client, chart, s3_storage):
+    _, assessment, _ = chart
+    upload = SimpleUploadedFile("gm.webm", (DEMO_MEDIA / "sample.webm").read_bytes())
+    response = media_post(client, assessment, upload)
+    assert response.status_code == 302
+    media = MediaFile.objects.get()
+    assert media.assessment == assessment and media.patient == assessment.patient
+    assert s3_storage.exists(media.file.name)
+    download = client.get(reverse("admin:patients_mediafile_download", args=[media.pk]))
+    assert download.status_code == 302
+    assert download["Location"].startswith(s3_storage.endpoint_url)
+    assert "no-store" in download["Cache-Control"]
+    assert requests.get(download["Location"], timeout=10).status_code == 200
+
+
+def test_wrong_bytes_are_refused_on_the_form(client, chart, s3_storage):
+    _, assessment, _ = chart
+    upload = SimpleUploadedFile("gm.webm", b"MZ definitely not a video")
+    response = media_post(client, assessment, upload)
+    assert response.status_code == 200
+    assert E_UNKNOWN_TYPE in response.content.decode()
+    assert not MediaFile.objects.exists()
+
+
+def test_media_add_page_and_read_only_change_page(client, chart, s3_storage):
+    patient, *_ = chart
+    page = client.get(reverse("admin:patients_mediafile_add"))
+    data = admin_form_data(
+        page,
+        patient=patient.pk,
+        file=SimpleUploadedFile("c.pdf", (DEMO_MEDIA / "sample.pdf").read_bytes()),
+    )
+    response = client.post(reverse("admin:patients_mediafile_add"), data)
+    assert response.status_code == 302
+    media = MediaFile.objects.get()
+    change = client.get(reverse("admin:patients_mediafile_change", args=[media.pk]))
+    assert change.status_code == 200 and b"c.pdf" in change.content
+    assert b'name="description"' not in change.content  # stored media never change
+
+
+def test_download_of_an_unknown_media_file_is_404(client, chart):
+    url = reverse("admin:patients_mediafile_download", args=[999999])
+    assert client.get(url).status_code == 404
+
+
+def test_local_media_is_streamed_as_an_attachment(client, chart, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    patient, *_ = chart
+    media = services.media_upload(
+        acting_user=chart[1].assessor,
+        patient=patient,
+        uploaded_file=SimpleUploadedFile(
+            "c.png", (DEMO_MEDIA / "sample.png").read_bytes()
+        ),
+    )
+    response = client.get(reverse("admin:patients_mediafile_download", args=[media.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+
+
+# --- query counts do not grow with rows ---------------------------------------------
+
+
+def changelist_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "patients_patient",
+        "patients_assessment",
+        "clinical_records_clinicalrecord",
+        "patients_mediafile",
+    ],
+)
+def test_changelist_query_count_is_constant(client, clinician, s3_storage, name):
+    url = reverse(f"admin:{name}_changelist")
+
+    def grow_to(n):
+        while Patient.objects.count() < n:
+            patient = factories.patient(acting_user=clinician)
+            exam = factories.assessment(acting_user=clinician, patient=patient)
+            factories.visit(acting_user=clinician, patient=patient)
+            services.media_upload(
+                acting_user=clinician,
+                patient=patient,
+                assessment=exam,
+                uploaded_file=SimpleUploadedFile("c.png", PNG),
+            )
+
+    grow_to(5)
+    client.get(url)  # the first request of a session also records its start
+    few = changelist_queries(client, url)
+    grow_to(50)
+    assert changelist_queries(client, url) == few

@@ -1,0 +1,70 @@
+"""Builders of valid chart data for tests; every write goes through the services."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import count
+
+from django.contrib.auth.models import Group
+
+from records.clinical_records import services as visit_services
+from records.patients import services
+from records.users import roles
+from records.users.models import User
+
+_sequence = count(1)
+
+
+def clinician(username: str | None = None) -> User:
+    user = User.objects.create_user(
+        username=username or f"clin{next(_sequence)}",
+        password="correct-horse-battery-staple",
+        is_staff=True,
+    )
+    user.groups.add(Group.objects.get(name=roles.CLINICIAN))
+    return user
+
+
+def patient_data(**overrides) -> dict:
+    n = next(_sequence)
+    data = {
+        "mrn": f"TST-{n:05d}",
+        "given_name": "Talvi",
+        "family_name": f"Quennard{n}",
+        "date_of_birth": date.today() - timedelta(days=400),
+        "sex": "female",
+    }
+    data.update(overrides)
+    return data
+
+
+def patient(*, acting_user, **overrides):
+    return services.patient_create(
+        acting_user=acting_user, data=patient_data(**overrides), reason="test"
+    )
+
+
+def assessment(*, acting_user, patient, **overrides):
+    data = {
+        "patient": patient,
+        "instrument": "hine",
+        "performed_on": date.today() - timedelta(days=10),
+        "assessor": acting_user,
+        "total_score": Decimal("60"),
+        "outcome": "typical",
+    }
+    data.update(overrides)
+    return services.assessment_create(acting_user=acting_user, data=data)
+
+
+def visit(*, acting_user, patient, **overrides):
+    data = {
+        "patient": patient,
+        "visit_date": date.today() - timedelta(days=5),
+        "visit_type": "follow_up",
+        "clinician": acting_user,
+        "weight_kg": Decimal("9.5"),
+        "height_cm": Decimal("75.0"),
+        "diagnoses": ["F84.0"],
+    }
+    data.update(overrides)
+    return visit_services.clinical_record_create(acting_user=acting_user, data=data)
