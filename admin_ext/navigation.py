@@ -18,6 +18,32 @@ def sidebar_navigation(request) -> list[dict]:
                     "icon": "dashboard",
                     "link": reverse_lazy("admin:index"),
                 },
+                {
+                    "title": _("Patients"),
+                    "icon": "child_care",
+                    "link": reverse_lazy("admin:patients_patient_changelist"),
+                    "permission": _can("patients.view_patient"),
+                },
+                {
+                    "title": _("Assessments"),
+                    "icon": "psychology",
+                    "link": reverse_lazy("admin:patients_assessment_changelist"),
+                    "permission": _can("patients.view_assessment"),
+                },
+                {
+                    "title": _("Visits"),
+                    "icon": "stethoscope",
+                    "link": reverse_lazy(
+                        "admin:clinical_records_clinicalrecord_changelist"
+                    ),
+                    "permission": _can("clinical_records.view_clinicalrecord"),
+                },
+                {
+                    "title": _("Media"),
+                    "icon": "perm_media",
+                    "link": reverse_lazy("admin:patients_mediafile_changelist"),
+                    "permission": _can("patients.view_mediafile"),
+                },
             ],
         },
         {

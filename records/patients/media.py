@@ -83,6 +83,22 @@ _PDF_MAGIC = b"%PDF-"
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 # Old QuickTime files have no ftyp box and open straight on one of these atoms.
 _QUICKTIME_FIRST_ATOMS = frozenset({b"moov", b"mdat", b"wide", b"free"})
+# ISO still-image brands share the ftyp box with MP4: a HEIC or AVIF photo renamed
+# to .mp4 is not a video.
+_STILL_IMAGE_BRANDS = frozenset(
+    {
+        b"heic",
+        b"heix",
+        b"hevc",
+        b"hevx",
+        b"heim",
+        b"heis",
+        b"mif1",
+        b"msf1",
+        b"avif",
+        b"avis",
+    }
+)
 # Format characters (Cf) include the right-to-left override U+202E, which can make
 # a name ending in ".exe" display as one ending in ".png"; surrogates (Cs) cannot
 # be encoded to store the name.
@@ -116,7 +132,10 @@ def media_sniff(head: bytes) -> str | None:
         return WEBM
     atom = head[4:8]
     if atom == b"ftyp" and len(head) >= 12:
-        return QUICKTIME if head[8:12] == b"qt  " else MP4
+        brand = head[8:12]
+        if brand in _STILL_IMAGE_BRANDS:
+            return None
+        return QUICKTIME if brand == b"qt  " else MP4
     if atom in _QUICKTIME_FIRST_ATOMS:
         return QUICKTIME
     return None

@@ -313,3 +313,9 @@ def test_media_info_is_immutable():
 def test_kind_of_an_unlisted_type_is_a_programming_error():
     with pytest.raises(ValueError):
         media.media_kind("text/html")
+
+
+@pytest.mark.parametrize("brand", [b"heic", b"mif1", b"avif"])
+def test_still_image_brands_are_not_videos(brand):
+    head = b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00" + b"\x00" * 40
+    assert media.media_sniff(head) is None

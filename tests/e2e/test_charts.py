@@ -1,0 +1,66 @@
+"""A clinician registers a patient, records a visit and finds it in the history."""
+
+import pytest
+from playwright.sync_api import expect
+
+from records.users import roles
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/admin/")
+
+
+def test_register_patient_record_visit_and_see_history(
+    live_server, page, make_user, console_errors
+):
+    make_user("e2e-clin", roles=[roles.CLINICIAN], first_name="Ada")
+    sign_in(page, live_server, "e2e-clin")
+
+    page.goto(f"{live_server.url}/admin/patients/patient/add/")
+    page.fill("input[name=mrn]", "e2e-0001")
+    page.fill("input[name=given_name]", "Talvi")
+    page.fill("input[name=family_name]", "Quennard")
+    page.fill("input[name=date_of_birth]", "2025-03-14")
+    page.select_option("select[name=sex]", "female")
+    page.fill("input[name=change_reason]", "New referral")
+    page.click("button[name=_continue]")
+    expect(page.locator("body")).to_contain_text("was added successfully")
+    expect(page.locator("input[name=mrn]")).to_have_value("E2E-0001")
+    patient_url = page.url
+
+    page.goto(f"{live_server.url}/admin/clinical_records/clinicalrecord/add/")
+    # The patient field is an autocomplete: type, then pick the match.
+    page.locator(".field-patient .select2-selection").click()
+    page.locator(".select2-search__field").fill("Quenn")
+    page.locator(".select2-results__option", has_text="E2E-0001").click()
+    page.fill("input[name=visit_date]", "2026-11-02")
+    page.select_option("select[name=visit_type]", "new")
+    page.fill("input[name=weight_kg]", "9.8")
+    page.fill("input[name=height_cm]", "76")
+    page.fill("input[name=diagnoses]", "f82")
+    page.fill("input[name=change_reason]", "First visit")
+    page.click("button[name=_continue]")
+    expect(page.locator("body")).to_contain_text("was added successfully")
+    form = page.locator("#content")
+    expect(form).to_contain_text("BMI (kg/m²)")
+    expect(form).to_contain_text("17.0")  # 9.8 kg at 76 cm
+    expect(form).to_contain_text(
+        "F82 Specific developmental disorder of motor function"
+    )
+
+    page.goto(page.url.replace("/change/", "/history/"))
+    history = page.locator("#change-history")
+    expect(history).to_contain_text("First visit")
+    expect(history).to_contain_text("e2e-clin")
+
+    page.goto(patient_url)
+    expect(page.locator("body")).to_contain_text("New visit on 2026-11-02")
+    page.wait_for_load_state("networkidle")
+    assert console_errors == []
