@@ -95,9 +95,7 @@ class ClinicalRecord(VersionedModel):
         errors = {}
         if self.patient_id and self.visit_date:
             try:
-                patient_rules.date_not_before_birth(
-                    self.visit_date, self.patient.date_of_birth
-                )
+                patient_rules.date_within_life(self.visit_date, self.patient)
             except ValidationError as error:
                 errors["visit_date"] = error.messages[0]
         if self.follow_up_date and self.visit_date:

@@ -256,10 +256,10 @@ FOLLOW_UP_SHARE = 0.6
 # --- Media ----------------------------------------------------------------------------
 
 MEDIA_SHARE = 0.1
-# (fixture file, neutral upload name, description, attach to an assessment share)
+# (fixture file, neutral upload name, description, share attached to an assessment)
 MEDIA_FILES = (
-    ("sample.webm", "gm-recording.webm", "General movements recording", 0.8),
-    ("sample.png", "growth-chart.png", "Growth chart", 0.2),
+    ("sample.webm", "gm-recording.webm", "General movements recording", 1.0),
+    ("sample.png", "growth-chart.png", "Growth chart", 0.3),
     ("sample.pdf", "referral-letter.pdf", "Referral letter", 0.0),
 )
 
@@ -304,6 +304,13 @@ def demo_charts_ensure(
         for storage, name in builder.stored:
             storage.delete(name)
         raise
+
+
+def demo_diagnosis_codes() -> list[str]:
+    """Every ICD-10 code the demo may write, for checking before anything is."""
+    codes = [code for code, *_ in LONG_TERM_DIAGNOSES]
+    codes += [code for pairs in COMPLAINTS.values() for _, code in pairs if code]
+    return [*codes, EXTREMELY_PRETERM_CODE, PRETERM_CODE]
 
 
 def _weighted(rng: random.Random, pairs: Sequence[tuple[Any, int]]) -> Any:
@@ -431,9 +438,7 @@ class _ChartBuilder:
         self.assessments = self.visits = self.media = 0
 
     def build(self, count: int) -> DemoChartsResult:
-        for code, *_ in LONG_TERM_DIAGNOSES:
-            icd10_validate(code)
-        for code in (EXTREMELY_PRETERM_CODE, PRETERM_CODE):
+        for code in demo_diagnosis_codes():
             icd10_validate(code)
         rng = self.rng
         deceased = 0 if count < 10 else 1 if count < 150 else 2
@@ -441,11 +446,14 @@ class _ChartBuilder:
         special = rng.sample(range(count), deceased + archived)
         ends_deceased = set(special[:deceased])
         ends_archived = set(special[deceased:])
+        # Sampled rather than rolled per chart, so that a dozen charts include some.
+        with_media = set(rng.sample(range(count), round(count * MEDIA_SHARE)))
         for index in range(count):
             self.chart(
                 number=index + 1,
                 deceased=index in ends_deceased,
                 archived=index in ends_archived,
+                with_media=index in with_media,
             )
         return DemoChartsResult(
             patients=count,
@@ -457,7 +465,9 @@ class _ChartBuilder:
     def staff(self) -> User:
         return self.clinician if self.rng.random() < 0.8 else self.admin
 
-    def chart(self, *, number: int, deceased: bool, archived: bool) -> None:
+    def chart(
+        self, *, number: int, deceased: bool, archived: bool, with_media: bool
+    ) -> None:
         rng = self.rng
         patient = patient_services.patient_create(
             acting_user=self.acting_user,
@@ -472,13 +482,18 @@ class _ChartBuilder:
             )
         end = death or self.today
         lived = (end - patient.date_of_birth).days
+        count = _weighted(rng, ASSESSMENT_COUNTS)
+        if with_media:
+            # Media come from assessments: a chart with uploads has at least one.
+            count = max(1, count)
         ages = sorted(
             rng.randint(min(7, lived), min(lived, ASSESSMENT_MAX_AGE_DAYS))
-            for _ in range(_weighted(rng, ASSESSMENT_COUNTS))
+            for _ in range(count)
         )
         assessments = [self.assessment(patient, age) for age in ages]
         self.chart_visits(patient, end)
-        self.chart_media(patient, assessments)
+        if with_media:
+            self.chart_media(patient, assessments)
         if death:
             patient_services.patient_update(
                 acting_user=self.acting_user,
@@ -499,7 +514,7 @@ class _ChartBuilder:
         oldest = (newest - OLDEST_BIRTH).days
         # Weighted towards infants and toddlers: most referrals come in the first years.
         low, high = _weighted(
-            rng, (((0, 700), 40), ((700, 1826), 30), ((1826, oldest), 30))
+            rng, (((0, 730), 50), ((730, 1826), 25), ((1826, oldest), 25))
         )
         date_of_birth = newest - timedelta(
             days=rng.randint(min(low, oldest), min(high, oldest))
@@ -659,8 +674,6 @@ class _ChartBuilder:
 
     def chart_media(self, patient: Patient, assessments: list[Assessment]) -> None:
         rng = self.rng
-        if rng.random() >= MEDIA_SHARE:
-            return
         for fixture, name, description, attach_share in rng.sample(
             MEDIA_FILES, rng.choice((1, 1, 2))
         ):

@@ -222,9 +222,7 @@ class Assessment(VersionedModel):
         errors = {}
         if self.patient_id and self.performed_on:
             try:
-                validators.date_not_before_birth(
-                    self.performed_on, self.patient.date_of_birth
-                )
+                validators.date_within_life(self.performed_on, self.patient)
             except ValidationError as error:
                 errors["performed_on"] = error.messages[0]
         try:

@@ -16,6 +16,7 @@ E_MRN_FORMAT = (
 E_DATE_FUTURE = "This date is in the future."
 E_DATE_BEFORE_1900 = "This date is before 1900."
 E_DATE_BEFORE_BIRTH = "This date is before the patient's date of birth."
+E_DATE_AFTER_DEATH = "This date is after the patient's date of death."
 E_PHONE = "Enter a valid phone number, with the country code if it is not local."
 E_DEATH_DATE_REQUIRED = "Give the date of death for a deceased patient."
 E_DEATH_DATE_UNEXPECTED = "A date of death is only recorded for a deceased patient."
@@ -55,6 +56,13 @@ def date_not_before_1900(value: date) -> None:
 def date_not_before_birth(value: date | None, born: date | None) -> None:
     if value and born and value < born:
         raise ValidationError(E_DATE_BEFORE_BIRTH, code="before_birth")
+
+
+def date_within_life(value: date | None, patient) -> None:
+    """A clinical event happens between the patient's birth and death."""
+    date_not_before_birth(value, patient.date_of_birth)
+    if value and patient.date_of_death and value > patient.date_of_death:
+        raise ValidationError(E_DATE_AFTER_DEATH, code="after_death")
 
 
 def phone_normalize(value: str) -> str:

@@ -116,3 +116,12 @@ def test_visit_dates(visit_of):
         "follow_up_date"
     ] == [rules.E_FOLLOW_UP_BEFORE_VISIT]
     assert errors_of(visit_of(follow_up_date=TODAY)) == {}
+
+
+def test_no_visit_after_death(visit_of):
+    patient = visit_of().patient
+    patient.status, patient.date_of_death = "deceased", TODAY - timedelta(10)
+    assert errors_of(visit_of(visit_date=TODAY - timedelta(5)))["visit_date"] == [
+        patient_rules.E_DATE_AFTER_DEATH
+    ]
+    assert "visit_date" not in errors_of(visit_of(visit_date=TODAY - timedelta(10)))

@@ -34,7 +34,7 @@ from records.users.models import User
 pytestmark = pytest.mark.django_db
 
 DEMO_MEDIA = Path(__file__).resolve().parents[3] / "fixtures" / "demo_media"
-# With the default seed, 12 charts include uploads, an archived and a deceased patient.
+# Twelve charts include uploads, an archived and a deceased patient.
 COUNT = 12
 # A fixed clinic date in the past: every generated date is then also valid today.
 TODAY = date(2026, 11, 1)
@@ -131,7 +131,10 @@ def test_every_row_has_history_written_by_the_acting_user(seeded, admin):
 
 def test_records_are_drafts_and_finals_by_the_demo_staff(seeded):
     finals = Assessment.objects.filter(status=RecordStatus.FINAL)
-    assert finals.exists() and Assessment.objects.filter(status="draft").exists()
+    assert (
+        finals.exists()
+        and Assessment.objects.filter(status=RecordStatus.DRAFT).exists()
+    )
     assert not finals.filter(outcome="").exists()
     assert ClinicalRecord.objects.filter(status=RecordStatus.FINAL).exists()
     assert ClinicalRecord.objects.filter(status=RecordStatus.DRAFT).exists()
@@ -214,22 +217,23 @@ def test_media_are_stored_and_attached_within_the_chart(seeded, s3_storage):
 
 
 def test_a_failed_run_leaves_no_rows_and_no_files(admin, s3_storage, monkeypatch):
-    create = demo.patient_services.patient_create
-    calls = []
+    upload, uploaded = demo.patient_services.media_upload, []
 
-    def failing_on_the_last_chart(**kwargs):
-        calls.append(1)
-        if len(calls) == COUNT:
-            raise RuntimeError("disk full")
-        return create(**kwargs)
+    def recorded_upload(**kwargs):
+        media = upload(**kwargs)
+        uploaded.append(media.file.name)
+        return media
 
-    monkeypatch.setattr(
-        demo.patient_services, "patient_create", failing_on_the_last_chart
-    )
+    def failing_result(**counts):
+        raise RuntimeError("failed after the last chart")
+
+    monkeypatch.setattr(demo.patient_services, "media_upload", recorded_upload)
+    monkeypatch.setattr(demo, "DemoChartsResult", failing_result)
     with pytest.raises(RuntimeError):
         demo_charts_ensure(acting_user=admin, count=COUNT, today=TODAY)
+    assert uploaded
     assert not Patient.objects.exists() and not MediaFile.objects.exists()
-    assert s3_storage.listdir("media") == ([], [])
+    assert not any(s3_storage.exists(name) for name in uploaded)
 
 
 def test_refused_without_debug(admin, settings):
@@ -263,9 +267,8 @@ def test_generated_patients_look_like_a_neurodevelopmental_clinic(admin):
 
 
 def test_demo_diagnoses_and_scores_fit_the_domain_rules():
-    codes = [code for code, *_ in demo.LONG_TERM_DIAGNOSES]
-    codes += [code for pairs in demo.COMPLAINTS.values() for _, code in pairs if code]
-    codes += [demo.PRETERM_CODE, demo.EXTREMELY_PRETERM_CODE]
+    codes = demo.demo_diagnosis_codes()
+    assert {"F84.0", "R50.9", demo.PRETERM_CODE} <= set(codes)
     for code in codes:
         icd10_validate(code)
     for instrument, bands in demo.SCORE_BANDS.items():

@@ -1,4 +1,4 @@
-"""Media upload to the S3 endpoint, presigned downloads, and refusals that store nothing."""
+"""Media upload to the S3 endpoint, presigned downloads, refusals that store nothing."""
 
 import hashlib
 import io

@@ -182,6 +182,14 @@ def test_assessment_dates(saved_patient):
     assert errors_of(assessment(saved_patient)) == {}
 
 
+def test_no_assessment_after_death(saved_patient):
+    patient_, _ = saved_patient
+    patient_.status, patient_.date_of_death = "deceased", TODAY - timedelta(days=3)
+    assert errors_of(assessment(saved_patient))["performed_on"] == [
+        validators.E_DATE_AFTER_DEATH
+    ]
+
+
 @pytest.mark.parametrize(
     "instrument, low, high",
     [(key, low, high) for key, (low, high) in validators.SCORE_RANGES.items()],

@@ -1,4 +1,4 @@
-"""Chart services: history with user and reason, stale edits, final records, deletion."""
+"""Chart services: history with user and reason, stale edits, final records, deletes."""
 
 from datetime import date, timedelta
 from decimal import Decimal
