@@ -6,6 +6,7 @@ from django.contrib.postgres.forms import SimpleArrayField
 from django.utils.html import format_html_join
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from admin_ext.admin.mixins import LockableForm
 from admin_ext.admin.patients import LockableAdmin
@@ -17,6 +18,7 @@ class ClinicalRecordForm(LockableForm):
     diagnoses = SimpleArrayField(
         forms.CharField(max_length=8),
         required=False,
+        widget=UnfoldAdminTextInputWidget,
         help_text="ICD-10 codes separated by commas, for example F84.0, R62.0.",
     )
 

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
@@ -25,6 +26,7 @@ class ChartForm(forms.ModelForm):
         label="Reason for change",
         required=False,
         max_length=200,
+        widget=UnfoldAdminTextInputWidget,
         help_text="Kept in the history. Required to amend a final record.",
     )
 
@@ -54,6 +56,7 @@ class LockableForm(ChartForm):
     make_final = forms.BooleanField(
         label="Make final",
         required=False,
+        widget=UnfoldBooleanSwitchWidget,
         help_text="A final record can only be changed by an amendment with a reason.",
     )
 
