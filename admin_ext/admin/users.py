@@ -1,21 +1,35 @@
 """Admin for users and roles, on unfold's forms."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.widgets import UnfoldAdminTextInputWidget
 
+from records.common.services import history_note
 from records.users.models import User
 
 admin.site.unregister(Group)
 
 
+class UserForm(UserChangeForm):
+    change_reason = forms.CharField(
+        label="Reason for change",
+        required=False,
+        max_length=200,
+        widget=UnfoldAdminTextInputWidget,
+        help_text="Kept in the account's history.",
+    )
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, ModelAdmin):
-    form = UserChangeForm
+class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
+    form = UserForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
     list_display = (
@@ -35,9 +49,15 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     )
     fieldsets = BaseUserAdmin.fieldsets + (
         (_("Last sign-in"), {"fields": ("last_login_ip", "last_login_device")}),
+        (_("Change"), {"fields": ("change_reason",)}),
     )
     list_select_related = ()
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        reason = form.cleaned_data.get("change_reason", "") if change else ""
+        history_note(obj, user=request.user, reason=reason or "")
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Group)

@@ -122,3 +122,21 @@ def test_roles_admin_lists_the_roles(client, administrator):
     assert response.status_code == 200
     names = {group.name for group in response.context["cl"].result_list}
     assert set(roles.ROLES) <= names
+
+
+def test_user_changes_keep_history_with_reason(client, administrator, make_user):
+    from tests.admin_ext.forms import admin_form_data
+
+    user = make_user("historic", first_name="Old")
+    url = f"/admin/users/user/{user.pk}/change/"
+    data = admin_form_data(
+        client.get(url), first_name="New", change_reason="Name corrected"
+    )
+    data["groups"] = []
+    data["user_permissions"] = []
+    assert client.post(url, data).status_code == 302
+    entry = User.history.filter(id=user.pk).order_by("-history_id").first()
+    assert entry.first_name == "New" and entry.history_user == administrator
+    assert entry.history_change_reason == "Name corrected"
+    assert not hasattr(entry, "password")  # hashes stay out of history
+    assert client.get(f"/admin/users/user/{user.pk}/history/").status_code == 200

@@ -55,9 +55,14 @@ def test_changelists_and_add_pages_render(client, chart, name):
     assert client.get(reverse(f"admin:{name}_add")).status_code == 200
 
 
-def test_change_and_history_pages_render(client, chart):
+def test_change_and_history_pages_render(client, chart, s3_storage):
     patient, assessment, visit = chart
-    for obj in (patient, assessment, visit):
+    media = services.media_upload(
+        acting_user=assessment.assessor,
+        patient=patient,
+        uploaded_file=SimpleUploadedFile("c.png", PNG),
+    )
+    for obj in (patient, assessment, visit, media):
         opts = obj._meta
         change = reverse(
             f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
@@ -75,6 +80,12 @@ def test_patient_page_shows_the_chart_tabs(client, chart):
         reverse("admin:patients_patient_change", args=[patient.pk])
     ).content.decode()
     assert str(assessment) in content and str(visit) in content
+
+
+def test_patient_list_never_counts_the_whole_table(client, chart):
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("admin:patients_patient_changelist"))
+    assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
 
 
 def test_search_finds_by_fuzzy_name(client, chart):
