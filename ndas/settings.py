@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "csp",
     "storages",
     "simple_history",
+    "guardian",
     "ndas",
     "records.common",
     "records.users",
@@ -193,7 +194,13 @@ AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Object permissions: which care teams' charts a clinician may open.
+    "guardian.backends.ObjectPermissionBackend",
 ]
+# No anonymous user object: anonymous visitors never hold object permissions.
+ANONYMOUS_USER_NAME = None
+# How long an emergency ("break-the-glass") access to a chart lasts, in hours.
+BREAK_GLASS_HOURS = env.float("BREAK_GLASS_HOURS", default=4)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -216,11 +223,15 @@ LOGIN_URL = "admin:login"
 # unfold's login page has no `next` field, so say where to go after signing in.
 LOGIN_REDIRECT_URL = "admin:index"
 
-# Login lockout (django-axes): a username+IP pair is locked after repeated failures.
+# Login lockout (django-axes): a username+IP pair is locked after 5 failures for 30
+# minutes; a username alone after NDAS_USERNAME_FAILURE_LIMIT failures from anywhere
+# (distributed guessing). records.users.lockout applies the second limit.
 AXES_VERBOSE = False
+AXES_HANDLER = "records.users.lockout.NdasAxesHandler"
 AXES_FAILURE_LIMIT = 5
+NDAS_USERNAME_FAILURE_LIMIT = env.int("NDAS_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "ndas.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
@@ -311,6 +322,8 @@ LOGGING = {
         # Our own access log replaces these; they would log each request a second time.
         "django.request": {"level": "CRITICAL"},
         "django.server": {"level": "WARNING"},
+        # axes logs every reset at INFO; lockouts are recorded as login events.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from records.clinical_records import services as visit_services
 from records.patients import services
 from records.users import roles
-from records.users.models import User
+from records.users.models import CareTeam, User
 
 _sequence = count(1)
 
@@ -37,9 +37,31 @@ def patient_data(**overrides) -> dict:
     return data
 
 
-def patient(*, acting_user, **overrides):
+def team(name: str, *members: User) -> CareTeam:
+    """A care team (made once per name) with these members added."""
+    found = CareTeam.objects.filter(name=name).first()
+    if found is None:
+        group = Group.objects.create(name=name)
+        found = CareTeam.objects.create(name=name, group=group)
+    for member in members:
+        member.groups.add(found.group)
+    return found
+
+
+def patient(*, acting_user, care_teams=None, **overrides):
+    """A patient in `care_teams`; by default in a team of the acting user's own,
+    unless that user opens every chart anyway."""
+    if care_teams is None:
+        if acting_user.has_perm("patients.view_all_patients"):
+            care_teams = []
+        else:
+            care_teams = [team(f"Team of {acting_user.username}", acting_user)]
+            acting_user = type(acting_user).objects.get(pk=acting_user.pk)
     return services.patient_create(
-        acting_user=acting_user, data=patient_data(**overrides), reason="test"
+        acting_user=acting_user,
+        data=patient_data(**overrides),
+        care_teams=care_teams,
+        reason="test",
     )
 
 

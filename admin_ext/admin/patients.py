@@ -13,11 +13,13 @@ from unfold.admin import StackedInline, TabularInline
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
+from unfold.widgets import UnfoldAdminSelect2MultipleWidget
 
 from admin_ext.admin.mixins import ChartAdmin, ChartForm, LockableForm
 from records.clinical_records.models import ClinicalRecord
 from records.patients import ages, repositories, services
 from records.patients import media as media_checks
+from records.patients.services import access
 from records.patients.models import (
     Assessment,
     MediaFile,
@@ -26,7 +28,8 @@ from records.patients.models import (
     RecordStatus,
 )
 from records.users import roles
-from records.users.models import User
+from records.users.models import CareTeam, User
+from records.users.services import care_teams_of
 
 STATUS_COLOURS = {
     PatientStatus.ACTIVE: "success",
@@ -138,9 +141,34 @@ def media_download_link(media: MediaFile) -> str:
 
 
 class PatientForm(ChartForm):
+    care_teams = forms.ModelMultipleChoiceField(
+        queryset=CareTeam.objects.none(),
+        required=False,
+        widget=UnfoldAdminSelect2MultipleWidget,
+        help_text="The teams whose members may open this chart.",
+    )
+
     class Meta:
         model = Patient
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["care_teams"].initial = list(
+                services.patient_care_teams(self.instance)
+            )
+
+    def clean_care_teams(self):
+        teams = self.cleaned_data["care_teams"]
+        if not self.instance.pk:
+            try:
+                access.registration_team_check(
+                    acting_user=self.acting_user, team=teams[0] if teams else None
+                )
+            except ValidationError as error:
+                raise forms.ValidationError(error.messages) from None
+        return teams
 
 
 @admin.register(Patient)
@@ -199,7 +227,7 @@ class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
             "Address",
             {"fields": ("address_line1", "address_line2", ("city", "postcode"))},
         ),
-        ("Status", {"fields": (("status", "date_of_death"),)}),
+        ("Status", {"fields": (("status", "date_of_death"), "care_teams")}),
         (
             "Change",
             {"fields": ("change_reason", "expected_version")},
@@ -215,6 +243,16 @@ class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
 
     def get_queryset(self, request):
         return repositories.patients_for_admin(request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # The teams this user may assign: their own, or (administrators) all.
+        teams = CareTeam.objects.all()
+        if not request.user.has_perm("users.change_careteam"):
+            teams = care_teams_of(request.user)
+        form.base_fields["care_teams"].queryset = teams
+        form.acting_user = request.user
+        return form
 
     def get_search_results(self, request, queryset, search_term):
         results = repositories.patient_search(
@@ -258,6 +296,7 @@ class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
+        teams = form.cleaned_data.get("care_teams", [])
         if change:
             services.patient_update(
                 acting_user=request.user,
@@ -265,9 +304,18 @@ class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
                 expected_version=form.cleaned_data.get("expected_version"),
                 reason=self.reason(form),
             )
+            services.patient_set_care_teams(
+                acting_user=request.user,
+                patient=obj,
+                teams=teams,
+                reason=self.reason(form),
+            )
         else:
             services.patient_register(
-                acting_user=request.user, patient=obj, reason=self.reason(form)
+                acting_user=request.user,
+                patient=obj,
+                care_teams=teams,
+                reason=self.reason(form),
             )
             self.warn_duplicates(request, obj)
 

@@ -8,6 +8,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from records.common.models import TimeStampedModel
@@ -105,6 +106,7 @@ class Patient(VersionedModel):
 
     class Meta:
         ordering = ["family_name", "given_name", "pk"]
+        permissions = [("view_all_patients", "Can open every chart, in any care team")]
         indexes = [
             models.Index(fields=["family_name", "given_name"], name="patient_name_idx"),
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
@@ -288,3 +290,74 @@ class MediaFile(models.Model):
     def clean(self) -> None:
         if self.assessment_id and self.assessment.patient_id != self.patient_id:
             raise ValidationError({"assessment": validators.E_ASSESSMENT_PATIENT})
+
+
+# --- access to charts ----------------------------------------------------------------
+
+
+class PatientUserObjectPermission(UserObjectPermissionBase):
+    """django-guardian's per-user grants on a patient, with a real foreign key."""
+
+    content_object = models.ForeignKey(Patient, on_delete=models.CASCADE)
+
+
+class PatientGroupObjectPermission(GroupObjectPermissionBase):
+    """A care team's grant on a patient: how a chart belongs to a team. Made and
+    removed only by services; its history says who could open a chart when."""
+
+    content_object = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="team_permissions"
+    )
+
+    history = HistoricalRecords()
+
+
+class BreakGlassGrant(models.Model):
+    """Emergency access by one clinician to one chart outside their care teams."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="break_glass_grants"
+    )
+    reason = models.TextField()
+    granted_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-pk"]
+        verbose_name = "emergency access"
+        verbose_name_plural = "emergency access"
+        permissions = [
+            ("acknowledge_breakglassgrant", "Can acknowledge emergency access")
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "patient", "expires_at"], name="break_glass_live_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access #{self.pk}"
+
+
+class BreakGlassUse(models.Model):
+    """Each opening of a chart (or one of its records or files) under a grant."""
+
+    grant = models.ForeignKey(
+        BreakGlassGrant, on_delete=models.CASCADE, related_name="uses"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["-at", "-pk"]

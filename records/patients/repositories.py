@@ -6,22 +6,47 @@ from datetime import date, datetime
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
+from django.utils import timezone
+from guardian.shortcuts import get_objects_for_user
 
 from records.patients import validators
-from records.patients.models import Assessment, MediaFile, Patient
+from records.patients.models import Assessment, BreakGlassGrant, MediaFile, Patient
 
 DUPLICATE_NAME_THRESHOLD = 0.45
 DUPLICATE_LIMIT = 10
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
 
 
+def patients_by_team(user) -> QuerySet[Patient]:
+    """Charts assigned to one of the user's care teams (django-guardian grants)."""
+    return get_objects_for_user(
+        user,
+        "patients.view_patient",
+        klass=Patient,
+        with_superuser=False,
+        accept_global_perms=False,
+    )
+
+
 def patients_visible_to(user) -> QuerySet[Patient]:
-    """The charts this user may open. The single place where access is decided."""
-    if user is None or not user.is_active:
+    """The charts this user may open. The single place where access is decided.
+
+    Administrators, data managers and auditors open every chart (view_all_patients);
+    clinicians those of their care teams, and any chart they hold a live emergency
+    grant for, its expiry checked now, at query time.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
         return Patient.objects.none()
-    if user.has_perm("patients.view_patient"):
+    if user.is_superuser or user.has_perm("patients.view_all_patients"):
         return Patient.objects.all()
-    return Patient.objects.none()
+    if not user.has_perm("patients.view_patient"):
+        return Patient.objects.none()
+    live_grants = BreakGlassGrant.objects.filter(
+        user=user, expires_at__gt=timezone.now()
+    ).values("patient_id")
+    return Patient.objects.filter(
+        Q(pk__in=patients_by_team(user).values("pk")) | Q(pk__in=live_grants)
+    )
 
 
 def _visible_patient_ids(user) -> QuerySet:

@@ -1,6 +1,7 @@
-"""The NDAS user: Django's user plus where and on what device they last signed in."""
+"""Users, care teams and the sign-in events recorded about them."""
 
-from django.contrib.auth.models import AbstractUser
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -14,11 +15,69 @@ class User(AbstractUser):
     )
 
     # Password hashes stay out of history; sign-in facts change on every login and are
-    # recorded as login events instead.
+    # recorded as login events instead. Group membership (roles and care teams) is
+    # kept, so that who could open a chart on a past date can be answered.
     history = HistoricalRecords(
-        excluded_fields=["password", "last_login", "last_login_ip", "last_login_device"]
+        excluded_fields=[
+            "password",
+            "last_login",
+            "last_login_ip",
+            "last_login_device",
+        ],
+        m2m_fields=["groups"],
     )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         ordering = ["username"]
+
+
+class CareTeam(models.Model):
+    """The people caring for a set of children; its members are its group's members."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="care_team", editable=False
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LoginEvent(models.Model):
+    """One sign-in, failed sign-in, lockout or sign-out; written, never changed."""
+
+    class Kind(models.TextChoices):
+        SUCCESS = "success", "Signed in"
+        FAILURE = "failure", "Failed sign-in"
+        LOCKOUT = "lockout", "Locked out"
+        LOGOUT = "logout", "Signed out"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    username = models.CharField("attempted username", max_length=150)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="login_events",
+    )
+    at = models.DateTimeField("time (UTC)", auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    device_type = models.CharField(max_length=20, blank=True)
+    browser = models.CharField(max_length=100, blank=True)
+    os = models.CharField("OS", max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["username", "at"], name="login_event_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.username}"

@@ -1,18 +1,67 @@
 """Auth signal receivers: they translate the request into arguments for services."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.models import update_last_login
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import (
+    user_logged_in,
+    user_logged_out,
+    user_login_failed,
+)
 
 from ndas.net import client_ip
-from records.users.services import user_record_login
+from records.users.models import LoginEvent, User
+from records.users.services import login_event_record, user_record_login
+
+
+def _origin(request) -> tuple[str | None, str]:
+    if request is None:
+        return None, ""
+    return client_ip(request), request.META.get("HTTP_USER_AGENT", "")
 
 
 def on_user_logged_in(sender, request, user, **kwargs) -> None:
-    meta = request.META if request is not None else {}
-    user_record_login(
+    ip, agent = _origin(request)
+    user_record_login(user=user, ip=ip, user_agent=agent)
+    login_event_record(
+        kind=LoginEvent.Kind.SUCCESS,
+        username=user.get_username(),
         user=user,
-        ip=client_ip(request) if request is not None else None,
-        user_agent=meta.get("HTTP_USER_AGENT", ""),
+        ip=ip,
+        user_agent=agent,
+    )
+
+
+def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    ip, agent = _origin(request)
+    username = (credentials or {}).get("username") or ""
+    login_event_record(
+        kind=LoginEvent.Kind.FAILURE,
+        username=username,
+        user=User.objects.filter(username=username).first() if username else None,
+        ip=ip,
+        user_agent=agent,
+    )
+
+
+def on_user_locked_out(sender, request, username, ip_address, **kwargs) -> None:
+    _, agent = _origin(request)
+    login_event_record(
+        kind=LoginEvent.Kind.LOCKOUT,
+        username=username or "",
+        user=User.objects.filter(username=username).first() if username else None,
+        ip=ip_address,
+        user_agent=agent,
+    )
+
+
+def on_user_logged_out(sender, request, user, **kwargs) -> None:
+    ip, agent = _origin(request)
+    login_event_record(
+        kind=LoginEvent.Kind.LOGOUT,
+        username=user.get_username() if user else "",
+        user=user,
+        ip=ip,
+        user_agent=agent,
     )
 
 
@@ -21,3 +70,6 @@ def connect() -> None:
     # ours records last_login together with the IP and device, without one.
     user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
     user_logged_in.connect(on_user_logged_in, dispatch_uid="users.record_login")
+    user_login_failed.connect(on_user_login_failed, dispatch_uid="users.login_failed")
+    user_locked_out.connect(on_user_locked_out, dispatch_uid="users.locked_out")
+    user_logged_out.connect(on_user_logged_out, dispatch_uid="users.logged_out")

@@ -34,24 +34,30 @@ def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> tuple[str, ...]
 
 ROLE_PERMISSIONS: dict[str, str | tuple[str, ...]] = {
     ADMINISTRATOR: ALL,
-    # Clinical work on charts; deleting is for administrators.
-    CLINICIAN: _perms(("view", "add", "change"), CHART_MODELS),
+    # Clinical work on their care teams' charts; emergency access to others.
+    CLINICIAN: _perms(("view", "add", "change"), CHART_MODELS)
+    + ("patients.add_breakglassgrant",),
     # Reads every chart to import and export; signs nothing off.
-    DATA_MANAGER: _perms(("view",), CHART_MODELS),
-    AUDITOR: VIEW_ONLY,
+    DATA_MANAGER: _perms(("view",), CHART_MODELS) + ("patients.view_all_patients",),
+    # Every view_* permission (every chart included); acknowledges emergency access.
+    AUDITOR: (VIEW_ONLY, "patients.acknowledge_breakglassgrant"),
 }
 
 
 def _permissions_for(spec: str | tuple[str, ...]):
     if spec == ALL:
         return Permission.objects.all()
-    if spec == VIEW_ONLY:
-        return Permission.objects.filter(codename__startswith="view_")
-    by_label = [code.split(".", 1) for code in spec]
-    ids = [
-        Permission.objects.get(content_type__app_label=app, codename=codename).pk
-        for app, codename in by_label
-    ]
+    ids = []
+    for code in spec:
+        if code == VIEW_ONLY:
+            ids += Permission.objects.filter(codename__startswith="view_").values_list(
+                "pk", flat=True
+            )
+            continue
+        app, codename = code.split(".", 1)
+        ids.append(
+            Permission.objects.get(content_type__app_label=app, codename=codename).pk
+        )
     return Permission.objects.filter(pk__in=ids)
 
 

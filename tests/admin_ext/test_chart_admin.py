@@ -108,6 +108,7 @@ def test_registering_a_patient_warns_of_duplicates(client, chart, clinician):
         date_of_birth=str(patient.date_of_birth),
         sex="male",
         status="active",
+        care_teams=[factories.team(f"Team of {clinician.username}").pk],
         change_reason="New referral",
     )
     response = client.post(reverse("admin:patients_patient_add"), data, follow=True)

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from records.users import roles
+from tests import factories
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,7 +21,8 @@ def sign_in(page, live_server, username):
 def test_register_patient_record_visit_and_see_history(
     live_server, page, make_user, console_errors
 ):
-    make_user("e2e-clin", roles=[roles.CLINICIAN], first_name="Ada")
+    clinician = make_user("e2e-clin", roles=[roles.CLINICIAN], first_name="Ada")
+    factories.team("Neonatal follow-up", clinician)
     sign_in(page, live_server, "e2e-clin")
 
     page.goto(f"{live_server.url}/admin/patients/patient/add/")
@@ -29,6 +31,7 @@ def test_register_patient_record_visit_and_see_history(
     page.fill("input[name=family_name]", "Quennard")
     page.fill("input[name=date_of_birth]", "2025-03-14")
     page.select_option("select[name=sex]", "female")
+    page.select_option("select[name=care_teams]", label="Neonatal follow-up")
     page.fill("input[name=change_reason]", "New referral")
     page.click("button[name=_continue]")
     expect(page.locator("body")).to_contain_text("was added successfully")

@@ -1,5 +1,14 @@
 """Writes to patient charts: keyword-only functions that take the acting user."""
 
+from records.patients.services.access import (  # noqa: F401
+    break_glass_acknowledge,
+    break_glass_open,
+    break_glass_use_record,
+    patient_assign_care_team,
+    patient_care_teams,
+    patient_set_care_teams,
+    patient_unassign_care_team,
+)
 from records.patients.services.assessments import (  # noqa: F401
     assessment_amend,
     assessment_create,

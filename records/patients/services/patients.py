@@ -1,6 +1,6 @@
 """Registering, editing, archiving and (for administrators) deleting patients."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -13,8 +13,10 @@ from records.common.services import (
     versioned_save,
 )
 from records.patients.models import Patient, PatientStatus
+from records.patients.services import access
 from records.patients.services.lifecycle import delete_permission_check
 from records.patients.services.media import media_delete
+from records.users.models import CareTeam
 
 PATIENT_FIELDS = (
     "mrn",
@@ -42,17 +44,42 @@ BIRTH_FIELDS = ("date_of_birth", "gestational_age_weeks", "gestational_age_days"
 AGES_RECOMPUTED_REASON = "Ages recomputed: the patient's birth details changed"
 
 
-def patient_register(*, acting_user, patient: Patient, reason: str = "") -> Patient:
-    """Save a new patient built by a form (or by patient_create)."""
-    return versioned_create(instance=patient, acting_user=acting_user, reason=reason)
+@transaction.atomic
+def patient_register(
+    *,
+    acting_user,
+    patient: Patient,
+    care_teams: Iterable[CareTeam] = (),
+    reason: str = "",
+) -> Patient:
+    """Save a new patient built by a form (or by patient_create) in its care teams.
+
+    A clinician must name one of their own teams, or could not open the new chart.
+    """
+    care_teams = list(care_teams)
+    access.registration_team_check(
+        acting_user=acting_user, team=care_teams[0] if care_teams else None
+    )
+    versioned_create(instance=patient, acting_user=acting_user, reason=reason)
+    access.patient_set_care_teams(
+        acting_user=acting_user, patient=patient, teams=care_teams, reason=reason
+    )
+    return patient
 
 
 def patient_create(
-    *, acting_user, data: Mapping[str, Any], reason: str = ""
+    *,
+    acting_user,
+    data: Mapping[str, Any],
+    care_teams: Iterable[CareTeam] = (),
+    reason: str = "",
 ) -> Patient:
     data_check(data, PATIENT_FIELDS)
     return patient_register(
-        acting_user=acting_user, patient=Patient(**data), reason=reason
+        acting_user=acting_user,
+        patient=Patient(**data),
+        care_teams=care_teams,
+        reason=reason,
     )
 
 

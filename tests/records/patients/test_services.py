@@ -45,7 +45,10 @@ def latest_history(obj):
 
 def test_create_records_who_and_why(doctor):
     patient = services.patient_create(
-        acting_user=doctor, data=factories.patient_data(), reason="Referral"
+        acting_user=doctor,
+        data=factories.patient_data(),
+        care_teams=[factories.team("Neonatal", doctor)],
+        reason="Referral",
     )
     entry = latest_history(patient)
     assert entry.history_type == "+"

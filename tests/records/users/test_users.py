@@ -59,8 +59,11 @@ def test_auditor_role_can_only_view():
     codenames = Group.objects.get(name=roles.AUDITOR).permissions.values_list(
         "codename", flat=True
     )
-    assert "view_user" in codenames
-    assert all(code.startswith("view_") for code in codenames)
+    assert "view_user" in codenames and "view_all_patients" in codenames
+    assert all(
+        code.startswith("view_") or code == "acknowledge_breakglassgrant"
+        for code in codenames
+    )
 
 
 def test_role_sync_restores_the_matrix_and_accepts_named_permissions(monkeypatch):

@@ -1,0 +1,172 @@
+"""Who may open a chart: care teams and emergency (break-the-glass) access."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from records.common.errors import ServiceError
+from records.common.services import history_note
+from records.patients import validators
+from records.patients.models import (
+    BreakGlassGrant,
+    BreakGlassUse,
+    Patient,
+    PatientGroupObjectPermission,
+)
+from records.users.models import CareTeam
+from records.users.services import care_teams_of
+
+# A team's grant on a chart: open it and change it.
+TEAM_PERMISSIONS = ("view_patient", "change_patient")
+BREAK_GLASS_MIN_REASON = 15
+
+E_NOT_YOUR_TEAM = "You can only assign charts to care teams you belong to."
+E_TEAM_REQUIRED = "Choose one of your care teams for this patient."
+E_BREAK_GLASS_REASON = (
+    "State the emergency in at least 15 characters; the reason is reviewed."
+)
+E_BREAK_GLASS_NOT_FOUND = "No patient has this MRN. Check it and try again."
+E_BREAK_GLASS_NOT_ALLOWED = "Your role cannot request emergency access."
+E_ALREADY_ACKNOWLEDGED = "This emergency access was already acknowledged."
+
+
+def _manages_all_teams(user) -> bool:
+    return user.is_superuser or user.has_perm("users.change_careteam")
+
+
+def care_team_check(*, acting_user, team: CareTeam) -> None:
+    """Clinicians assign charts to their own teams; administrators to any."""
+    if _manages_all_teams(acting_user):
+        return
+    if not acting_user.groups.filter(pk=team.group_id).exists():
+        raise PermissionDenied(E_NOT_YOUR_TEAM)
+
+
+def registration_team_check(*, acting_user, team: CareTeam | None) -> None:
+    """A clinician who registers a patient must place it in one of their teams
+    (or they could not open the chart they just made)."""
+    if team is None:
+        if acting_user.has_perm("patients.view_all_patients"):
+            return
+        raise ServiceError({"care_teams": E_TEAM_REQUIRED}, code="team_required")
+    care_team_check(acting_user=acting_user, team=team)
+
+
+def _permissions():
+    return Permission.objects.filter(
+        content_type__app_label="patients", codename__in=TEAM_PERMISSIONS
+    )
+
+
+@transaction.atomic
+def patient_assign_care_team(
+    *, acting_user, patient: Patient, team: CareTeam, reason: str = ""
+) -> None:
+    care_team_check(acting_user=acting_user, team=team)
+    for permission in _permissions():
+        if PatientGroupObjectPermission.objects.filter(
+            group_id=team.group_id, permission=permission, content_object=patient
+        ).exists():
+            continue
+        grant = PatientGroupObjectPermission(
+            group_id=team.group_id, permission=permission, content_object=patient
+        )
+        history_note(grant, user=acting_user, reason=reason or f"Assigned to {team}")
+        grant.save()
+
+
+@transaction.atomic
+def patient_unassign_care_team(
+    *, acting_user, patient: Patient, team: CareTeam, reason: str = ""
+) -> None:
+    care_team_check(acting_user=acting_user, team=team)
+    for grant in PatientGroupObjectPermission.objects.filter(
+        group_id=team.group_id, content_object=patient
+    ):
+        history_note(grant, user=acting_user, reason=reason or f"Removed from {team}")
+        grant.delete()
+
+
+def patient_care_teams(patient: Patient):
+    return CareTeam.objects.filter(
+        group__patientgroupobjectpermission__content_object=patient
+    ).distinct()
+
+
+@transaction.atomic
+def patient_set_care_teams(
+    *, acting_user, patient: Patient, teams, reason: str = ""
+) -> None:
+    """Make `teams` the chart's teams, among those the acting user may manage: a
+    clinician's choice leaves the chart's other teams as they are."""
+    wanted = {team.pk: team for team in teams}
+    current = {team.pk: team for team in patient_care_teams(patient)}
+    if not _manages_all_teams(acting_user):
+        own = set(care_teams_of(acting_user).values_list("pk", flat=True))
+        current = {pk: team for pk, team in current.items() if pk in own}
+    for pk in wanted.keys() - current.keys():
+        patient_assign_care_team(
+            acting_user=acting_user, patient=patient, team=wanted[pk], reason=reason
+        )
+    for pk in current.keys() - wanted.keys():
+        patient_unassign_care_team(
+            acting_user=acting_user, patient=patient, team=current[pk], reason=reason
+        )
+
+
+# --- break the glass ---------------------------------------------------------------
+
+
+@transaction.atomic
+def break_glass_open(*, acting_user, mrn: str, reason: str) -> BreakGlassGrant:
+    """Grant emergency access to one chart, found by its exact MRN only, for
+    BREAK_GLASS_HOURS. Expiry is checked whenever the chart is read: no job needed."""
+    if not acting_user.has_perm("patients.add_breakglassgrant"):
+        raise PermissionDenied(E_BREAK_GLASS_NOT_ALLOWED)
+    reason = (reason or "").strip()
+    if len(reason) < BREAK_GLASS_MIN_REASON:
+        raise ServiceError({"reason": E_BREAK_GLASS_REASON}, code="reason")
+    patient = Patient.objects.filter(mrn=validators.mrn_normalize(mrn)).first()
+    if patient is None:
+        raise ServiceError({"mrn": E_BREAK_GLASS_NOT_FOUND}, code="not_found")
+    now = timezone.now()
+    return BreakGlassGrant.objects.create(
+        user=acting_user,
+        patient=patient,
+        reason=reason,
+        granted_at=now,
+        expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+    )
+
+
+def break_glass_use_record(*, user, patient_id: int, action: str) -> None:
+    """Record an opening of a chart that the user reaches only through a live grant."""
+    from records.patients.repositories import patients_by_team
+
+    if patients_by_team(user).filter(pk=patient_id).exists():
+        return
+    grant = (
+        BreakGlassGrant.objects.filter(
+            user=user, patient_id=patient_id, expires_at__gt=timezone.now()
+        )
+        .order_by("-expires_at")
+        .first()
+    )
+    if grant is not None:
+        BreakGlassUse.objects.create(grant=grant, action=action)
+
+
+def break_glass_acknowledge(*, acting_user, grant: BreakGlassGrant) -> BreakGlassGrant:
+    if not acting_user.has_perm("patients.acknowledge_breakglassgrant"):
+        raise PermissionDenied
+    updated = BreakGlassGrant.objects.filter(
+        pk=grant.pk, acknowledged_at__isnull=True
+    ).update(acknowledged_by=acting_user, acknowledged_at=timezone.now())
+    if not updated:
+        raise ServiceError(E_ALREADY_ACKNOWLEDGED)
+    grant.refresh_from_db()
+    return grant
