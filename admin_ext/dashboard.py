@@ -1,9 +1,15 @@
 """unfold callbacks: the environment badge and the dashboard's figures."""
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
 from django.db.models import Count, Q
 from django.http import HttpRequest
 
+from records.clinical_records.repositories import clinical_records_visible_to
+from records.patients.models import PatientStatus
+from records.patients.repositories import assessments_visible_to, patients_visible_to
 from records.users import roles
 from records.users.models import User
 
@@ -36,7 +42,25 @@ def recent_sign_ins(limit: int = RECENT_SIGN_INS) -> list[User]:
     )
 
 
+def chart_figures(user) -> dict[str, int]:
+    """What the dashboard counts of charts: only what this user may open."""
+    since = timezone.localdate() - timedelta(days=30)
+    return {
+        "patients": patients_visible_to(user)
+        .filter(status=PatientStatus.ACTIVE)
+        .count(),
+        "assessments": assessments_visible_to(user)
+        .filter(performed_on__gte=since)
+        .count(),
+        "visits": clinical_records_visible_to(user)
+        .filter(visit_date__gte=since)
+        .count(),
+    }
+
+
 def dashboard_callback(request: HttpRequest, context: dict) -> dict:
+    if request.user.has_perm("patients.view_patient"):
+        context["chart_figures"] = chart_figures(request.user)
     if not request.user.has_perm("users.view_user"):
         return context
     totals = User.objects.aggregate(

@@ -44,6 +44,12 @@ def sidebar_navigation(request) -> list[dict]:
                     "link": reverse_lazy("admin:patients_mediafile_changelist"),
                     "permission": _can("patients.view_mediafile"),
                 },
+                {
+                    "title": _("Emergency access"),
+                    "icon": "emergency",
+                    "link": reverse_lazy("admin:patients_patient_break_glass"),
+                    "permission": _can("patients.add_breakglassgrant"),
+                },
             ],
         },
         {
@@ -61,6 +67,36 @@ def sidebar_navigation(request) -> list[dict]:
                     "icon": "group",
                     "link": reverse_lazy("admin:auth_group_changelist"),
                     "permission": _can("auth.view_group"),
+                },
+                {
+                    "title": _("Care teams"),
+                    "icon": "groups",
+                    "link": reverse_lazy("admin:users_careteam_changelist"),
+                    "permission": _can("users.view_careteam"),
+                },
+            ],
+        },
+        {
+            "title": _("Audit"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Emergency access review"),
+                    "icon": "policy",
+                    "link": reverse_lazy("admin:patients_breakglassgrant_changelist"),
+                    "permission": _can("patients.view_breakglassgrant"),
+                },
+                {
+                    "title": _("Sign-in events"),
+                    "icon": "login",
+                    "link": reverse_lazy("admin:users_loginevent_changelist"),
+                    "permission": _can("users.view_loginevent"),
+                },
+                {
+                    "title": _("Lockouts"),
+                    "icon": "lock",
+                    "link": reverse_lazy("admin:axes_accessattempt_changelist"),
+                    "permission": _can("axes.view_accessattempt"),
                 },
             ],
         },

@@ -1,3 +1,3 @@
 """ModelAdmins, one module per domain app; importing this package registers them."""
 
-from admin_ext.admin import clinical_records, patients, users  # noqa: F401
+from admin_ext.admin import access, clinical_records, patients, users  # noqa: F401

@@ -4,7 +4,7 @@ final-record checks on the form, a reason for changes and deletions."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
@@ -12,6 +12,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
 from records.patients.models import RecordStatus
+from records.patients.services import break_glass_use_record
 
 E_FINAL_NEEDS_REASON = (
     "This record is final: saving it is an amendment. Give the reason for it."
@@ -72,6 +73,40 @@ class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "version")
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index with "doesn't exist"; a chart outside the
+        # user's access must be indistinguishable from one that does not exist.
+        raise Http404
+
+    @staticmethod
+    def patient_id_of(obj) -> int:
+        return obj.patient_id
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            self.chart_opened(request, obj)
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self.chart_opened(request, response.context_data["object"], "history")
+        return response
+
+    def chart_opened(self, request, obj, what: str = "") -> None:
+        """Every opening of a chart's page; those under emergency access are kept."""
+        action = f"{obj._meta.model_name} {what}".strip()
+        break_glass_use_record(
+            user=request.user, patient_id=self.patient_id_of(obj), action=action
+        )
+
+    def has_change_permission(self, request, obj=None):
+        # Object-aware: the object must be one the user can reach at all.
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None:
+            return allowed
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -3,8 +3,9 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.template.defaultfilters import filesizeformat
@@ -13,7 +14,11 @@ from unfold.admin import StackedInline, TabularInline
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
-from unfold.widgets import UnfoldAdminSelect2MultipleWidget
+from unfold.widgets import (
+    UnfoldAdminSelect2MultipleWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+)
 
 from admin_ext.admin.mixins import ChartAdmin, ChartForm, LockableForm
 from records.clinical_records.models import ClinicalRecord
@@ -140,6 +145,20 @@ def media_download_link(media: MediaFile) -> str:
 # --- patients --------------------------------------------------------------------
 
 
+class BreakGlassForm(forms.Form):
+    mrn = forms.CharField(
+        label="MRN",
+        max_length=20,
+        widget=UnfoldAdminTextInputWidget,
+        help_text="The exact medical record number: emergency access has no search.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+        help_text="The emergency, in at least 15 characters. Auditors review it.",
+    )
+
+
 class PatientForm(ChartForm):
     care_teams = forms.ModelMultipleChoiceField(
         queryset=CareTeam.objects.none(),
@@ -243,6 +262,52 @@ class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
 
     def get_queryset(self, request):
         return repositories.patients_for_admin(request.user)
+
+    @staticmethod
+    def patient_id_of(obj) -> int:
+        return obj.pk
+
+    def get_urls(self):
+        return [
+            path(
+                "emergency-access/",
+                self.admin_site.admin_view(self.break_glass_view),
+                name="patients_patient_break_glass",
+            )
+        ] + super().get_urls()
+
+    def break_glass_view(self, request):
+        """Open a chart outside one's care teams: exact MRN, a stated reason."""
+        if not request.user.has_perm("patients.add_breakglassgrant"):
+            raise PermissionDenied
+        form = BreakGlassForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                grant = services.break_glass_open(
+                    acting_user=request.user,
+                    mrn=form.cleaned_data["mrn"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                for field, messages_ in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages_)
+            else:
+                self.message_user(
+                    request,
+                    f"Emergency access granted until {grant.expires_at:%H:%M} UTC. "
+                    "Your reason and every opening of this chart are recorded.",
+                    messages.WARNING,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:patients_patient_change", args=[grant.patient_id])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Emergency access to a chart",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin_ext/break_glass.html", context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -613,6 +678,13 @@ class MediaFileAdmin(ChartAdmin):
         # Stored media never change; the page shows them read-only.
         return False
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assessment":
+            kwargs["queryset"] = repositories.assessments_visible_to(
+                request.user
+            ).select_related("patient")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     @display(description="Size")
     def size(self, obj):
         return filesizeformat(obj.size_bytes)
@@ -649,6 +721,7 @@ class MediaFileAdmin(ChartAdmin):
             media = repositories.media_get(user=request.user, pk=object_id)
         except MediaFile.DoesNotExist:
             raise Http404("No such media file.") from None
+        self.chart_opened(request, media, "download")
         url = services.media_download_url(media=media)
         if url:
             response = HttpResponseRedirect(url)

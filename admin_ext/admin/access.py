@@ -1,0 +1,176 @@
+"""Admin for access: care teams, emergency-access review, sign-in events."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils import timezone
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import RangeDateTimeFilter
+from unfold.decorators import display
+from unfold.widgets import (
+    UnfoldAdminSelect2MultipleWidget,
+    UnfoldAdminTextInputWidget,
+)
+
+from records.patients import services as patient_services
+from records.patients.models import BreakGlassGrant
+from records.users import services
+from records.users.models import CareTeam, LoginEvent, User
+
+
+class CareTeamForm(forms.ModelForm):
+    members = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        widget=UnfoldAdminSelect2MultipleWidget,
+        help_text="Members open the charts assigned to this team.",
+    )
+    change_reason = forms.CharField(
+        label="Reason for change",
+        required=False,
+        max_length=200,
+        widget=UnfoldAdminTextInputWidget,
+    )
+
+    class Meta:
+        model = CareTeam
+        fields = ("name", "description")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["members"].initial = list(self.instance.group.user_set.all())
+
+
+@admin.register(CareTeam)
+class CareTeamAdmin(ModelAdmin):
+    form = CareTeamForm
+    list_display = ("name", "description", "member_count")
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(member_count=Count("group__user", distinct=True))
+        )
+
+    @display(description="Members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+    def get_readonly_fields(self, request, obj=None):
+        # The name is the group's name too; a renamed team is a new team.
+        return ("name",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            try:
+                created = services.care_team_create(
+                    acting_user=request.user,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data.get("description", ""),
+                )
+            except ValidationError as error:  # pragma: no cover - name raced
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                raise
+            obj.pk, obj.group = created.pk, created.group
+        else:
+            obj.save()
+
+    def save_related(self, request, form, formsets, change):
+        services.care_team_set_members(
+            acting_user=request.user,
+            team=form.instance,
+            members=form.cleaned_data.get("members", []),
+            reason=form.cleaned_data.get("change_reason", ""),
+        )
+
+
+@admin.register(BreakGlassGrant)
+class BreakGlassGrantAdmin(ModelAdmin):
+    """The auditors' review list of emergency access."""
+
+    list_display = (
+        "granted_at",
+        "user",
+        "patient",
+        "reason",
+        "state",
+        "use_count",
+        "acknowledged",
+    )
+    list_filter = (
+        ("granted_at", RangeDateTimeFilter),
+        ("acknowledged_at", admin.EmptyFieldListFilter),
+    )
+    list_filter_submit = True
+    list_select_related = ("user", "patient", "acknowledged_by")
+    search_fields = ("user__username", "patient__mrn")
+    actions = ["acknowledge"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(use_count=Count("uses"))
+
+    def has_add_permission(self, request):
+        return False  # granted only through the emergency-access page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_acknowledge_permission(self, request):
+        return request.user.has_perm("patients.acknowledge_breakglassgrant")
+
+    @display(description="State", label={"live": "danger", "expired": "info"})
+    def state(self, obj):
+        return "live" if obj.expires_at > timezone.now() else "expired"
+
+    @display(description="Uses", ordering="use_count")
+    def use_count(self, obj):
+        return obj.use_count
+
+    @display(description="Acknowledged", boolean=True)
+    def acknowledged(self, obj):
+        return obj.acknowledged_at is not None
+
+    @admin.action(description="Acknowledge selected", permissions=["acknowledge"])
+    def acknowledge(self, request, queryset):
+        done = 0
+        for grant in queryset.filter(acknowledged_at__isnull=True):
+            patient_services.break_glass_acknowledge(
+                acting_user=request.user, grant=grant
+            )
+            done += 1
+        self.message_user(request, f"{done} emergency access(es) acknowledged.")
+
+
+@admin.register(LoginEvent)
+class LoginEventAdmin(ModelAdmin):
+    """Read-only: sign-ins, failures, lockouts and sign-outs, for auditors."""
+
+    list_display = (
+        "at",
+        "kind",
+        "username",
+        "user",
+        "ip",
+        "device_type",
+        "browser",
+        "os",
+    )
+    list_filter = ("kind", ("at", RangeDateTimeFilter), "device_type")
+    list_filter_submit = True
+    list_select_related = ("user",)
+    search_fields = ("username", "ip")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
