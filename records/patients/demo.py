@@ -35,12 +35,14 @@ from records.patients.models import (
 from records.patients.validators import today as clinic_today
 from records.users import roles
 from records.users.demo import DEMO_ACCOUNTS
-from records.users.models import User
+from records.users.models import CareTeam, User
+from records.users.services import care_team_create, care_team_set_members
 
 E_NOT_DEBUG = "Demo charts are only created with DEBUG on; this looks like production."
 
 DEMO_MRN_PREFIX = "DEMO-"
 DEMO_REASON = "Demo data"
+DEMO_TEAMS = ("Neonatal follow-up", "Autism assessment", "General paediatrics")
 DEMO_SEED = 20261126
 DEMO_COUNT = 300
 DEMO_MEDIA_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo_media"
@@ -436,6 +438,27 @@ class _ChartBuilder:
             for fixture, *_ in MEDIA_FILES
         }
         self.assessments = self.visits = self.media = 0
+        self.teams = self.care_teams()
+
+    def care_teams(self) -> list[CareTeam]:
+        """The demo's care teams; the demo clinician belongs to all but the last,
+        so that signing in as them shows access at work."""
+        teams = []
+        for name in DEMO_TEAMS:
+            team = CareTeam.objects.filter(name=name).first()
+            if team is None:
+                team = care_team_create(acting_user=self.admin, name=name)
+            teams.append(team)
+        for team in teams[:-1]:
+            members = list(team.group.user_set.all())
+            if self.clinician not in members:
+                care_team_set_members(
+                    acting_user=self.admin,
+                    team=team,
+                    members=[*members, self.clinician],
+                    reason=DEMO_REASON,
+                )
+        return teams
 
     def build(self, count: int) -> DemoChartsResult:
         for code in demo_diagnosis_codes():
@@ -472,6 +495,8 @@ class _ChartBuilder:
         patient = patient_services.patient_create(
             acting_user=self.acting_user,
             data=self.patient_data(number),
+            # By number, not drawn: the other values stay as they were without teams.
+            care_teams=[self.teams[number % len(self.teams)]],
             reason=DEMO_REASON,
         )
         span = (self.today - patient.date_of_birth).days
