@@ -120,6 +120,9 @@ class BreakGlassGrantAdmin(ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # evidence for auditors: never deleted from here
+
     def has_acknowledge_permission(self, request):
         return request.user.has_perm("patients.acknowledge_breakglassgrant")
 

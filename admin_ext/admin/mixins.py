@@ -3,7 +3,8 @@ final-record checks on the form, a reason for changes and deletions."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
@@ -90,9 +91,38 @@ class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
         return obj
 
     def history_view(self, request, object_id, extra_context=None):
+        obj = self._history_subject(request, object_id)
         response = super().history_view(request, object_id, extra_context)
-        self.chart_opened(request, response.context_data["object"], "history")
+        if obj is not None:
+            self.chart_opened(request, obj, "history")
         return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        obj = self._history_subject(request, object_id)
+        response = super().history_form_view(
+            request, object_id, version_id, extra_context
+        )
+        if obj is not None:
+            self.chart_opened(request, obj, "history")
+        return response
+
+    def _history_subject(self, request, object_id):
+        """The object whose history is asked for, if the user may see it.
+
+        django-simple-history reads history tables directly, and shows the history
+        of deleted rows too: a deleted chart's history is for those who may open
+        every chart; anything else out of reach is a 404.
+        """
+        try:
+            obj = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        except (ValueError, ValidationError):
+            raise Http404 from None
+        if obj is not None:
+            return obj
+        deleted = not self.model._default_manager.filter(pk=unquote(object_id)).exists()
+        if deleted and request.user.has_perm("patients.view_all_patients"):
+            return None
+        raise Http404
 
     def chart_opened(self, request, obj, what: str = "") -> None:
         """Every opening of a chart's page; those under emergency access are kept."""

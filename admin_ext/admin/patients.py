@@ -1,5 +1,7 @@
 """Admin for patient charts: patients, assessments (with media upload) and media."""
 
+from datetime import datetime, time
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -15,6 +17,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 from unfold.widgets import (
+    UnfoldAdminDateWidget,
     UnfoldAdminSelect2MultipleWidget,
     UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
@@ -159,6 +162,10 @@ class BreakGlassForm(forms.Form):
     )
 
 
+class AccessDateForm(forms.Form):
+    on = forms.DateField(label="On", widget=UnfoldAdminDateWidget)
+
+
 class PatientForm(ChartForm):
     care_teams = forms.ModelMultipleChoiceField(
         queryset=CareTeam.objects.none(),
@@ -273,8 +280,34 @@ class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
                 "emergency-access/",
                 self.admin_site.admin_view(self.break_glass_view),
                 name="patients_patient_break_glass",
-            )
+            ),
+            path(
+                "<int:object_id>/access/",
+                self.admin_site.admin_view(self.access_view),
+                name="patients_patient_access",
+            ),
         ] + super().get_urls()
+
+    def access_view(self, request, object_id):
+        """Who could open this chart on a given date, and why (for auditors)."""
+        if not request.user.has_perm("patients.view_patientgroupobjectpermission"):
+            raise PermissionDenied
+        try:
+            patient = repositories.patient_get(user=request.user, pk=object_id)
+        except Patient.DoesNotExist:
+            raise Http404 from None
+        form = AccessDateForm(request.GET or None)
+        on = form.cleaned_data["on"] if form.is_valid() else timezone.localdate()
+        at = timezone.make_aware(datetime.combine(on, time.max))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Who could open {patient} on {on:%Y-%m-%d}",
+            "patient": patient,
+            "form": form,
+            "entries": repositories.patient_access_at(patient=patient, at=at),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin_ext/patient_access.html", context)
 
     def break_glass_view(self, request):
         """Open a chart outside one's care teams: exact MRN, a stated reason."""
@@ -470,6 +503,10 @@ class LockableAdmin(ChartAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in ("assessor", "clinician"):
             kwargs["queryset"] = clinicians()
+        if db_field.name == "patient":
+            # The autocomplete only offers visible charts; the form must only
+            # accept them too, whatever id is posted.
+            kwargs["queryset"] = repositories.patients_visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request):
@@ -683,6 +720,8 @@ class MediaFileAdmin(ChartAdmin):
             kwargs["queryset"] = repositories.assessments_visible_to(
                 request.user
             ).select_related("patient")
+        if db_field.name == "patient":
+            kwargs["queryset"] = repositories.patients_visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @display(description="Size")

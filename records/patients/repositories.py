@@ -1,6 +1,7 @@
 """Reads of patient charts. Every query for patient data starts from what the user may
 see (`patients_visible_to`); no other module filters patients by access."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.postgres.search import TrigramSimilarity
@@ -10,7 +11,14 @@ from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from records.patients import validators
-from records.patients.models import Assessment, BreakGlassGrant, MediaFile, Patient
+from records.patients.models import (
+    Assessment,
+    BreakGlassGrant,
+    MediaFile,
+    Patient,
+    PatientGroupObjectPermission,
+)
+from records.users.roles import ROLES_OPENING_EVERY_CHART
 
 DUPLICATE_NAME_THRESHOLD = 0.45
 DUPLICATE_LIMIT = 10
@@ -192,3 +200,77 @@ def patient_duplicates(
     if exclude_pk:
         candidates = candidates.exclude(pk=exclude_pk)
     return list(candidates.order_by("-name_similarity", "pk")[:DUPLICATE_LIMIT])
+
+
+# --- who could open a chart, on a past date -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartAccess:
+    user_id: int
+    username: str
+    reasons: tuple[str, ...]
+
+
+def patient_access_at(*, patient: Patient, at: datetime) -> list[ChartAccess]:
+    """Everyone who could open this chart at `at`, and why, from history alone:
+    roles and care-team memberships (user history), the chart's team assignments
+    (grant history) and emergency grants live at that moment."""
+    from django.contrib.auth.models import Group
+
+    from records.users.models import User
+
+    user_history = User.history.model
+    latest_users = (
+        user_history.objects.filter(history_date__lte=at)
+        .order_by("id", "-history_date", "-history_id")
+        .distinct("id")
+        .values("history_id")
+    )
+    users = list(
+        user_history.objects.filter(history_id__in=latest_users).exclude(
+            history_type="-"
+        )
+    )
+    # The group memberships each of those history rows recorded.
+    memberships = user_history._meta.get_field("historicaluser_groups").related_model
+    held_by: dict[int, set[int]] = {}
+    for history_id, group_id in memberships.objects.filter(
+        history_id__in=[record.history_id for record in users]
+    ).values_list("history_id", "group_id"):
+        held_by.setdefault(history_id, set()).add(group_id)
+    grant_history = PatientGroupObjectPermission.history.model
+    latest_grants = (
+        grant_history.objects.filter(
+            content_object_id=patient.pk,
+            permission__codename="view_patient",
+            history_date__lte=at,
+        )
+        .order_by("group_id", "-history_date", "-history_id")
+        .distinct("group_id")
+    )
+    teams = {row.group_id for row in latest_grants if row.history_type != "-"}
+    groups = dict(Group.objects.values_list("pk", "name"))
+    wide_roles = {
+        pk for pk, name in groups.items() if name in ROLES_OPENING_EVERY_CHART
+    }
+    emergency = set(
+        BreakGlassGrant.objects.filter(
+            patient=patient, granted_at__lte=at, expires_at__gt=at
+        ).values_list("user_id", flat=True)
+    )
+    result = []
+    for record in users:
+        if not record.is_active:
+            continue
+        held = held_by.get(record.history_id, set())
+        reasons = []
+        if record.is_superuser:
+            reasons.append("superuser")
+        reasons += [f"role: {groups[pk]}" for pk in sorted(held & wide_roles)]
+        reasons += [f"care team: {groups[pk]}" for pk in sorted(held & teams)]
+        if record.id in emergency:
+            reasons.append("emergency access")
+        if reasons:
+            result.append(ChartAccess(record.id, record.username, tuple(reasons)))
+    return sorted(result, key=lambda entry: entry.username)

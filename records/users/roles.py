@@ -10,6 +10,8 @@ CLINICIAN = "Clinician"
 DATA_MANAGER = "Data manager"
 AUDITOR = "Auditor"
 ROLES = (ADMINISTRATOR, CLINICIAN, DATA_MANAGER, AUDITOR)
+# Roles that open every chart, whatever its care teams (view_all_patients).
+ROLES_OPENING_EVERY_CHART = (ADMINISTRATOR, DATA_MANAGER, AUDITOR)
 
 ALL = "__all__"
 VIEW_ONLY = "__view__"

@@ -1,0 +1,83 @@
+"""Every URL the admin registers, by name, with an object of the test world."""
+
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLResolver, reverse
+
+OBJECT_OF = {
+    "patients_patient": "patient",
+    "patients_assessment": "assessment",
+    "clinical_records_clinicalrecord": "visit",
+    "patients_mediafile": "media",
+    "patients_breakglassgrant": "grant",
+    "users_careteam": "team",
+    "users_loginevent": "event",
+    "axes_accessattempt": "attempt",
+    "axes_accesslog": "access_log",
+    "axes_accessfailurelog": "failure_log",
+    "auth_group": "role",
+}
+
+
+def admin_url_names() -> set[str]:
+    """The names of every URL pattern the admin site registers."""
+
+    def walk(patterns):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns)
+            elif pattern.name:
+                yield pattern.name
+
+    return set(walk(admin.site.get_urls()))
+
+
+def _object(world, model_key: str):
+    if model_key == "users_user":
+        return world.users["clinician_in_team"]
+    return getattr(world, OBJECT_OF[model_key])
+
+
+def url_for(name: str, world) -> str:
+    """A URL for the named pattern, pointing at the world's objects."""
+    patient = world.patient
+    fixed = {
+        "index": reverse("admin:index"),
+        "login": reverse("admin:login"),
+        "logout": reverse("admin:logout"),
+        "password_change": reverse("admin:password_change"),
+        "password_change_done": reverse("admin:password_change_done"),
+        "jsi18n": reverse("admin:jsi18n"),
+        "search": reverse("admin:search") + "?s=pat",
+        "app_list": reverse("admin:app_list", kwargs={"app_label": "patients"}),
+        "autocomplete": reverse("admin:autocomplete")
+        + "?app_label=patients&model_name=assessment&field_name=patient&term=",
+        "view_on_site": reverse(
+            "admin:view_on_site",
+            args=[ContentType.objects.get_for_model(patient).pk, patient.pk],
+        ),
+        "auth_user_password_change": reverse(
+            "admin:auth_user_password_change",
+            args=[world.users["clinician_in_team"].pk],
+        ),
+        "patients_patient_break_glass": reverse("admin:patients_patient_break_glass"),
+        "patients_patient_access": reverse(
+            "admin:patients_patient_access", args=[world.patient.pk]
+        ),
+        "patients_mediafile_download": reverse(
+            "admin:patients_mediafile_download", args=[world.media.pk]
+        ),
+    }
+    if name in fixed:
+        return fixed[name]
+    for action in ("changelist", "add"):
+        if name.endswith(f"_{action}"):
+            return reverse(f"admin:{name}")
+    for action in ("simple_history", "change", "delete", "history"):
+        if name.endswith(f"_{action}"):
+            obj = _object(world, name[: -len(action) - 1])
+            if action == "simple_history":
+                history_id = obj.history.order_by("history_id").first().history_id
+                return reverse(f"admin:{name}", args=[obj.pk, history_id])
+            return reverse(f"admin:{name}", args=[obj.pk])
+    raise KeyError(f"No URL recipe for admin URL {name!r}: add it to tests/access")
