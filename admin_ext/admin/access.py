@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import RangeDateTimeFilter
+from unfold.contrib.filters.admin import FieldTextFilter, RangeDateTimeFilter
 from unfold.decorators import display
 from unfold.widgets import (
     UnfoldAdminSelect2MultipleWidget,
@@ -163,7 +163,14 @@ class LoginEventAdmin(ModelAdmin):
         "browser",
         "os",
     )
-    list_filter = ("kind", ("at", RangeDateTimeFilter), "device_type")
+    list_filter = (
+        "kind",
+        ("at", RangeDateTimeFilter),
+        ("username", FieldTextFilter),
+        ("ip", FieldTextFilter),
+        ("user", admin.RelatedOnlyFieldListFilter),
+        "device_type",
+    )
     list_filter_submit = True
     list_select_related = ("user",)
     search_fields = ("username", "ip")

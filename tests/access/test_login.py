@@ -144,3 +144,19 @@ def test_a_password_change_ends_other_sessions(nurse):
     assert response.status_code == 302
     assert here.get("/admin/").status_code == 200
     assert elsewhere.get("/admin/").status_code == 302
+
+
+def test_auditors_filter_sign_in_events(nurse, make_user):
+    from records.users import roles
+
+    attempt("wrong", ip="198.51.100.99")
+    attempt("wrong", username="ghost", ip="198.51.100.5")
+    auditor = Client()
+    auditor.force_login(make_user("checker", roles=[roles.AUDITOR]))
+    url = "/admin/users/loginevent/"
+    by_ip = auditor.get(url, {"ip": "198.51.100.99"}).context["cl"].result_list
+    assert [e.username for e in by_ip] == ["nurse"]
+    by_kind = auditor.get(url, {"kind__exact": "failure"}).context["cl"].result_list
+    assert {e.username for e in by_kind} == {"nurse", "ghost"}
+    by_user = auditor.get(url, {"user__id__exact": nurse.pk}).context["cl"].result_list
+    assert [e.username for e in by_user] == ["nurse"]
