@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "records.users",
     "records.patients",
     "records.clinical_records",
+    "records.imports",
     "admin_ext",
 ]
 

@@ -73,10 +73,11 @@ class ClinicalRecord(VersionedModel):
     class Meta:
         ordering = ["-visit_date", "-pk"]
         verbose_name = "visit record"
-        indexes = [
-            models.Index(
+        constraints = [
+            # The key of a visit in spreadsheets: patient, date and type.
+            models.UniqueConstraint(
                 fields=["patient", "visit_date", "visit_type"],
-                name="visit_patient_date_idx",
+                name="visit_patient_date_type_key",
             )
         ]
 

@@ -188,10 +188,11 @@ class Assessment(VersionedModel):
 
     class Meta:
         ordering = ["-performed_on", "-pk"]
-        indexes = [
-            models.Index(
+        constraints = [
+            # The key of an assessment in spreadsheets: patient, instrument, date.
+            models.UniqueConstraint(
                 fields=["patient", "instrument", "performed_on"],
-                name="assessment_patient_idx",
+                name="assessment_patient_instrument_date_key",
             )
         ]
 

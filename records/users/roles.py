@@ -40,7 +40,14 @@ ROLE_PERMISSIONS: dict[str, str | tuple[str, ...]] = {
     CLINICIAN: _perms(("view", "add", "change"), CHART_MODELS)
     + ("patients.add_breakglassgrant",),
     # Reads every chart to import and export; signs nothing off.
-    DATA_MANAGER: _perms(("view",), CHART_MODELS) + ("patients.view_all_patients",),
+    DATA_MANAGER: _perms(("view",), CHART_MODELS)
+    + (
+        "patients.view_all_patients",
+        "imports.import_records",
+        "imports.export_records",
+        "imports.view_importjob",
+        "imports.view_exportjob",
+    ),
     # Every view_* permission (every chart included); acknowledges emergency access.
     AUDITOR: (VIEW_ONLY, "patients.acknowledge_breakglassgrant"),
 }

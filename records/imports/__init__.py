@@ -1,0 +1,1 @@
+"""Spreadsheets in and out: validated, previewed, all-or-nothing imports; exports."""

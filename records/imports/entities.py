@@ -1,0 +1,354 @@
+"""What can be imported and exported: each entity's columns, key and rules.
+
+A column is cleaned by the model field it fills (its to_python, choices and
+validators: the rules the admin forms apply), compiled once per import so that a
+row costs microseconds. Cross-field rules are the models' own `clean()`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+)
+from django.db import models
+
+from records.clinical_records.models import ClinicalRecord
+from records.imports.models import Entity
+from records.patients.models import Assessment, Patient
+
+E_REQUIRED = "This value is required."
+E_DATE = "Enter a date as YYYY-MM-DD (or DD/MM/YYYY)."
+E_INTEGER = "Enter a whole number."
+E_NUMBER = "Enter a number."
+E_CHOICE = "Not one of: {choices}."
+E_UNKNOWN_PATIENT = "No patient has this MRN."
+E_UNKNOWN_USER = "No active user has this username."
+
+DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
+
+
+def _date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(E_DATE, code="date")
+
+
+def _integer(raw: str) -> int:
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise ValidationError(E_INTEGER, code="integer") from None
+    if number != number.to_integral_value():
+        raise ValidationError(E_INTEGER, code="integer")
+    return int(number)
+
+
+def _to_python(model_field: models.Field) -> Callable[[str], Any]:
+    if isinstance(model_field, models.DateField):
+        return _date
+    if isinstance(model_field, models.IntegerField):
+        return _integer
+    if isinstance(model_field, models.DecimalField):
+
+        def decimal(raw: str) -> Decimal:
+            try:
+                return model_field.to_python(raw)
+            except ValidationError:
+                raise ValidationError(E_NUMBER, code="number") from None
+
+        return decimal
+    if type(model_field) in (models.CharField, models.TextField):
+        return str
+    # Fields that normalise (MRN, phone, e-mail) keep their own conversion.
+    return model_field.to_python
+
+
+def _compiled(validator) -> Callable[[Any], None]:
+    """A validator as a cheap test, calling the validator itself (for its exact
+    message) only when the value fails: most cells pass, and there are millions."""
+    if isinstance(validator, MaxLengthValidator):
+        limit = validator.limit_value
+
+        def max_length(value) -> None:
+            if len(value) > limit:
+                validator(value)
+
+        return max_length
+    if isinstance(validator, MinValueValidator):
+        low = validator.limit_value
+
+        def minimum(value) -> None:
+            if value < low:
+                validator(value)
+
+        return minimum
+    if isinstance(validator, MaxValueValidator):
+        high = validator.limit_value
+
+        def maximum(value) -> None:
+            if value > high:
+                validator(value)
+
+        return maximum
+    return validator
+
+
+@dataclass(frozen=True)
+class Column:
+    """One spreadsheet column: its header, the model field it fills, its help."""
+
+    name: str
+    attname: str
+    required: bool
+    help: str
+    example: str
+    clean: Callable[[str], Any] = field(repr=False)
+    export: Callable[[dict], Any] = field(repr=False)
+
+
+def model_column(
+    model: type[models.Model], name: str, *, example: str, header: str | None = None
+) -> Column:
+    """A column cleaned exactly as the model field `name` cleans a form value."""
+    model_field = model._meta.get_field(name)
+    to_python = _to_python(model_field)
+    choices = {}
+    if model_field.choices:
+        for value, label in model_field.choices:
+            choices[str(value).lower()] = value
+            choices[str(label).lower()] = value
+    valid = ", ".join(str(value) for value, _ in model_field.choices or ())
+    checks = [_compiled(validator) for validator in model_field.validators]
+    # A blank cell: the field's default (status 'active'), else empty or NULL.
+    if model_field.has_default():
+        empty = model_field.get_default()
+    else:
+        empty = None if model_field.null else ""
+    required = not model_field.blank and not model_field.has_default()
+
+    def clean(raw: str):
+        if raw == "":
+            if required:
+                raise ValidationError(E_REQUIRED, code="required")
+            return empty
+        value = to_python(raw)
+        if choices:
+            try:
+                value = choices[str(value).lower()]
+            except KeyError:
+                raise ValidationError(
+                    E_CHOICE.format(choices=valid), code="choice"
+                ) from None
+        for check in checks:
+            check(value)
+        return value
+
+    attname = model_field.attname
+    help_text = str(model_field.help_text or model_field.verbose_name).capitalize()
+    if model_field.choices:
+        help_text += f" One of: {valid}."
+    return Column(
+        name=header or name,
+        attname=attname,
+        required=required,
+        help=help_text,
+        example=example,
+        clean=clean,
+        export=lambda row: row.get(attname),
+    )
+
+
+def lookup_column(
+    name: str, attname: str, *, help_text: str, example: str, export_key: str
+) -> Column:
+    """A column naming another row (a patient by MRN, a user by username); the
+    engine resolves the name to an id with one query for the whole file."""
+    return Column(
+        name=name,
+        attname=attname,
+        required=True,
+        help=help_text,
+        example=example,
+        clean=lambda raw: raw.strip() if raw else _required(),
+        export=lambda row: row.get(export_key),
+    )
+
+
+def _required():
+    raise ValidationError(E_REQUIRED, code="required")
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    name: str
+    model: type[models.Model]
+    columns: tuple[Column, ...]
+    # Model attnames forming the unique key (an ON CONFLICT target).
+    key: tuple[str, ...]
+    # Header names a user fills to identify a row.
+    key_columns: tuple[str, ...]
+    # Export: related names to follow, and extra values (name -> ORM path).
+    export_paths: dict[str, str] = field(default_factory=dict)
+    # A final record refuses changes: imports do not amend.
+    lockable: bool = False
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _patient_columns() -> tuple[Column, ...]:
+    examples = {
+        "mrn": "NDA-00123",
+        "given_name": "Talvi",
+        "family_name": "Quennard",
+        "preferred_name": "",
+        "date_of_birth": "2025-03-14",
+        "sex": "female",
+        "gestational_age_weeks": "31",
+        "gestational_age_days": "4",
+        "birth_weight_grams": "1650",
+        "guardian_name": "Orla Quennard",
+        "guardian_relationship": "mother",
+        "guardian_phone": "+44 20 7946 0123",
+        "guardian_email": "orla@example.org",
+        "address_line1": "12 Ardett Gardens",
+        "address_line2": "",
+        "city": "Quellhaven",
+        "postcode": "QX26 6WH",
+        "status": "active",
+        "date_of_death": "",
+    }
+    return tuple(
+        model_column(Patient, name, example=ex) for name, ex in examples.items()
+    )
+
+
+def _assessment_columns() -> tuple[Column, ...]:
+    return (
+        lookup_column(
+            "patient_mrn",
+            "patient_id",
+            help_text="MRN of the patient (who must exist).",
+            example="NDA-00123",
+            export_key="patient__mrn",
+        ),
+        model_column(Assessment, "instrument", example="hine"),
+        model_column(Assessment, "performed_on", example="2026-10-02"),
+        lookup_column(
+            "assessor_username",
+            "assessor_id",
+            help_text="Username of the assessor.",
+            example="clinician",
+            export_key="assessor__username",
+        ),
+        model_column(Assessment, "total_score", example="58"),
+        model_column(Assessment, "outcome", example="borderline"),
+        model_column(Assessment, "findings", example="Asymmetric tone."),
+        model_column(Assessment, "recommendations", example="Review in 3 months."),
+    )
+
+
+def _visit_columns() -> tuple[Column, ...]:
+    examples = {
+        "visit_date": "2026-10-02",
+        "visit_type": "follow_up",
+        "chief_complaint": "Feeding difficulties",
+        "clinical_history": "",
+        "examination": "",
+        "weight_kg": "7.45",
+        "height_cm": "66.5",
+        "head_circumference_cm": "42.0",
+        "temperature_c": "36.8",
+        "heart_rate": "128",
+        "respiratory_rate": "32",
+        "spo2": "98",
+        "assessment_and_plan": "",
+        "follow_up_date": "2026-12-02",
+    }
+    columns = [
+        lookup_column(
+            "patient_mrn",
+            "patient_id",
+            help_text="MRN of the patient (who must exist).",
+            example="NDA-00123",
+            export_key="patient__mrn",
+        ),
+        lookup_column(
+            "clinician_username",
+            "clinician_id",
+            help_text="Username of the clinician.",
+            example="clinician",
+            export_key="clinician__username",
+        ),
+    ]
+    columns += [
+        model_column(ClinicalRecord, name, example=ex) for name, ex in examples.items()
+    ]
+    columns.append(
+        Column(
+            name="diagnoses",
+            attname="diagnoses",
+            required=False,
+            help="ICD-10 codes separated by spaces or commas, e.g. F84.0 R62.0.",
+            example="F82 R62.0",
+            clean=lambda raw: [c for c in raw.replace(",", " ").split() if c],
+            export=lambda row: " ".join(row.get("diagnoses") or []),
+        )
+    )
+    return tuple(columns)
+
+
+ENTITIES: dict[str, EntitySpec] = {
+    Entity.PATIENTS: EntitySpec(
+        name=Entity.PATIENTS,
+        model=Patient,
+        columns=_patient_columns(),
+        key=("mrn",),
+        key_columns=("mrn",),
+    ),
+    Entity.ASSESSMENTS: EntitySpec(
+        name=Entity.ASSESSMENTS,
+        model=Assessment,
+        columns=_assessment_columns(),
+        key=("patient_id", "instrument", "performed_on"),
+        key_columns=("patient_mrn", "instrument", "performed_on"),
+        export_paths={
+            "patient__mrn": "patient__mrn",
+            "assessor__username": "assessor__username",
+        },
+        lockable=True,
+    ),
+    Entity.CLINICAL_RECORDS: EntitySpec(
+        name=Entity.CLINICAL_RECORDS,
+        model=ClinicalRecord,
+        columns=_visit_columns(),
+        key=("patient_id", "visit_date", "visit_type"),
+        key_columns=("patient_mrn", "visit_date", "visit_type"),
+        export_paths={
+            "patient__mrn": "patient__mrn",
+            "clinician__username": "clinician__username",
+        },
+        lockable=True,
+    ),
+}
+
+
+def header_key(text: str) -> str:
+    """Headers match whatever their case and spacing: ' Date of Birth' is
+    date_of_birth."""
+    text = str(text or "").strip().lower().replace("-", " ").replace("_", " ")
+    return "_".join(text.split())

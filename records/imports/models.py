@@ -1,0 +1,102 @@
+"""The log of every import and export: who, what, when, how big, and the outcome."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Entity(models.TextChoices):
+    PATIENTS = "patients", "Patients"
+    ASSESSMENTS = "assessments", "Assessments"
+    CLINICAL_RECORDS = "clinical_records", "Visit records"
+
+
+class ImportMode(models.TextChoices):
+    CREATE_OR_UPDATE = "create_or_update", "Create or update"
+    CREATE_ONLY = "create_only", "Create only"
+    UPDATE_ONLY = "update_only", "Update only"
+
+
+class ImportJob(models.Model):
+    class Status(models.TextChoices):
+        VALIDATED = "validated", "Validated, not committed"
+        INVALID = "invalid", "Has errors"
+        COMMITTED = "committed", "Committed"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    entity = models.CharField(max_length=20, choices=Entity.choices)
+    file_name = models.CharField(max_length=200)
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    # Where the upload waits between preview and commit (a generated key).
+    stored_as = models.CharField(max_length=255, blank=True)
+    mode = models.CharField(max_length=20, choices=ImportMode.choices)
+    blank_keeps_value = models.BooleanField(
+        "blank cells do not overwrite", default=True
+    )
+    reason = models.CharField("reason for change", max_length=200)
+    care_team = models.ForeignKey(
+        "users.CareTeam",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="New patients are placed in this team.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    rows = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(default=0)
+    # [{"row": 3, "column": "mrn", "value": "x", "message": "..."}, ...] (capped)
+    errors = models.JSONField(default=list, blank=True)
+    # The first changes: [{"row": 2, "key": "NDA-1", "action": "new"|"changed",
+    # "changes": [[field, old, new], ...]}]
+    preview = models.JSONField(default=list, blank=True)
+    same_file_as = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="An earlier import of an identical file.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("import_records", "Can import spreadsheets"),
+            ("export_records", "Can export spreadsheets"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} ({self.get_entity_display()})"
+
+
+class ExportJob(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    entity = models.CharField(max_length=20, choices=Entity.choices)
+    file_format = models.CharField("format", max_length=4)
+    columns = models.JSONField(default=list)
+    filters = models.JSONField(default=dict, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    completed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Export #{self.pk} ({self.get_entity_display()})"

@@ -1,0 +1,144 @@
+"""Reading uploaded spreadsheets (CSV or XLSX) into a header and rows of text cells."""
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import PurePosixPath
+
+E_EMPTY = "The file is empty."
+E_NO_HEADER = "The first row must name the columns."
+E_FORMAT = "Upload a .csv or .xlsx file."
+E_ENCODING = (
+    "The file is not UTF-8 text (a problem near byte {position}). In Excel, save it "
+    "as 'CSV UTF-8 (Comma delimited)'."
+)
+E_CSV = "The file cannot be read as CSV near line {line}: {problem}."
+E_CELL_TOO_LARGE = (
+    "A cell near line {line} is larger than {limit:,} characters; no column holds "
+    "that much."
+)
+E_NOT_XLSX = "This is not an Excel workbook (.xlsx), although its name says so."
+
+# No column holds more; a larger cell is a broken file, not data (csv's default).
+CELL_LIMIT = 131_072
+CSV_DELIMITERS = ",;"
+
+
+class ParseError(Exception):
+    """The file as a whole cannot be read: one message for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]  # (line number, cells)
+
+
+def read_table(*, data: bytes, file_name: str) -> Table:
+    suffix = PurePosixPath(file_name or "").suffix.lower()
+    if not data:
+        raise ParseError(E_EMPTY)
+    if suffix == ".xlsx":
+        return _read_xlsx(data)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(data)
+    raise ParseError(E_FORMAT)
+
+
+def _decode(data: bytes) -> str:
+    try:
+        # utf-8-sig: a BOM, which Excel writes, is dropped; none is fine too.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ParseError(E_ENCODING.format(position=error.start)) from None
+
+
+def _delimiter(text: str) -> str:
+    """Comma or semicolon (Excel in many European locales), from the header line."""
+    first = text.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(first, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_csv(data: bytes) -> Table:
+    text = _decode(data)
+    if not text.strip():
+        raise ParseError(E_EMPTY)
+    csv.field_size_limit(CELL_LIMIT)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True
+    )
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for cells in reader:
+                yield reader.line_num, [cell.strip() for cell in cells]
+        except csv.Error as error:
+            problem = str(error)
+            if "field larger than field limit" in problem:
+                raise ParseError(
+                    E_CELL_TOO_LARGE.format(line=reader.line_num + 1, limit=CELL_LIMIT)
+                ) from None
+            raise ParseError(
+                E_CSV.format(line=reader.line_num, problem=problem)
+            ) from None
+
+    iterator = rows()
+    for _, header in iterator:
+        if any(header):
+            return Table(header=header, rows=iterator)
+    raise ParseError(E_NO_HEADER)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if not value.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    buffer = io.BytesIO(data)
+    try:
+        with zipfile.ZipFile(buffer) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        raise ParseError(E_NOT_XLSX) from None
+    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+        raise ParseError(E_NOT_XLSX)
+    try:
+        workbook = load_workbook(buffer, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged workbook
+        raise ParseError(E_NOT_XLSX) from None
+    # Templates carry a "data" sheet and a "columns" sheet describing it.
+    sheet = (
+        workbook["data"] if "data" in workbook.sheetnames else workbook.worksheets[0]
+    )
+    values = sheet.iter_rows(values_only=True)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, row in enumerate(values, start=2):
+            yield number, [_cell_text(value) for value in row]
+        workbook.close()
+
+    for header in values:
+        cells = [_cell_text(value) for value in header]
+        if any(cells):
+            return Table(header=cells, rows=rows())
+    raise ParseError(E_NO_HEADER)

@@ -1,0 +1,263 @@
+"""Imports as data managers run them: validate, preview, then commit all or nothing."""
+
+import csv
+import hashlib
+import io
+import time
+import uuid
+from pathlib import PurePosixPath
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.utils import timezone
+
+from records.common.errors import ServiceError
+from records.imports.engine import Importer, Options, Writer
+from records.imports.entities import ENTITIES
+from records.imports.models import ImportJob, ImportMode
+from records.imports.parsing import ParseError, read_table
+from records.patients.models import Patient, PatientGroupObjectPermission
+from records.patients.services.access import TEAM_PERMISSIONS, care_team_check
+
+IMPORT_MAX_BYTES = 200 * 1024 * 1024
+REASON_FORMAT = "import #{job}: {reason}"
+
+E_NOT_ALLOWED = "You may not import spreadsheets."
+E_REASON = "Give the reason for this import; it is kept in every record's history."
+E_TOO_LARGE = (
+    "The file is larger than 200 MB: split it, or use manage.py import_records."
+)
+E_NOT_COMMITTABLE = "Only a validated import without errors can be committed."
+E_UNKNOWN_ENTITY = "Unknown kind of record: {entity}."
+
+
+def _check(acting_user, entity: str, reason: str) -> None:
+    if not acting_user.has_perm("imports.import_records"):
+        raise PermissionDenied(E_NOT_ALLOWED)
+    if entity not in ENTITIES:
+        raise ServiceError(E_UNKNOWN_ENTITY.format(entity=entity))
+    if not (reason or "").strip():
+        raise ServiceError({"reason": E_REASON})
+
+
+def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJob:
+    """Validate the whole file (and, committing, write it) and record the outcome."""
+    started = time.perf_counter()
+    spec = ENTITIES[job.entity]
+    importer = Importer(
+        spec=spec,
+        options=Options(mode=job.mode, blank_keeps_value=job.blank_keeps_value),
+        acting_user=job.user,
+    )
+    try:
+        table = read_table(data=data, file_name=job.file_name)
+        if commit:
+            with transaction.atomic():
+                writer = Writer(importer)
+                writer.begin()
+                outcome = importer.run(table, progress)
+                if outcome.invalid:
+                    # Raising rolls back what was staged: nothing of this file stays.
+                    raise _Invalid
+                inserted = writer.apply(
+                    reason=REASON_FORMAT.format(job=job.pk, reason=job.reason)
+                )
+                if job.care_team_id and spec.model is Patient:
+                    _assign_team(job, inserted, importer.now)
+        else:
+            outcome = importer.run(table, progress)
+    except ParseError as error:
+        outcome = importer.outcome
+        outcome.error(1, "", "", error.message)
+    except _Invalid:
+        outcome = importer.outcome
+    for name in ("rows", "new", "changed", "unchanged", "invalid"):
+        setattr(job, name, getattr(outcome, name))
+    job.errors, job.preview = outcome.errors, outcome.preview
+    if outcome.invalid:
+        job.status = ImportJob.Status.INVALID
+    elif commit:
+        job.status = ImportJob.Status.COMMITTED
+    else:
+        job.status = ImportJob.Status.VALIDATED
+    job.duration_ms = int((time.perf_counter() - started) * 1000)
+    job.finished_at = timezone.now()
+    job.save()
+    job.error_rows = outcome.error_rows
+    return job
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _assign_team(job: ImportJob, patient_ids: list[int], now) -> None:
+    """New patients go to the job's care team: grants and their history, set-based."""
+    if not patient_ids:
+        return
+    permissions = list(
+        Permission.objects.filter(
+            content_type__app_label="patients", codename__in=TEAM_PERMISSIONS
+        ).values_list("pk", flat=True)
+    )
+    table = PatientGroupObjectPermission._meta.db_table
+    history = PatientGroupObjectPermission.history.model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH granted AS (
+                INSERT INTO "{table}" ("group_id", "permission_id", "content_object_id")
+                SELECT %(group)s, p, u FROM unnest(%(patients)s::bigint[]) AS u
+                CROSS JOIN unnest(%(permissions)s::integer[]) AS p
+                RETURNING *
+            )
+            INSERT INTO "{history}" ("id", "group_id", "permission_id",
+                "content_object_id", "history_date", "history_change_reason",
+                "history_type", "history_user_id")
+            SELECT "id", "group_id", "permission_id", "content_object_id", %(now)s,
+                %(reason)s, '+', %(user)s FROM granted
+            """,
+            {
+                "group": job.care_team.group_id,
+                "patients": patient_ids,
+                "permissions": permissions,
+                "now": now,
+                "reason": REASON_FORMAT.format(job=job.pk, reason=job.reason),
+                "user": job.user_id,
+            },
+        )
+
+
+def _new_job(
+    *, acting_user, entity, file_name, data, mode, blank_keeps_value, reason, care_team
+) -> ImportJob:
+    _check(acting_user, entity, reason)
+    if len(data) > IMPORT_MAX_BYTES:
+        raise ServiceError({"file": E_TOO_LARGE})
+    if care_team is not None:
+        care_team_check(acting_user=acting_user, team=care_team)
+    digest = hashlib.sha256(data).hexdigest()
+    return ImportJob.objects.create(
+        user=acting_user,
+        entity=entity,
+        file_name=PurePosixPath(file_name).name[:200],
+        size_bytes=len(data),
+        sha256=digest,
+        mode=mode,
+        blank_keeps_value=blank_keeps_value,
+        reason=reason.strip(),
+        care_team=care_team,
+        status=ImportJob.Status.VALIDATED,
+        same_file_as=ImportJob.objects.filter(sha256=digest, entity=entity)
+        .order_by("-created_at")
+        .first(),
+    )
+
+
+def import_validate(
+    *,
+    acting_user,
+    entity: str,
+    file_name: str,
+    data: bytes,
+    reason: str,
+    mode: str = ImportMode.CREATE_OR_UPDATE,
+    blank_keeps_value: bool = True,
+    care_team=None,
+) -> ImportJob:
+    """Step one in the admin: check every row and keep the file for the commit."""
+    job = _new_job(
+        acting_user=acting_user,
+        entity=entity,
+        file_name=file_name,
+        data=data,
+        mode=mode,
+        blank_keeps_value=blank_keeps_value,
+        reason=reason,
+        care_team=care_team,
+    )
+    suffix = PurePosixPath(file_name).suffix.lower()
+    # A generated key: the file's own name may hold patient names.
+    job.stored_as = default_storage.save(
+        f"imports/{uuid.uuid4().hex}{suffix}", ContentFile(data)
+    )
+    return _run(job, data, commit=False)
+
+
+def import_commit(*, acting_user, job: ImportJob) -> ImportJob:
+    """Step two: validate again (the records may have changed) and write it all."""
+    if job.user_id != acting_user.pk or not acting_user.has_perm(
+        "imports.import_records"
+    ):
+        raise PermissionDenied(E_NOT_ALLOWED)
+    if job.status != ImportJob.Status.VALIDATED or not job.stored_as:
+        raise ServiceError(E_NOT_COMMITTABLE)
+    with default_storage.open(job.stored_as, "rb") as handle:
+        data = handle.read()
+    job = _run(job, data, commit=True)
+    if job.status == ImportJob.Status.COMMITTED:
+        stored, job.stored_as = job.stored_as, ""
+        job.save(update_fields=["stored_as"])
+        default_storage.delete(stored)
+    return job
+
+
+def import_file(
+    *,
+    acting_user,
+    entity: str,
+    file_name: str,
+    data: bytes,
+    reason: str,
+    mode: str = ImportMode.CREATE_OR_UPDATE,
+    blank_keeps_value: bool = True,
+    care_team=None,
+    dry_run: bool = False,
+    progress=None,
+) -> ImportJob:
+    """Validate and, unless a dry run, commit in one go (the command line's way)."""
+    job = _new_job(
+        acting_user=acting_user,
+        entity=entity,
+        file_name=file_name,
+        data=data,
+        mode=mode,
+        blank_keeps_value=blank_keeps_value,
+        reason=reason,
+        care_team=care_team,
+    )
+    return _run(job, data, commit=not dry_run, progress=progress)
+
+
+def import_error_report(*, job: ImportJob) -> bytes:
+    """The uploaded rows as CSV with an 'errors' column, to fix and upload again."""
+    with default_storage.open(job.stored_as, "rb") as handle:
+        data = handle.read()
+    spec = ENTITIES[job.entity]
+    importer = Importer(
+        spec=spec,
+        options=Options(mode=job.mode, blank_keeps_value=job.blank_keeps_value),
+        acting_user=job.user,
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    try:
+        table = read_table(data=data, file_name=job.file_name)
+    except ParseError as error:
+        writer.writerow(["errors"])
+        writer.writerow([error.message])
+        return out.getvalue().encode("utf-8-sig")
+    rows = list(table.rows)
+    importer.run(type(table)(header=table.header, rows=iter(rows)))
+    by_row = importer.outcome.error_rows
+    writer.writerow([*table.header, "errors"])
+    header_errors = by_row.get(1)
+    if header_errors:
+        writer.writerow([""] * len(table.header) + ["; ".join(header_errors)])
+    for number, cells in rows:
+        if any(cells):
+            writer.writerow([*cells, "; ".join(by_row.get(number, []))])
+    return out.getvalue().encode("utf-8-sig")
