@@ -53,6 +53,30 @@ def sidebar_navigation(request) -> list[dict]:
             ],
         },
         {
+            "title": _("Data"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Import a spreadsheet"),
+                    "icon": "upload_file",
+                    "link": reverse_lazy("admin:imports_importjob_upload"),
+                    "permission": _can("imports.import_records"),
+                },
+                {
+                    "title": _("Imports"),
+                    "icon": "history",
+                    "link": reverse_lazy("admin:imports_importjob_changelist"),
+                    "permission": _can("imports.view_importjob"),
+                },
+                {
+                    "title": _("Exports"),
+                    "icon": "download",
+                    "link": reverse_lazy("admin:imports_exportjob_changelist"),
+                    "permission": _can("imports.view_exportjob"),
+                },
+            ],
+        },
+        {
             "title": _("Access"),
             "separator": True,
             "items": [

@@ -1,3 +1,9 @@
 """ModelAdmins, one module per domain app; importing this package registers them."""
 
-from admin_ext.admin import access, clinical_records, patients, users  # noqa: F401
+from admin_ext.admin import (  # noqa: F401
+    access,
+    clinical_records,
+    imports,
+    patients,
+    users,
+)

@@ -8,6 +8,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
+from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.mixins import LockableForm
 from admin_ext.admin.patients import LockableAdmin
 from records.clinical_records import repositories, services
@@ -28,7 +29,8 @@ class ClinicalRecordForm(LockableForm):
 
 
 @admin.register(ClinicalRecord)
-class ClinicalRecordAdmin(LockableAdmin):
+class ClinicalRecordAdmin(ExportMixin, LockableAdmin):
+    export_entity = "clinical_records"
     form = ClinicalRecordForm
     record_kwarg = "record"
     record_services = {

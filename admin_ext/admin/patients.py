@@ -23,6 +23,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.mixins import ChartAdmin, ChartForm, LockableForm
 from records.clinical_records.models import ClinicalRecord
 from records.patients import ages, repositories, services
@@ -198,7 +199,8 @@ class PatientForm(ChartForm):
 
 
 @admin.register(Patient)
-class PatientAdmin(DuplicateWarningMixin, ChartAdmin):
+class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
+    export_entity = "patients"
     form = PatientForm
     paginator = InfinitePaginator
     list_display = (
@@ -551,7 +553,8 @@ class LockableAdmin(ChartAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(LockableAdmin):
+class AssessmentAdmin(ExportMixin, LockableAdmin):
+    export_entity = "assessments"
     form = AssessmentForm
     record_kwarg = "assessment"
     record_services = {

@@ -26,6 +26,7 @@ from records.imports.entities import (
     EntitySpec,
     header_key,
 )
+from records.imports.exports import FORMULA_PREFIXES
 from records.imports.models import ImportMode
 from records.imports.parsing import Table
 from records.patients.models import Patient, RecordStatus
@@ -221,6 +222,9 @@ class Importer:
             if raw == "":
                 blanks.add(column.attname)
                 continue
+            if raw[0] == "'" and raw[1:2] in FORMULA_PREFIXES:
+                # Our exports write '=... so spreadsheets show text, not formulas.
+                raw = raw[1:]
             try:
                 values[column.attname] = column.clean(raw)
             except ValidationError as error:

@@ -86,7 +86,7 @@ def _read_csv(data: bytes) -> Table:
             problem = str(error)
             if "field larger than field limit" in problem:
                 raise ParseError(
-                    E_CELL_TOO_LARGE.format(line=reader.line_num + 1, limit=CELL_LIMIT)
+                    E_CELL_TOO_LARGE.format(line=reader.line_num, limit=CELL_LIMIT)
                 ) from None
             raise ParseError(
                 E_CSV.format(line=reader.line_num, problem=problem)
@@ -103,7 +103,10 @@ def _cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat() if not value.time() else value.isoformat()
+        # Excel stores dates as midnight datetimes.
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

@@ -74,6 +74,14 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
         outcome.error(1, "", "", error.message)
     except _Invalid:
         outcome = importer.outcome
+    except Exception:
+        # The transaction rolled back; the log says the import failed, then the
+        # error goes on (to the admin's error page, or the command line).
+        job.status = ImportJob.Status.FAILED
+        job.duration_ms = int((time.perf_counter() - started) * 1000)
+        job.finished_at = timezone.now()
+        job.save()
+        raise
     for name in ("rows", "new", "changed", "unchanged", "invalid"):
         setattr(job, name, getattr(outcome, name))
     job.errors, job.preview = outcome.errors, outcome.preview

@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from records.imports import services as import_services
+from records.imports.models import ExportJob
 from records.patients import services
 from records.patients.models import BreakGlassGrant
 from records.users import roles
@@ -43,6 +45,8 @@ class World:
     access_log: object
     failure_log: object
     role: object
+    import_job: object
+    export_job: object
 
 
 def _user(username, *role_names, **fields):
@@ -103,6 +107,17 @@ def world(db, s3_storage) -> World:
     failure_log = AccessFailureLog.objects.create(
         username="someone", ip_address="192.0.2.1"
     )
+    manager = users["data_manager"]
+    import_job = import_services.import_validate(
+        acting_user=manager,
+        entity="patients",
+        file_name="bad.csv",
+        data=b"mrn,given_name,family_name,date_of_birth,sex\nx,A,B,2025-01-01,m\n",
+        reason="Quarterly upload",
+    )
+    export_job = ExportJob.objects.create(
+        user=manager, entity="patients", file_format="csv"
+    )
     return World(
         users=users,
         patient=patient,
@@ -116,4 +131,6 @@ def world(db, s3_storage) -> World:
         access_log=access_log,
         failure_log=failure_log,
         role=Group.objects.get(name=roles.AUDITOR),
+        import_job=import_job,
+        export_job=export_job,
     )

@@ -16,6 +16,8 @@ OBJECT_OF = {
     "axes_accesslog": "access_log",
     "axes_accessfailurelog": "failure_log",
     "auth_group": "role",
+    "imports_importjob": "import_job",
+    "imports_exportjob": "export_job",
 }
 
 
@@ -70,6 +72,27 @@ def url_for(name: str, world) -> str:
     }
     if name in fixed:
         return fixed[name]
+    if name.endswith("_export"):
+        return reverse(f"admin:{name}")
+    job = world.import_job
+    imports = {
+        "imports_importjob_upload": reverse("admin:imports_importjob_upload"),
+        "imports_importjob_report": reverse(
+            "admin:imports_importjob_report", args=[job.pk]
+        ),
+        "imports_importjob_errors": reverse(
+            "admin:imports_importjob_errors", args=[job.pk]
+        ),
+        # GET on the commit URL only redirects to the report: commits are POSTs.
+        "imports_importjob_commit": reverse(
+            "admin:imports_importjob_commit", args=[job.pk]
+        ),
+        "imports_importjob_template": reverse(
+            "admin:imports_importjob_template", args=["patients", "xlsx"]
+        ),
+    }
+    if name in imports:
+        return imports[name]
     for action in ("changelist", "add"):
         if name.endswith(f"_{action}"):
             return reverse(f"admin:{name}")

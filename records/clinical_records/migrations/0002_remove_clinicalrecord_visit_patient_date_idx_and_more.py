@@ -7,18 +7,21 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinical_records', '0001_initial'),
-        ('patients', '0003_remove_assessment_assessment_patient_idx_and_more'),
+        ("clinical_records", "0001_initial"),
+        ("patients", "0003_remove_assessment_assessment_patient_idx_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='clinicalrecord',
-            name='visit_patient_date_idx',
+            model_name="clinicalrecord",
+            name="visit_patient_date_idx",
         ),
         migrations.AddConstraint(
-            model_name='clinicalrecord',
-            constraint=models.UniqueConstraint(fields=('patient', 'visit_date', 'visit_type'), name='visit_patient_date_type_key'),
+            model_name="clinicalrecord",
+            constraint=models.UniqueConstraint(
+                fields=("patient", "visit_date", "visit_type"),
+                name="visit_patient_date_type_key",
+            ),
         ),
     ]

@@ -7,17 +7,23 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0002_alter_patient_options_breakglassgrant_breakglassuse_and_more'),
+        (
+            "patients",
+            "0002_alter_patient_options_breakglassgrant_breakglassuse_and_more",
+        ),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='assessment',
-            name='assessment_patient_idx',
+            model_name="assessment",
+            name="assessment_patient_idx",
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.UniqueConstraint(fields=('patient', 'instrument', 'performed_on'), name='assessment_patient_instrument_date_key'),
+            model_name="assessment",
+            constraint=models.UniqueConstraint(
+                fields=("patient", "instrument", "performed_on"),
+                name="assessment_patient_instrument_date_key",
+            ),
         ),
     ]

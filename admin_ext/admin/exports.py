@@ -1,0 +1,130 @@
+"""Export a changelist, as filtered on screen, to CSV or XLSX (ExportMixin)."""
+
+from django import forms
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminRadioSelectWidget,
+)
+
+from records.imports.entities import ENTITIES
+from records.imports.exports import EXPORT_PERMISSION, export_csv, export_xlsx
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ExportForm(forms.Form):
+    file_format = forms.ChoiceField(
+        label="Format",
+        choices=(("csv", "CSV (UTF-8)"), ("xlsx", "Excel (XLSX)")),
+        initial="csv",
+        widget=UnfoldAdminRadioSelectWidget,
+    )
+    columns = forms.MultipleChoiceField(
+        label="Columns", widget=UnfoldAdminCheckboxSelectMultipleWidget
+    )
+
+    def __init__(self, *args, column_names: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["columns"].choices = [(name, name) for name in column_names]
+        self.fields["columns"].initial = list(column_names)
+
+
+def export_filename(entity: str, file_format: str) -> str:
+    """Entity and time only: a file name must never carry patient data."""
+    return f"ndas-{entity}-{timezone.localtime():%Y%m%d-%H%M}.{file_format}"
+
+
+class ExportMixin:
+    """Put first in a ModelAdmin's bases and set `export_entity` (a key of
+    records.imports.entities.ENTITIES) to add an Export button and page."""
+
+    export_entity: str = ""
+    change_list_template = "admin_ext/change_list_export.html"
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name=f"{opts.app_label}_{opts.model_name}_export",
+            )
+        ] + super().get_urls()
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm(
+            EXPORT_PERMISSION
+        ) and self.has_view_or_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_export_permission": self.has_export_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def export_view(self, request):
+        """GET: the form. POST: the changelist's rows (its filters, search and
+        ordering come in this page's query string) as a download."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        spec = ENTITIES[self.export_entity]
+        form = ExportForm(
+            request.POST or None, column_names=[c.name for c in spec.columns]
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                queryset = self.get_changelist_instance(request).get_queryset(request)
+            except IncorrectLookupParameters:
+                return HttpResponseRedirect(self._changelist_url() + "?e=1")
+            return self._export_response(
+                request,
+                queryset,
+                form.cleaned_data["file_format"],
+                form.cleaned_data["columns"],
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Export {self.model._meta.verbose_name_plural}",
+            "form": form,
+            "opts": self.model._meta,
+            "changelist_url": self._changelist_url(),
+            "query_string": request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "admin_ext/export.html", context)
+
+    def _export_response(self, request, queryset, file_format: str, columns):
+        options = {
+            "user": request.user,
+            "entity": self.export_entity,
+            "columns": columns,
+            # What narrowed the rows, kept with the export for the auditors.
+            "filters": dict(request.GET.lists()),
+            "queryset": queryset,
+        }
+        if file_format == "csv":
+            response = StreamingHttpResponse(
+                export_csv(**options), content_type=CONTENT_TYPES["csv"]
+            )
+        else:
+            response = HttpResponse(
+                export_xlsx(**options), content_type=CONTENT_TYPES["xlsx"]
+            )
+        name = export_filename(self.export_entity, file_format)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def _changelist_url(self) -> str:
+        opts = self.model._meta
+        return reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist"
+        )

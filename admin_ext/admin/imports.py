@@ -1,0 +1,278 @@
+"""Admin for spreadsheet imports: upload, validation report, error file, commit."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+from unfold.widgets import (
+    UnfoldAdminFileFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldBooleanSwitchWidget,
+)
+
+from records.imports import services
+from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
+from records.imports.templates import import_template
+from records.users.models import CareTeam
+
+STATUS_COLOURS = {
+    ImportJob.Status.VALIDATED: "info",
+    ImportJob.Status.INVALID: "danger",
+    ImportJob.Status.COMMITTED: "success",
+    ImportJob.Status.FAILED: "danger",
+}
+
+
+class ImportForm(forms.Form):
+    entity = forms.ChoiceField(
+        label="Records", choices=Entity.choices, widget=UnfoldAdminSelectWidget
+    )
+    file = forms.FileField(
+        help_text="CSV (UTF-8, comma or semicolon separated) or XLSX.",
+        widget=UnfoldAdminFileFieldWidget,
+    )
+    mode = forms.ChoiceField(
+        choices=ImportMode.choices,
+        initial=ImportMode.CREATE_OR_UPDATE,
+        widget=UnfoldAdminSelectWidget,
+    )
+    blank_keeps_value = forms.BooleanField(
+        label="Blank cells do not overwrite",
+        required=False,
+        initial=True,
+        widget=UnfoldBooleanSwitchWidget,
+        help_text="On: an empty cell leaves the stored value as it is.",
+    )
+    reason = forms.CharField(
+        label="Reason for change",
+        max_length=200,
+        widget=UnfoldAdminTextInputWidget,
+        help_text="Kept in the history of every record the import changes.",
+    )
+    care_team = forms.ModelChoiceField(
+        queryset=CareTeam.objects.all(),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+        help_text="Patients only: the care team new patients are placed in.",
+    )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ModelAdmin):
+    list_display = (
+        "report_link",
+        "entity",
+        "user",
+        "created_at",
+        "status_label",
+        "rows",
+        "new",
+        "changed",
+        "unchanged",
+        "invalid",
+    )
+    list_filter = ("entity", "status")
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # imports start on the upload page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description="Import", ordering="pk")
+    def report_link(self, obj):
+        url = reverse("admin:imports_importjob_report", args=[obj.pk])
+        return format_html('<a class="text-primary-600" href="{}">#{}</a>', url, obj.pk)
+
+    @display(description="Status", label=STATUS_COLOURS)
+    def status_label(self, obj):
+        return obj.status
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_import": request.user.has_perm("imports.import_records"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("upload/", view(self.upload_view), name="imports_importjob_upload"),
+            path(
+                "<int:object_id>/report/",
+                view(self.report_view),
+                name="imports_importjob_report",
+            ),
+            path(
+                "<int:object_id>/errors.csv",
+                view(self.errors_view),
+                name="imports_importjob_errors",
+            ),
+            path(
+                "<int:object_id>/commit/",
+                view(self.commit_view),
+                name="imports_importjob_commit",
+            ),
+            path(
+                "template/<str:entity>.<str:file_format>",
+                view(self.template_view),
+                name="imports_importjob_template",
+            ),
+        ] + super().get_urls()
+
+    def _page(self, request, template: str, title: str, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                **context,
+            },
+        )
+
+    def _job(self, request, object_id) -> ImportJob:
+        if not request.user.has_perm("imports.view_importjob"):
+            raise PermissionDenied
+        try:
+            return ImportJob.objects.select_related("user", "care_team").get(
+                pk=object_id
+            )
+        except ImportJob.DoesNotExist:
+            raise Http404 from None
+
+    def upload_view(self, request):
+        if not request.user.has_perm("imports.import_records"):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = services.import_validate(
+                    acting_user=request.user,
+                    entity=form.cleaned_data["entity"],
+                    file_name=upload.name,
+                    data=upload.read(),
+                    reason=form.cleaned_data["reason"],
+                    mode=form.cleaned_data["mode"],
+                    blank_keeps_value=form.cleaned_data["blank_keeps_value"],
+                    care_team=form.cleaned_data["care_team"],
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                return HttpResponseRedirect(
+                    reverse("admin:imports_importjob_report", args=[job.pk])
+                )
+        return self._page(
+            request,
+            "admin_ext/import_upload.html",
+            "Import a spreadsheet",
+            form=form,
+            entities=Entity.choices,
+        )
+
+    def report_view(self, request, object_id):
+        job = self._job(request, object_id)
+        return self._page(
+            request,
+            "admin_ext/import_report.html",
+            f"Import #{job.pk}: {job.get_entity_display()}",
+            job=job,
+            can_commit=job.status == ImportJob.Status.VALIDATED
+            and job.user_id == request.user.pk
+            and request.user.has_perm("imports.import_records"),
+        )
+
+    def errors_view(self, request, object_id):
+        job = self._job(request, object_id)
+        if not job.stored_as:
+            raise Http404
+        response = HttpResponse(
+            services.import_error_report(job=job), content_type="text/csv"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="ndas-import-{job.pk}-errors.csv"'
+        )
+        return response
+
+    def commit_view(self, request, object_id):
+        job = self._job(request, object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(
+                reverse("admin:imports_importjob_report", args=[job.pk])
+            )
+        try:
+            job = services.import_commit(acting_user=request.user, job=job)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            if job.status == ImportJob.Status.COMMITTED:
+                self.message_user(
+                    request,
+                    f"Import #{job.pk} committed: {job.new} new, {job.changed} "
+                    f"changed, {job.unchanged} unchanged.",
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    "The records changed since the preview and the file no longer "
+                    "validates: nothing was written. See the errors below.",
+                    messages.ERROR,
+                )
+        return HttpResponseRedirect(
+            reverse("admin:imports_importjob_report", args=[job.pk])
+        )
+
+    def template_view(self, request, entity, file_format):
+        if not request.user.has_perm("imports.import_records"):
+            raise PermissionDenied
+        if entity not in Entity.values or file_format not in ("csv", "xlsx"):
+            raise Http404
+        content_type = (
+            "text/csv"
+            if file_format == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response = HttpResponse(
+            import_template(entity=entity, file_format=file_format),
+            content_type=content_type,
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="ndas-{entity}-template.{file_format}"'
+        )
+        return response
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ModelAdmin):
+    """Read-only: every export, who made it, what it held."""
+
+    list_display = ("at", "user", "entity", "file_format", "row_count", "completed")
+    list_filter = ("entity", "file_format", "completed")
+    list_select_related = ("user",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

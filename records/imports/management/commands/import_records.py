@@ -1,0 +1,106 @@
+"""Import a large spreadsheet from the command line: validate, then commit it all."""
+
+import sys
+import time
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from records.imports import services
+from records.imports.models import Entity, ImportJob, ImportMode
+from records.users.models import CareTeam, User
+
+SHOWN_ERRORS = 20
+
+
+class Command(BaseCommand):
+    help = "Import patients, assessments or visit records from a CSV or XLSX file."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("entity", choices=Entity.values)
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--user", required=True, help="Who imports (username).")
+        parser.add_argument(
+            "--mode", choices=ImportMode.values, default=ImportMode.CREATE_OR_UPDATE
+        )
+        parser.add_argument(
+            "--reason", default="", help="Kept in every changed record's history."
+        )
+        parser.add_argument(
+            "--blank-overwrites",
+            action="store_true",
+            help="Empty cells clear stored values (default: they keep them).",
+        )
+        parser.add_argument("--care-team", help="Care team of new patients (name).")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Validate only; write nothing."
+        )
+
+    def handle(self, *args, **options) -> None:
+        user = User.objects.filter(username=options["user"], is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user {options['user']!r}.")
+        team = None
+        if options["care_team"]:
+            team = CareTeam.objects.filter(name=options["care_team"]).first()
+            if team is None:
+                raise CommandError(f"No care team {options['care_team']!r}.")
+        path: Path = options["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+        started = time.perf_counter()
+        try:
+            job = services.import_file(
+                acting_user=user,
+                entity=options["entity"],
+                file_name=path.name,
+                data=data,
+                reason=options["reason"] or ("dry run" if options["dry_run"] else ""),
+                mode=options["mode"],
+                blank_keeps_value=not options["blank_overwrites"],
+                care_team=team,
+                dry_run=options["dry_run"],
+                progress=self._progress(started),
+            )
+        except PermissionDenied as error:
+            raise CommandError(str(error) or "Not allowed.") from None
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self._report(job, time.perf_counter() - started)
+        if job.status == ImportJob.Status.INVALID:
+            raise CommandError(
+                f"Import #{job.pk}: {job.invalid} invalid row(s); nothing was written."
+            )
+
+    def _progress(self, started: float):
+        if not sys.stdout.isatty():
+            return None
+
+        def show(rows: int) -> None:
+            rate = rows / max(time.perf_counter() - started, 1e-6)
+            self.stdout.write(
+                f"\r  {rows:>10,} rows checked  {rate:>9,.0f} rows/s", ending=""
+            )
+            self.stdout.flush()
+
+        return show
+
+    def _report(self, job: ImportJob, seconds: float) -> None:
+        if sys.stdout.isatty():
+            self.stdout.write("")
+        for error in job.errors[:SHOWN_ERRORS]:
+            where = f"row {error['row']}" + (
+                f", {error['column']}" if error["column"] else ""
+            )
+            self.stdout.write(f"  {where}: {error['message']} ({error['value']!r})")
+        if job.invalid > SHOWN_ERRORS:
+            self.stdout.write(f"  ... and more: {job.invalid} invalid rows in all.")
+        rate = job.rows / seconds if seconds else 0
+        self.stdout.write(
+            f"Import #{job.pk} {job.get_status_display().lower()}: {job.rows:,} rows "
+            f"({job.new:,} new, {job.changed:,} changed, {job.unchanged:,} unchanged, "
+            f"{job.invalid:,} invalid) in {seconds:.1f} s, {rate:,.0f} rows/s."
+        )

@@ -1,0 +1,42 @@
+"""Downloadable templates: the header, an example row, and what each column means."""
+
+import csv
+import io
+
+from records.imports.entities import ENTITIES
+
+
+def import_template(*, entity: str, file_format: str) -> bytes:
+    """A CSV (header and example) or an XLSX (a "data" sheet, and a "columns"
+    sheet describing each column) for this kind of record."""
+    spec = ENTITIES[entity]
+    header = [column.name for column in spec.columns]
+    example = [column.example for column in spec.columns]
+    if file_format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerow(example)
+        return out.getvalue().encode("utf-8-sig")
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    data = workbook.active
+    data.title = "data"
+    data.append(header)
+    data.append(example)
+    about = workbook.create_sheet("columns")
+    about.append(["column", "required", "key", "description", "example"])
+    for column in spec.columns:
+        about.append(
+            [
+                column.name,
+                "yes" if column.required else "no",
+                "yes" if column.name in spec.key_columns else "",
+                column.help,
+                column.example,
+            ]
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

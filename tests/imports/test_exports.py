@@ -1,0 +1,407 @@
+"""Exports: formula escaping, access, the ExportJob log, flat memory, XLSX, the
+export_records command and the admin's export page."""
+
+import csv
+import hashlib
+import io
+import re
+import tracemalloc
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
+from django.urls import path
+from openpyxl import load_workbook
+
+from admin_ext.admin.exports import ExportMixin
+from admin_ext.admin.patients import PatientAdmin
+from records.imports import exports
+from records.imports.entities import ENTITIES
+from records.imports.models import ExportJob
+from records.patients.models import Assessment, Patient, PatientStatus
+from records.users import roles
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PATIENT_COLUMNS = [column.name for column in ENTITIES["patients"].columns]
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+
+
+# --- a test-only admin site: the real one, with ExportMixin on the patient admin ----
+
+
+class ExportPatientAdmin(ExportMixin, PatientAdmin):
+    export_entity = "patients"
+
+
+def _export_site():
+    site = type(admin.site)(name="admin")
+    for model, model_admin in admin.site._registry.items():
+        site.register(
+            model, ExportPatientAdmin if model is Patient else type(model_admin)
+        )
+    return site
+
+
+urlpatterns = [path("admin/", _export_site().urls)]
+EXPORT_URL = "/admin/patients/patient/export/"
+CHANGELIST_URL = "/admin/patients/patient/"
+
+
+# --- given ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def data_manager(make_user):
+    return make_user("data", roles=[roles.DATA_MANAGER])
+
+
+@pytest.fixture
+def clinician(make_user):
+    return make_user("clin", roles=[roles.CLINICIAN])
+
+
+def _allow_export(user):
+    user.user_permissions.add(Permission.objects.get(codename="export_records"))
+    return type(user).objects.get(pk=user.pk)  # a fresh permission cache
+
+
+def _csv(chunks) -> list[list[str]]:
+    text = b"".join(chunks).decode("utf-8")
+    assert text.startswith(exports.CSV_BOM)
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+# --- escaping ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", exports.FORMULA_PREFIXES)
+def test_text_starting_like_a_formula_gets_an_apostrophe(prefix):
+    assert exports.escape_cell(prefix + "SUM(A1:A9)") == "'" + prefix + "SUM(A1:A9)"
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        ("Talvi Quennard", "Talvi Quennard"),
+        ("a=b", "a=b"),
+        (date(2025, 3, 14), "2025-03-14"),
+        (Decimal("-3.5"), "-3.5"),
+        (Decimal("1E+2"), "100"),
+        (-3, "-3"),
+        (None, ""),
+    ],
+)
+def test_plain_text_dates_and_numbers_are_not_altered(value, text):
+    assert exports.escape_cell(value) == text
+
+
+def test_negative_score_from_a_numeric_field_is_exported_as_a_number(data_manager):
+    clinician = factories.clinician()
+    patient = factories.patient(acting_user=clinician)
+    assessment = factories.assessment(
+        acting_user=clinician, patient=patient, findings="-worse than expected"
+    )
+    # No instrument scores below zero today; a numeric column still could.
+    Assessment.objects.filter(pk=assessment.pk).update(total_score=Decimal("-3.5"))
+    rows = _csv(
+        exports.export_csv(
+            user=data_manager,
+            entity="assessments",
+            columns=["patient_mrn", "total_score", "findings"],
+        )
+    )
+    assert rows == [
+        ["patient_mrn", "total_score", "findings"],
+        [patient.mrn, "-3.5", "'-worse than expected"],
+    ]
+
+
+# --- access and the export log ----------------------------------------------------
+
+
+def test_csv_has_only_the_rows_the_user_may_see(clinician):
+    mine = factories.patient(acting_user=clinician)
+    factories.patient(acting_user=factories.clinician())  # another team's chart
+    clinician = _allow_export(clinician)
+
+    rows = _csv(exports.export_csv(user=clinician, entity="patients"))
+
+    assert rows[0] == PATIENT_COLUMNS
+    assert [row[0] for row in rows[1:]] == [mine.mrn]
+
+
+def test_a_wider_queryset_passed_in_cannot_widen_the_export(clinician):
+    mine = factories.patient(acting_user=clinician)
+    factories.patient(acting_user=factories.clinician())
+    clinician = _allow_export(clinician)
+
+    rows = _csv(
+        exports.export_csv(
+            user=clinician,
+            entity="patients",
+            columns=["mrn"],
+            queryset=Patient.objects.all(),
+        )
+    )
+
+    assert rows == [["mrn"], [mine.mrn]]
+
+
+def test_export_is_recorded_with_row_count_and_hash_of_the_bytes(data_manager):
+    clinician = factories.clinician()
+    for _ in range(3):
+        factories.patient(acting_user=clinician)
+    stream = exports.export_csv(
+        user=data_manager,
+        entity="patients",
+        columns=["mrn", "family_name"],
+        filters={"status": ["active"]},
+    )
+    job = ExportJob.objects.get()
+    assert not job.completed
+
+    produced = b"".join(stream)
+
+    job.refresh_from_db()
+    assert job.completed
+    assert job.row_count == 3
+    assert job.sha256 == hashlib.sha256(produced).hexdigest()
+    assert (job.user, job.entity, job.file_format) == (data_manager, "patients", "csv")
+    assert job.columns == ["mrn", "family_name"]
+    assert job.filters == {"status": ["active"]}
+
+
+def test_unknown_column_is_refused_before_anything_is_written(data_manager):
+    with pytest.raises(ValueError, match="Unknown columns: shoe_size"):
+        exports.export_csv(
+            user=data_manager, entity="patients", columns=["mrn", "shoe_size"]
+        )
+    assert not ExportJob.objects.exists()
+
+
+def test_unknown_entity_is_refused(data_manager):
+    with pytest.raises(ValueError, match="'pets'"):
+        exports.export_xlsx(user=data_manager, entity="pets")
+    assert not ExportJob.objects.exists()
+
+
+def test_clinician_may_not_export(clinician):
+    factories.patient(acting_user=clinician)
+    with pytest.raises(PermissionDenied):
+        exports.export_csv(user=clinician, entity="patients")
+    with pytest.raises(PermissionDenied):
+        exports.export_xlsx(user=clinician, entity="patients")
+    assert not ExportJob.objects.exists()
+
+
+def test_data_manager_role_holds_the_export_permission(data_manager):
+    assert data_manager.has_perm(exports.EXPORT_PERMISSION)
+
+
+# --- memory -----------------------------------------------------------------------
+
+
+def test_memory_stays_flat_while_streaming_20000_rows(data_manager):
+    total = 20_000
+    # Test data only: bulk_create skips services and history to stay fast.
+    Patient.objects.bulk_create(
+        Patient(
+            mrn=f"BLK-{n:06d}",
+            given_name="Talvi",
+            family_name=f"Quennard{n}",
+            date_of_birth=date(2024, 1, 1),
+            sex="female",
+            guardian_name="Orla Quennard",
+            address_line1="12 Ardett Gardens",
+            city="Quellhaven",
+        )
+        for n in range(total)
+    )
+    tracemalloc.start()
+    try:
+        chunks = 0
+        size = 0
+        for chunk in exports.export_csv(user=data_manager, entity="patients"):
+            chunks += 1
+            size += len(chunk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # A header chunk, then one chunk per BATCH_ROWS rows.
+    assert chunks == 1 + total // exports.BATCH_ROWS
+    assert ExportJob.objects.get().row_count == total
+    # Holding these 20,000 rows as value dicts takes about 23 MB; streaming peaks
+    # near 6 MB (one batch) whatever the total.
+    assert peak < 12 * 1024 * 1024, (peak, size)
+
+
+# --- XLSX -------------------------------------------------------------------------
+
+
+def test_xlsx_opens_with_header_and_escaped_cells(data_manager):
+    patient = factories.patient(acting_user=factories.clinician())
+    Patient.objects.filter(pk=patient.pk).update(address_line1=FORMULA)
+
+    data = exports.export_xlsx(
+        user=data_manager,
+        entity="patients",
+        columns=["mrn", "address_line1", "date_of_birth", "status"],
+    )
+
+    sheet = load_workbook(io.BytesIO(data)).active
+    header, row = list(sheet.iter_rows(values_only=True))
+    assert header == ("mrn", "address_line1", "date_of_birth", "status")
+    assert row[0] == patient.mrn
+    assert row[1] == "'" + FORMULA
+    assert row[2].date() == patient.date_of_birth
+    job = ExportJob.objects.get()
+    assert job.completed and job.row_count == 1 and job.file_format == "xlsx"
+    assert job.sha256 == hashlib.sha256(data).hexdigest()
+
+
+# --- the command ------------------------------------------------------------------
+
+
+def test_command_writes_the_file_for_a_data_manager(data_manager, tmp_path):
+    patient = factories.patient(acting_user=factories.clinician())
+    target = tmp_path / "patients.csv"
+    out = io.StringIO()
+
+    call_command(
+        "export_records",
+        "patients",
+        str(target),
+        "--user",
+        data_manager.username,
+        "--columns",
+        "mrn,family_name",
+        stdout=out,
+    )
+
+    assert target.read_bytes() == (
+        f"{exports.CSV_BOM}mrn,family_name\r\n"
+        f"{patient.mrn},{patient.family_name}\r\n".encode()
+    )
+    assert re.search(r"Wrote 1 rows to .* \([\d,]+ rows/s\)", out.getvalue())
+    job = ExportJob.objects.get()
+    assert job.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
+
+
+def test_command_writes_xlsx(data_manager, tmp_path):
+    factories.patient(acting_user=factories.clinician())
+    target = tmp_path / "out.bin"
+    call_command(
+        "export_records",
+        "patients",
+        str(target),
+        "--user",
+        data_manager.username,
+        "--format",
+        "xlsx",
+        stdout=io.StringIO(),
+    )
+    assert load_workbook(io.BytesIO(target.read_bytes())).active.max_row == 2
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["pets", "--user", "data"], "Nothing called 'pets' can be exported."),
+        (["patients", "--user", "nobody"], "No active user is called 'nobody'."),
+        (["patients", "--user", "data", "--columns", "mrn,x"], "Unknown columns: x."),
+        (["patients", "--user", "clin"], exports.E_NO_PERMISSION),
+    ],
+)
+def test_command_fails_clearly(data_manager, clinician, tmp_path, arguments, message):
+    target = tmp_path / "out.csv"
+    entity, *options = arguments
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("export_records", entity, str(target), *options)
+    assert not target.exists()
+    assert not list(tmp_path.iterdir())
+    assert not ExportJob.objects.exists()
+
+
+# --- the admin page ---------------------------------------------------------------
+
+
+@pytest.mark.urls(__name__)
+def test_export_page_offers_every_column_checked(client, data_manager):
+    client.force_login(data_manager)
+    response = client.get(EXPORT_URL + "?status=active")
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form["columns"].value() == PATIENT_COLUMNS
+    assert form["file_format"].value() == "csv"
+    assert response.content.count(b'type="checkbox"') == len(PATIENT_COLUMNS)
+    assert b'action="?status=active"' in response.content
+
+
+@pytest.mark.urls(__name__)
+def test_export_page_downloads_the_filtered_changelist_as_csv(client, data_manager):
+    clinician = factories.clinician()
+    active = factories.patient(acting_user=clinician)
+    archived = factories.patient(acting_user=clinician)
+    Patient.objects.filter(pk=archived.pk).update(status=PatientStatus.ARCHIVED)
+    client.force_login(data_manager)
+
+    response = client.post(
+        EXPORT_URL + "?status=active",
+        {"file_format": "csv", "columns": ["mrn", "status"]},
+    )
+
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert re.fullmatch(
+        r'attachment; filename="ndas-patients-\d{8}-\d{4}\.csv"',
+        response["Content-Disposition"],
+    )
+    rows = _csv(response.streaming_content)
+    assert rows == [["mrn", "status"], [active.mrn, "active"]]
+    job = ExportJob.objects.get()
+    assert job.completed and job.filters == {"status": ["active"]}
+
+
+@pytest.mark.urls(__name__)
+def test_export_page_downloads_xlsx(client, data_manager):
+    factories.patient(acting_user=factories.clinician())
+    client.force_login(data_manager)
+    response = client.post(EXPORT_URL, {"file_format": "xlsx", "columns": ["mrn"]})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    assert load_workbook(io.BytesIO(response.content)).active.max_row == 2
+
+
+@pytest.mark.urls(__name__)
+def test_export_page_is_forbidden_to_a_clinician(client, clinician):
+    factories.patient(acting_user=clinician)
+    client.force_login(clinician)
+    assert client.get(EXPORT_URL).status_code == 403
+    response = client.post(EXPORT_URL, {"file_format": "csv", "columns": ["mrn"]})
+    assert response.status_code == 403
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.urls(__name__)
+def test_changelist_shows_export_button_with_its_filters(client, data_manager):
+    client.force_login(data_manager)
+    response = client.get(CHANGELIST_URL + "?status=active")
+    assert response.status_code == 200
+    assert response.context["has_export_permission"] is True
+    assert b'href="/admin/patients/patient/export/?status=active"' in response.content
+
+
+@pytest.mark.urls(__name__)
+def test_changelist_hides_export_button_from_a_clinician(client, clinician):
+    client.force_login(clinician)
+    response = client.get(CHANGELIST_URL)
+    assert response.status_code == 200
+    assert response.context["has_export_permission"] is False
+    assert b"/export/" not in response.content
