@@ -69,7 +69,8 @@ def assessment(*, acting_user, patient, **overrides):
     data = {
         "patient": patient,
         "instrument": "hine",
-        "performed_on": date.today() - timedelta(days=10),
+        # Distinct days: (patient, instrument, date) identifies an assessment.
+        "performed_on": date.today() - timedelta(days=1 + next(_sequence) % 300),
         "assessor": acting_user,
         "total_score": Decimal("60"),
         "outcome": "typical",
@@ -81,7 +82,7 @@ def assessment(*, acting_user, patient, **overrides):
 def visit(*, acting_user, patient, **overrides):
     data = {
         "patient": patient,
-        "visit_date": date.today() - timedelta(days=5),
+        "visit_date": date.today() - timedelta(days=1 + next(_sequence) % 300),
         "visit_type": "follow_up",
         "clinician": acting_user,
         "weight_kg": Decimal("9.5"),

@@ -32,23 +32,9 @@ PATIENT_COLUMNS = [column.name for column in ENTITIES["patients"].columns]
 FORMULA = '=HYPERLINK("http://evil.example","x")'
 
 
-# --- a test-only admin site: the real one, with ExportMixin on the patient admin ----
-
-
-class ExportPatientAdmin(ExportMixin, PatientAdmin):
-    export_entity = "patients"
-
-
-def _export_site():
-    site = type(admin.site)(name="admin")
-    for model, model_admin in admin.site._registry.items():
-        site.register(
-            model, ExportPatientAdmin if model is Patient else type(model_admin)
-        )
-    return site
-
-
-urlpatterns = [path("admin/", _export_site().urls)]
+# The real admin: the patient admin carries ExportMixin.
+assert issubclass(PatientAdmin, ExportMixin)
+urlpatterns = [path("admin/", admin.site.urls)]
 EXPORT_URL = "/admin/patients/patient/export/"
 CHANGELIST_URL = "/admin/patients/patient/"
 
