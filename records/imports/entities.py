@@ -52,7 +52,7 @@ def _integer(raw: str) -> int:
         number = Decimal(raw)
     except InvalidOperation:
         raise ValidationError(E_INTEGER, code="integer") from None
-    if number != number.to_integral_value():
+    if not number.is_finite() or number != number.to_integral_value():
         raise ValidationError(E_INTEGER, code="integer")
     return int(number)
 

@@ -1,0 +1,69 @@
+"""A data manager uploads a file with errors, downloads the error report, fixes the
+file, previews it and commits it."""
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from records.patients.models import Patient
+from records.users import roles
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+ROWS = [
+    ["mrn", "given_name", "family_name", "date_of_birth", "sex"],
+    ["E2E-1001", "Talvi", "Quennard", "2025-03-14", "female"],
+    ["E2E-1002", "Orrin", "Velmarch", "14th March", "male"],
+]
+
+
+def test_fix_errors_preview_and_commit(
+    live_server, page, make_user, s3_storage, tmp_path
+):
+    make_user("e2e-data", roles=[roles.DATA_MANAGER])
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", "e2e-data")
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+
+    bad = tmp_path / "patients.csv"
+    with bad.open("w", newline="") as handle:
+        csv.writer(handle).writerows(ROWS)
+    page.goto(f"{live_server.url}/admin/imports/importjob/upload/")
+    page.set_input_files("input[name=file]", str(bad))
+    page.fill("input[name=reason]", "Referrals from October")
+    page.click("[data-testid=import-form] button[type=submit]")
+    expect(page.get_by_test_id("count-invalid")).to_have_text("1")
+    expect(page.get_by_test_id("errors")).to_contain_text("Enter a date")
+    expect(page.get_by_test_id("commit")).to_have_count(0)
+
+    with page.expect_download() as info:
+        page.get_by_test_id("error-report").click()
+    report = info.value.path().read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(report)))
+    assert rows[0][-1] == "errors" and "Enter a date" in rows[2][-1]
+
+    fixed = tmp_path / "patients-fixed.csv"
+    with fixed.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        for row in rows:
+            cells = row[:-1]  # drop the error column
+            if cells[0] == "E2E-1002":
+                cells[3] = "2024-03-14"
+            writer.writerow(cells)
+    page.goto(f"{live_server.url}/admin/imports/importjob/upload/")
+    page.set_input_files("input[name=file]", str(fixed))
+    page.fill("input[name=reason]", "Referrals from October")
+    page.click("[data-testid=import-form] button[type=submit]")
+    expect(page.get_by_test_id("count-new")).to_have_text("2")
+    expect(page.get_by_test_id("preview")).to_contain_text("E2E-1002")
+    assert not Patient.objects.exists()
+    page.get_by_test_id("commit").click()
+    expect(page.locator("body")).to_contain_text("committed: 2 new")
+    assert sorted(Patient.objects.values_list("mrn", flat=True)) == [
+        "E2E-1001",
+        "E2E-1002",
+    ]

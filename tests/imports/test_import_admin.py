@@ -1,0 +1,148 @@
+"""The data manager's import pages: upload, report, error file, commit, templates."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from records.imports.models import ImportJob
+from records.patients.models import Patient
+from records.users import roles
+
+pytestmark = pytest.mark.django_db
+
+GOOD = (
+    b"mrn,given_name,family_name,date_of_birth,sex\n"
+    b"IMP-0001,Talvi,Quennard,2025-03-14,female\n"
+)
+BAD = GOOD + b"x,Orrin,Velmarch,2024-02-30,male\n"
+
+
+@pytest.fixture
+def manager(make_user, s3_storage):
+    user = make_user("importer", roles=[roles.DATA_MANAGER])
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def upload(client, data, name="patients.csv", **extra):
+    fields = {
+        "entity": "patients",
+        "file": SimpleUploadedFile(name, data),
+        "mode": "create_or_update",
+        "blank_keeps_value": "on",
+        "reason": "Quarterly upload",
+        **extra,
+    }
+    return client.post(reverse("admin:imports_importjob_upload"), fields)
+
+
+def test_upload_report_and_commit(manager, s3_storage):
+    response = upload(manager, GOOD)
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "admin:imports_importjob_report", args=[job.pk]
+    )
+    assert s3_storage.exists(job.stored_as) and "patients" not in job.stored_as
+    report = manager.get(response["Location"])
+    content = report.content.decode()
+    assert report.context["can_commit"]
+    assert "IMP-0001" in content and "given_name" in content  # the preview
+    assert not Patient.objects.exists()  # nothing before the commit
+    committed = manager.post(
+        reverse("admin:imports_importjob_commit", args=[job.pk]), follow=True
+    )
+    assert "committed: 1 new" in committed.content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.COMMITTED and job.stored_as == ""
+    assert Patient.objects.get().history.get().history_change_reason == (
+        f"import #{job.pk}: Quarterly upload"
+    )
+    again = manager.post(
+        reverse("admin:imports_importjob_commit", args=[job.pk]), follow=True
+    )
+    assert "Only a validated import" in again.content.decode()
+    assert Patient.objects.count() == 1
+
+
+def test_errors_are_listed_and_downloadable_with_an_error_column(manager):
+    upload(manager, BAD)
+    job = ImportJob.objects.get()
+    report = manager.get(reverse("admin:imports_importjob_report", args=[job.pk]))
+    assert not report.context["can_commit"]
+    content = report.content.decode()
+    assert "MRN must be 4 to 20 characters" in content
+    assert "Enter a date" in content
+    download = manager.get(reverse("admin:imports_importjob_errors", args=[job.pk]))
+    assert download["Content-Disposition"] == (
+        f'attachment; filename="ndas-import-{job.pk}-errors.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert rows[0][-1] == "errors"
+    assert rows[1][-1] == ""
+    assert rows[2][0] == "x" and "mrn: MRN must be" in rows[2][-1]
+    assert "date_of_birth: Enter a date" in rows[2][-1]
+    assert (
+        manager.post(
+            reverse("admin:imports_importjob_commit", args=[job.pk])
+        ).status_code
+        == 302
+    )
+    assert not Patient.objects.exists()
+
+
+def test_a_reason_is_required_on_the_form(manager):
+    response = upload(manager, GOOD, reason="")
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_templates_describe_every_column(manager):
+    xlsx = manager.get(
+        reverse("admin:imports_importjob_template", args=["patients", "xlsx"])
+    )
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    assert workbook.sheetnames == ["data", "columns"]
+    header = [c.value for c in workbook["data"][1]]
+    assert header[:3] == ["mrn", "given_name", "family_name"]
+    described = {row[0].value for row in workbook["columns"].iter_rows(min_row=2)}
+    assert described == set(header)
+    text = manager.get(
+        reverse("admin:imports_importjob_template", args=["assessments", "csv"])
+    ).content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("patient_mrn,instrument,performed_on")
+    assert (
+        manager.get(
+            reverse("admin:imports_importjob_template", args=["nothing", "csv"])
+        ).status_code
+        == 404
+    )
+
+
+def test_only_importers_see_the_upload_page(make_user):
+    for role in (roles.CLINICIAN, roles.AUDITOR):
+        client = Client()
+        client.force_login(make_user(f"u-{role}", roles=[role]))
+        assert client.get(reverse("admin:imports_importjob_upload")).status_code == 403
+
+
+def test_someone_elses_import_is_not_committed_by_me(manager, make_user):
+    upload(manager, GOOD)
+    job = ImportJob.objects.get()
+    other = Client()
+    other.force_login(make_user("other-importer", roles=[roles.DATA_MANAGER]))
+    assert not other.get(
+        reverse("admin:imports_importjob_report", args=[job.pk])
+    ).context["can_commit"]
+    assert (
+        other.post(reverse("admin:imports_importjob_commit", args=[job.pk])).status_code
+        == 403
+    )
+    assert not Patient.objects.exists()

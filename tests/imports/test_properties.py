@@ -1,0 +1,60 @@
+"""Property tests: whatever the bytes, the parser answers with rows or one clear
+error; whatever the text, a column's rule returns a valid value or a clear error."""
+
+import csv
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from records.imports.entities import ENTITIES
+from records.imports.parsing import ParseError, read_table
+from records.patients import validators
+
+pytestmark = pytest.mark.django_db
+
+cell = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300), name=st.sampled_from(["a.csv", "a.xlsx", "a.txt"]))
+def test_any_bytes_give_rows_or_one_parse_error(data, name):
+    try:
+        table = read_table(data=data, file_name=name)
+        list(table.rows)
+    except ParseError as error:
+        assert error.message
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(st.lists(cell, min_size=3, max_size=3), min_size=1, max_size=8),
+    delimiter=st.sampled_from([",", ";"]),
+)
+def test_what_csv_writes_the_parser_reads_back(rows, delimiter):
+    header = ["mrn", "given_name", "family_name"]
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows([header, *rows])
+    table = read_table(data=out.getvalue().encode(), file_name="a.csv")
+    assert table.header == header
+    parsed = [cells for _, cells in table.rows if any(cells)]
+    expected = [[c.strip() for c in row] for row in rows if any(c.strip() for c in row)]
+    assert parsed == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=cell)
+def test_every_patient_column_returns_a_valid_value_or_a_clear_error(raw):
+    for column in ENTITIES["patients"].columns:
+        try:
+            value = column.clean(raw.strip())
+        except ValidationError as error:
+            assert error.messages and all(error.messages)
+            continue
+        if column.name == "mrn":
+            validators.mrn_validate(value)  # what was accepted is a valid MRN
