@@ -71,6 +71,7 @@ pytest:
 
 bench: install
 	$(PY) bench/request_overhead.py
+	$(PY) bench/import_bench.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .coverage htmlcov
