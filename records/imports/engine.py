@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -159,6 +160,7 @@ class Importer:
             f for f in self.model._meta.concrete_fields if not f.primary_key
         ]
         self.column_names = [f.column for f in self.concrete]
+        self.row_values = itemgetter(*[f.attname for f in self.concrete])
         # What an unsaved model would hold: "" for text, None where NULL is allowed.
         self.defaults = {f.attname: f.get_default() for f in self.concrete}
         self.columns_by_attname = {c.attname: c for c in spec.columns}
@@ -330,8 +332,9 @@ class Importer:
         instance = self._checked_instance(number, merged)
         if instance is None:
             return None
-        for f in self.concrete:
-            merged[f.attname] = getattr(instance, f.attname)
+        # The instance's attributes are the row, as clean() and derive() left it.
+        merged = instance.__dict__
+        del merged["_state"]
         return self._classify(number, key, merged, current)
 
     def _checked_instance(self, number, merged):
@@ -392,7 +395,7 @@ class Importer:
         return self._row(current["pk"], merged)
 
     def _row(self, pk, merged) -> tuple:
-        return tuple(merged[f.attname] for f in self.concrete)
+        return self.row_values(merged)
 
     def _preview(self, number, key, action, merged, current, changes=None) -> None:
         if len(self.outcome.preview) >= PREVIEW_ROWS:
