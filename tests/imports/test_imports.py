@@ -384,3 +384,21 @@ def test_an_identical_file_is_flagged(manager):
     assert second.same_file_as == first and first.same_file_as is None
     assert first.status == ImportJob.Status.VALIDATED
     assert len(first.sha256) == 64 and first.size_bytes > 0
+
+
+def test_an_export_imports_back_unchanged(manager, make_user):
+    from records.imports.exports import export_csv
+
+    doctor = make_user("doc", roles=[roles.CLINICIAN])
+    factories.patient(
+        acting_user=doctor,
+        given_name="=cmd|' /C calc'!A0",
+        guardian_phone="020 7946 0123",
+        city="-Arnsby",
+        gestational_age_weeks=31,
+        gestational_age_days=2,
+    )
+    data = b"".join(export_csv(user=manager, entity="patients"))
+    assert b"'=cmd" in data and b"'+442079460123" in data
+    job = run(manager, data)
+    assert (job.rows, job.unchanged, job.changed, job.new) == (1, 1, 0, 0), job.errors
