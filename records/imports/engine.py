@@ -161,6 +161,10 @@ class Importer:
         ]
         self.column_names = [f.column for f in self.concrete]
         self.row_values = itemgetter(*[f.attname for f in self.concrete])
+        # A change is a difference in these; other attributes are not columns.
+        self.compared = [
+            f.attname for f in self.concrete if f.attname not in BOOKKEEPING_FIELDS
+        ]
         # What an unsaved model would hold: "" for text, None where NULL is allowed.
         self.defaults = {f.attname: f.get_default() for f in self.concrete}
         self.columns_by_attname = {c.attname: c for c in spec.columns}
@@ -377,11 +381,7 @@ class Importer:
             self._preview(number, key, "new", merged, None)
             return self._row(None, merged)
         changes = [
-            attname
-            for attname in merged
-            if attname not in BOOKKEEPING_FIELDS
-            and attname != "pk"
-            and merged[attname] != current[attname]
+            attname for attname in self.compared if merged[attname] != current[attname]
         ]
         if not changes:
             self.outcome.unchanged += 1

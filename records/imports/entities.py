@@ -118,6 +118,8 @@ class Column:
     example: str
     clean: Callable[[str], Any] = field(repr=False)
     export: Callable[[dict], Any] = field(repr=False)
+    # The key of the exported value in a row of `values()`.
+    source: str = ""
 
 
 def model_column(
@@ -169,6 +171,7 @@ def model_column(
         example=example,
         clean=clean,
         export=lambda row: row.get(attname),
+        source=attname,
     )
 
 
@@ -185,6 +188,7 @@ def lookup_column(
         example=example,
         clean=lambda raw: raw.strip() if raw else _required(),
         export=lambda row: row.get(export_key),
+        source=export_key,
     )
 
 
@@ -307,6 +311,7 @@ def _visit_columns() -> tuple[Column, ...]:
             example="F82 R62.0",
             clean=lambda raw: [c for c in raw.replace(",", " ").split() if c],
             export=lambda row: " ".join(row.get("diagnoses") or []),
+            source="diagnoses",
         )
     )
     return tuple(columns)
