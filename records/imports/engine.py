@@ -304,8 +304,13 @@ class Importer:
     def _merge(self, number, values, blanks, existing):
         key = values.pop("__key__", None) or self._key(values)
         if key is None:
-            missing = [c for c in self.spec.key_columns]
-            self.outcome.error(number, missing[0], "", E_REQUIRED)
+            # A blank key cell: name the (first) key column that is empty.
+            missing = next(
+                name
+                for name, attname in zip(self.spec.key_columns, self.spec.key)
+                if attname not in values
+            )
+            self.outcome.error(number, missing, "", E_REQUIRED)
             return None
         first = self.keys_seen.setdefault(key, number)
         if first != number:
@@ -379,7 +384,7 @@ class Importer:
             )
             self.outcome.new += 1
             self._preview(number, key, "new", merged, None)
-            return self._row(None, merged)
+            return self.row_values(merged)
         changes = [
             attname for attname in self.compared if merged[attname] != current[attname]
         ]
@@ -392,9 +397,6 @@ class Importer:
         merged.update(updated_at=self.now, version=current["version"] + 1)
         self.outcome.changed += 1
         self._preview(number, key, "changed", merged, current, changes)
-        return self._row(current["pk"], merged)
-
-    def _row(self, pk, merged) -> tuple:
         return self.row_values(merged)
 
     def _preview(self, number, key, action, merged, current, changes=None) -> None:

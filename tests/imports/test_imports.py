@@ -402,3 +402,8 @@ def test_an_export_imports_back_unchanged(manager, make_user):
     assert b"'=cmd" in data and b"'+442079460123" in data
     job = run(manager, data)
     assert (job.rows, job.unchanged, job.changed, job.new) == (1, 1, 0, 0), job.errors
+
+
+def test_a_blank_key_cell_is_named(manager):
+    job = run(manager, csv_bytes([patient_row(1, mrn="")]))
+    assert messages(job) == [(2, "mrn", E_REQUIRED)]
