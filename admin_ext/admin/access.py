@@ -1,8 +1,8 @@
 """Admin for access: care teams, emergency-access review, sign-in events."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.utils import timezone
 from unfold.admin import ModelAdmin
@@ -42,6 +42,13 @@ class CareTeamForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["members"].initial = list(self.instance.group.user_set.all())
 
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        # A team's name is its group's name: a role cannot share it.
+        if not self.instance.pk and Group.objects.filter(name=name).exists():
+            raise forms.ValidationError(services.E_TEAM_NAME_TAKEN)
+        return name
+
 
 @admin.register(CareTeam)
 class CareTeamAdmin(ModelAdmin):
@@ -66,15 +73,11 @@ class CareTeamAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            try:
-                created = services.care_team_create(
-                    acting_user=request.user,
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data.get("description", ""),
-                )
-            except ValidationError as error:  # pragma: no cover - name raced
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-                raise
+            created = services.care_team_create(
+                acting_user=request.user,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data.get("description", ""),
+            )
             obj.pk, obj.group = created.pk, created.group
         else:
             obj.save()

@@ -10,7 +10,3 @@ def clinical_records_visible_to(user) -> QuerySet[ClinicalRecord]:
     return ClinicalRecord.objects.filter(
         patient__in=patients_visible_to(user).values("pk")
     )
-
-
-def clinical_record_get(*, user, pk) -> ClinicalRecord:
-    return clinical_records_visible_to(user).select_related("patient").get(pk=pk)

@@ -288,3 +288,38 @@ def test_auditors_acknowledge_emergency_access(world):
     assert world.grant.acknowledged_at is not None
     with pytest.raises(ValidationError):
         services.break_glass_acknowledge(acting_user=auditor, grant=world.grant)
+
+
+def test_administrators_make_care_teams_with_members(world):
+    admin = world.users["administrator"]
+    client = client_for(admin)
+    url = reverse("admin:users_careteam_add")
+    page = client.get(url)
+    response = client.post(
+        url,
+        admin_form_data(
+            page,
+            name="Auditor",  # a role's name: refused
+            members=[world.users["clinician_outside"].pk],
+        ),
+    )
+    assert response.status_code == 200
+    assert "name" in response.context["adminform"].form.errors
+    response = client.post(
+        url,
+        admin_form_data(
+            page,
+            name="Sleep clinic",
+            members=[world.users["clinician_outside"].pk],
+            change_reason="New service",
+        ),
+    )
+    assert response.status_code == 302
+    from records.users.models import CareTeam
+
+    team = CareTeam.objects.get(name="Sleep clinic")
+    assert list(team.group.user_set.all()) == [world.users["clinician_outside"]]
+    outside = world.users["clinician_outside"]
+    entry = outside.history.order_by("-history_id").first()
+    assert entry.history_user == admin
+    assert entry.history_change_reason == "New service"
