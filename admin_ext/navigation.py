@@ -105,6 +105,12 @@ def sidebar_navigation(request) -> list[dict]:
             "separator": True,
             "items": [
                 {
+                    "title": _("Audit trail"),
+                    "icon": "receipt_long",
+                    "link": reverse_lazy("admin:audit_auditevent_changelist"),
+                    "permission": _can("audit.view_auditevent"),
+                },
+                {
                     "title": _("Emergency access review"),
                     "icon": "policy",
                     "link": reverse_lazy("admin:patients_breakglassgrant_changelist"),

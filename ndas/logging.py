@@ -5,6 +5,8 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
+# The client's address, for audit events written during the request (never logged).
+client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
 
 class RequestContextFilter(logging.Filter):

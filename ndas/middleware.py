@@ -16,7 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import empty
 
 from ndas import errors, health
-from ndas.logging import request_id_var, user_id_var
+from ndas.logging import client_ip_var, request_id_var, user_id_var
+from ndas.net import client_ip
 
 access_log = logging.getLogger("ndas.request")
 
@@ -54,6 +55,7 @@ class RequestContextMiddleware:
         request.request_id = request_id
         request_token = request_id_var.set(request_id)
         user_token = user_id_var.set(None)
+        ip_token = client_ip_var.set(client_ip(request))
         started = time.perf_counter()
         try:
             response = self.get_response(request)
@@ -74,6 +76,7 @@ class RequestContextMiddleware:
         finally:
             request_id_var.reset(request_token)
             user_id_var.reset(user_token)
+            client_ip_var.reset(ip_token)
 
 
 class HealthCheckMiddleware:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "records.patients",
     "records.clinical_records",
     "records.imports",
+    "records.audit",
     "admin_ext",
 ]
 

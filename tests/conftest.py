@@ -35,6 +35,31 @@ def load_settings(env: dict[str, str]) -> dict:
         return runpy.run_path(str(BASE_DIR / "ndas" / "settings.py"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_table_flushable():
+    """Transactional tests end with one TRUNCATE of every table; the audit table
+    refuses TRUNCATE while it holds rows (it is append-only), so only for that
+    statement, in tests, its guard is switched off."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+    table = "audit_auditevent"
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if table not in tables:
+            return statements
+        return [
+            f'ALTER TABLE "{table}" DISABLE TRIGGER USER',
+            *statements,
+            f'ALTER TABLE "{table}" ENABLE TRIGGER USER',
+        ]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 @pytest.fixture(scope="session")
 def production_env() -> dict[str, str]:
     return read_env_file(PRODUCTION_ENV_FILE)

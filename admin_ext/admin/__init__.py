@@ -2,6 +2,7 @@
 
 from admin_ext.admin import (  # noqa: F401
     access,
+    audit,
     clinical_records,
     imports,
     patients,

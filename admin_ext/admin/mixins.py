@@ -13,6 +13,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
 from records.patients.models import RecordStatus
+from records.audit.services import audit_object
 from records.patients.services import break_glass_use_record
 
 E_FINAL_NEEDS_REASON = (
@@ -86,7 +87,8 @@ class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
+        if obj is not None and request.method == "GET":
+            # Reading a page; a save is audited by its service as a change.
             self.chart_opened(request, obj)
         return obj
 
@@ -125,10 +127,17 @@ class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
         raise Http404
 
     def chart_opened(self, request, obj, what: str = "") -> None:
-        """Every opening of a chart's page; those under emergency access are kept."""
+        """Every opening of a chart's page or file: one audit event each; those
+        under emergency access are also counted against the grant."""
         action = f"{obj._meta.model_name} {what}".strip()
         break_glass_use_record(
             user=request.user, patient_id=self.patient_id_of(obj), action=action
+        )
+        audit_object(
+            action="download" if what == "download" else "view",
+            actor=request.user,
+            obj=obj,
+            summary=f"{what or 'view'} {obj._meta.verbose_name} #{obj.pk}",
         )
 
     def has_change_permission(self, request, obj=None):

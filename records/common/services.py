@@ -5,6 +5,7 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 
+from records.audit.services import audit_object
 from records.common.errors import ServiceError, StaleEditError
 
 ModelT = TypeVar("ModelT", bound=models.Model)
@@ -97,6 +98,7 @@ def versioned_create(*, instance: ModelT, acting_user, reason: str = "") -> Mode
         instance.created_by = acting_user
     history_note(instance, user=acting_user, reason=reason)
     instance.save()
+    audit_object(action="create", actor=acting_user, obj=instance)
     return instance
 
 
@@ -127,11 +129,27 @@ def versioned_save(
     instance.version = current.version + 1
     history_note(instance, user=acting_user, reason=reason)
     instance.save()
+    audit_object(
+        action=_change_action(instance, changed, reason),
+        actor=acting_user,
+        obj=instance,
+        details={"fields": changed, "version": instance.version},
+    )
     return changed
+
+
+def _change_action(instance, changed: list[str], reason: str) -> str:
+    """How the audit trail names a change: an amendment, an archiving, an update."""
+    if (reason or "").startswith("Amendment:"):
+        return "amend"
+    if "status" in changed and getattr(instance, "status", None) == "archived":
+        return "archive"
+    return "update"
 
 
 @transaction.atomic
 def history_delete(*, instance: models.Model, acting_user, reason: str) -> None:
     """Delete a row, leaving a history entry that says who deleted it and why."""
     history_note(instance, user=acting_user, reason=reason_required(reason))
+    audit_object(action="delete", actor=acting_user, obj=instance)
     instance.delete()

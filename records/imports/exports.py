@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from records.clinical_records.repositories import clinical_records_visible_to
+from records.audit.services import audit_object
 from records.imports.entities import ENTITIES, Column, EntitySpec
 from records.imports.models import Entity, ExportJob
 from records.patients.repositories import assessments_visible_to, patients_visible_to
@@ -187,6 +188,20 @@ def _export_job_start(
 def _export_job_finish(*, job: ExportJob, rows: int, sha256: str) -> None:
     job.row_count, job.sha256, job.completed = rows, sha256, True
     job.save(update_fields=["row_count", "sha256", "completed"])
+    audit_object(
+        action="export",
+        actor=job.user,
+        obj=job,
+        details={
+            "entity": job.entity,
+            "format": job.file_format,
+            "rows": rows,
+            "columns": job.columns,
+            # Filter names only: their values (a searched name) stay in the job.
+            "filters": sorted(job.filters),
+            "sha256": sha256,
+        },
+    )
 
 
 def _csv_stream(

@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.imports.engine import Importer, Options, Writer
 from records.imports.entities import ENTITIES
@@ -207,6 +208,7 @@ def import_commit(*, acting_user, job: ImportJob) -> ImportJob:
         data = handle.read()
     job = _run(job, data, commit=True)
     if job.status == ImportJob.Status.COMMITTED:
+        _audit_import(job)
         stored, job.stored_as = job.stored_as, ""
         job.save(update_fields=["stored_as"])
         default_storage.delete(stored)
@@ -237,7 +239,25 @@ def import_file(
         reason=reason,
         care_team=care_team,
     )
-    return _run(job, data, commit=not dry_run, progress=progress)
+    job = _run(job, data, commit=not dry_run, progress=progress)
+    if job.status == ImportJob.Status.COMMITTED:
+        _audit_import(job)
+    return job
+
+
+def _audit_import(job: ImportJob) -> None:
+    audit_object(
+        action="import",
+        actor=job.user,
+        obj=job,
+        details={
+            "entity": job.entity,
+            "rows": job.rows,
+            "new": job.new,
+            "changed": job.changed,
+            "sha256": job.sha256,
+        },
+    )
 
 
 def import_error_report(*, job: ImportJob) -> bytes:

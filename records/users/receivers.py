@@ -10,6 +10,7 @@ from django.contrib.auth.signals import (
 
 from ndas.net import client_ip
 from records.users.models import LoginEvent, User
+from records.audit.services import audit_record
 from records.users.services import login_event_record, user_record_login
 
 
@@ -22,46 +23,62 @@ def _origin(request) -> tuple[str | None, str]:
 def on_user_logged_in(sender, request, user, **kwargs) -> None:
     ip, agent = _origin(request)
     user_record_login(user=user, ip=ip, user_agent=agent)
-    login_event_record(
+    event = login_event_record(
         kind=LoginEvent.Kind.SUCCESS,
         username=user.get_username(),
         user=user,
         ip=ip,
         user_agent=agent,
     )
+    _audit("login", event)
 
 
 def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
     ip, agent = _origin(request)
     username = (credentials or {}).get("username") or ""
-    login_event_record(
+    event = login_event_record(
         kind=LoginEvent.Kind.FAILURE,
         username=username,
         user=User.objects.filter(username=username).first() if username else None,
         ip=ip,
         user_agent=agent,
     )
+    _audit("login_failure", event)
 
 
 def on_user_locked_out(sender, request, username, ip_address, **kwargs) -> None:
     _, agent = _origin(request)
-    login_event_record(
+    event = login_event_record(
         kind=LoginEvent.Kind.LOCKOUT,
         username=username or "",
         user=User.objects.filter(username=username).first() if username else None,
         ip=ip_address,
         user_agent=agent,
     )
+    _audit("lockout", event)
 
 
 def on_user_logged_out(sender, request, user, **kwargs) -> None:
     ip, agent = _origin(request)
-    login_event_record(
+    event = login_event_record(
         kind=LoginEvent.Kind.LOGOUT,
         username=user.get_username() if user else "",
         user=user,
         ip=ip,
         user_agent=agent,
+    )
+    _audit("logout", event)
+
+
+def _audit(action: str, event: LoginEvent) -> None:
+    audit_record(
+        action=action,
+        actor=event.user,
+        actor_username=event.username,
+        ip=event.ip,
+        object_type="users.loginevent",
+        object_id=event.pk,
+        summary=f"{event.get_kind_display()}: {event.username}",
     )
 
 

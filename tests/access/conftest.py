@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from records.audit.models import AuditEvent
 from records.imports import services as import_services
 from records.imports.models import ExportJob
 from records.patients import services
@@ -47,6 +48,7 @@ class World:
     role: object
     import_job: object
     export_job: object
+    audit_event: object
 
 
 def _user(username, *role_names, **fields):
@@ -133,4 +135,5 @@ def world(db, s3_storage) -> World:
         role=Group.objects.get(name=roles.AUDITOR),
         import_job=import_job,
         export_job=export_job,
+        audit_event=AuditEvent.objects.order_by("-id").first(),
     )

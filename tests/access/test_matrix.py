@@ -19,6 +19,11 @@ pytestmark = pytest.mark.django_db
 # 404 hides charts outside one's access (never 403, which would confirm them).
 MATRIX = {
     "app_list": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "audit_auditevent_add": (302, 403, 403, 403, 403, 403, 403, 403, 403),
+    "audit_auditevent_change": (302, 200, 200, 403, 403, 403, 403, 403, 200),
+    "audit_auditevent_changelist": (302, 200, 200, 403, 403, 403, 403, 403, 200),
+    "audit_auditevent_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
+    "audit_auditevent_history": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "auth_group_add": (302, 200, 200, 403, 403, 403, 403, 403, 403),
     "auth_group_change": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "auth_group_changelist": (302, 200, 200, 403, 403, 403, 403, 403, 200),

@@ -18,6 +18,7 @@ OBJECT_OF = {
     "auth_group": "role",
     "imports_importjob": "import_job",
     "imports_exportjob": "export_job",
+    "audit_auditevent": "audit_event",
 }
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.common.services import history_note
 from records.patients import validators
@@ -77,6 +78,12 @@ def patient_assign_care_team(
         )
         history_note(grant, user=acting_user, reason=reason or f"Assigned to {team}")
         grant.save()
+        audit_object(
+            action="grant",
+            actor=acting_user,
+            obj=grant,
+            details={"team_id": team.pk, "permission": permission.codename},
+        )
 
 
 @transaction.atomic
@@ -88,6 +95,12 @@ def patient_unassign_care_team(
         group_id=team.group_id, content_object=patient
     ):
         history_note(grant, user=acting_user, reason=reason or f"Removed from {team}")
+        audit_object(
+            action="revoke",
+            actor=acting_user,
+            obj=grant,
+            details={"team_id": team.pk, "permission": grant.permission.codename},
+        )
         grant.delete()
 
 
@@ -134,13 +147,20 @@ def break_glass_open(*, acting_user, mrn: str, reason: str) -> BreakGlassGrant:
     if patient is None:
         raise ServiceError({"mrn": E_BREAK_GLASS_NOT_FOUND}, code="not_found")
     now = timezone.now()
-    return BreakGlassGrant.objects.create(
+    grant = BreakGlassGrant.objects.create(
         user=acting_user,
         patient=patient,
         reason=reason,
         granted_at=now,
         expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
     )
+    audit_object(
+        action="break_glass",
+        actor=acting_user,
+        obj=grant,
+        details={"expires_at": grant.expires_at.isoformat()},
+    )
+    return grant
 
 
 def break_glass_use_record(*, user, patient_id: int, action: str) -> None:

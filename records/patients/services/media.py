@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 
+from records.audit.services import audit_object
 from records.common.services import history_delete, history_note
 from records.patients import media as checks
 from records.patients.models import Assessment, MediaFile, Patient
@@ -54,6 +55,12 @@ def media_upload(
     try:
         with transaction.atomic():
             media.save()  # stores the object, then inserts the row
+            audit_object(
+                action="create",
+                actor=acting_user,
+                obj=media,
+                details={"kind": media.kind, "size_bytes": media.size_bytes},
+            )
     except Exception:
         # No row, no object: do not leave an unreferenced file in the bucket.
         if media.file.name:

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from records.common.services import (
     data_check,
+    history_delete,
     history_note,
     reason_required,
     versioned_create,
@@ -143,7 +144,5 @@ def patient_delete(*, acting_user, patient: Patient, reason: str) -> None:
         media_delete(acting_user=acting_user, media=media, reason=reason)
     for related in (patient.assessments, patient.clinical_records):
         for record in related.order_by("pk"):
-            history_note(record, user=acting_user, reason=reason)
-            record.delete()
-    history_note(patient, user=acting_user, reason=reason)
-    patient.delete()
+            history_delete(instance=record, acting_user=acting_user, reason=reason)
+    history_delete(instance=patient, acting_user=acting_user, reason=reason)

@@ -1,0 +1,1 @@
+"""The append-only, hash-chained audit stream: who did what, and who saw what."""

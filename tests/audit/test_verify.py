@@ -1,0 +1,176 @@
+"""verify_audit: an intact chain passes; rows altered, removed or forged are found."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from records.audit.chain import event_hash
+from records.audit.models import Action, AuditEvent
+from records.audit.services import audit_record
+from records.audit.verify import HASH_MISMATCH, PREV_HASH_MISMATCH, audit_chain_verify
+from tests.audit.conftest import TABLE, triggers_disabled
+
+pytestmark = pytest.mark.django_db
+
+
+def verify(*args: str) -> str:
+    out = io.StringIO()
+    call_command("verify_audit", *args, stdout=out)
+    return out.getvalue()
+
+
+def broken(*args: str) -> str:
+    with pytest.raises(CommandError) as raised:
+        verify(*args)
+    return str(raised.value)
+
+
+def record(count: int) -> list[AuditEvent]:
+    return [
+        audit_record(
+            action=Action.VIEW,
+            actor_username="clin",
+            object_type="patients.patient",
+            object_id=n,
+            patient_id=n,
+            summary=f"Opened chart {n}",
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def skip_an_id() -> None:
+    """A write rolled back after drawing its id: a gap in the ids, not in the chain."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{TABLE}', 'id'))")
+
+
+def test_an_empty_trail_verifies():
+    assert verify().startswith("0 events verified, chain intact")
+
+
+def test_an_intact_chain_verifies_and_names_its_head():
+    events = record(5)
+    out = verify()
+    assert out.startswith("5 events verified, chain intact")
+    assert f"head: event #{events[-1].pk}, hash {events[-1].hash}" in out
+
+
+def test_an_altered_row_is_a_hash_mismatch_at_its_id():
+    events = record(5)
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=events[2].pk).update(summary="Nothing happened")
+    message = broken()
+    assert f"broken at event #{events[2].pk}: {HASH_MISMATCH}" in message
+    assert "2 events before it verified" in message
+
+
+def test_an_altered_row_with_its_hash_recomputed_breaks_the_next_link():
+    events = record(5)
+    row = AuditEvent.objects.values().get(pk=events[2].pk)
+    row["summary"] = "Nothing happened"
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=events[2].pk).update(
+            summary=row["summary"], hash=event_hash(row)
+        )
+    assert f"broken at event #{events[3].pk}: {PREV_HASH_MISMATCH}" in broken()
+
+
+def test_a_deleted_row_is_a_prev_hash_break_at_the_next_id():
+    events = record(5)
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=events[2].pk).delete()
+    message = broken()
+    assert f"broken at event #{events[3].pk}: {PREV_HASH_MISMATCH}" in message
+    assert f"the hash of event #{events[1].pk}" in message
+
+
+def test_a_deleted_first_row_is_found_too():
+    events = record(3)
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=events[0].pk).delete()
+    message = broken()
+    assert f"broken at event #{events[1].pk}: {PREV_HASH_MISMATCH}" in message
+    assert "the genesis" in message
+
+
+def test_a_forged_row_slipped_into_a_gap_is_found():
+    # INSERT is allowed (the trail grows): a forger needs no trigger switched off.
+    first = record(2)
+    skip_an_id()
+    later = record(2)
+    gap = first[-1].pk + 1
+    assert later[0].pk == gap + 1
+    forged = {
+        "id": gap,
+        "at": timezone.now(),
+        "actor_id": None,
+        "actor_username": "clin",
+        "ip": None,
+        "request_id": "",
+        "action": Action.DELETE,
+        "object_type": "patients.patient",
+        "object_id": "9",
+        "patient_id": 9,
+        "summary": "Deleted chart 9",
+        "details": {},
+        "prev_hash": first[-1].hash,  # a perfect link to the row before it
+    }
+    forged["hash"] = event_hash(forged)
+    AuditEvent.objects.create(**forged)
+    # Its own hash is right; the next row still names the row before the forgery.
+    assert f"broken at event #{later[0].pk}: {PREV_HASH_MISMATCH}" in broken()
+
+
+def test_a_forged_row_with_a_made_up_hash_is_found_at_its_id():
+    events = record(2)
+    AuditEvent.objects.create(
+        at=timezone.now(),
+        action=Action.EXPORT,
+        summary="Exported everything",
+        prev_hash=events[-1].hash,
+        hash="f" * 64,
+    )
+    forged_id = AuditEvent.objects.latest("pk").pk
+    assert f"broken at event #{forged_id}: {HASH_MISMATCH}" in broken()
+
+
+def test_since_starts_at_an_id_and_checks_its_link_to_the_row_before():
+    events = record(6)
+    assert verify("--since", str(events[3].pk)).startswith(
+        "3 events verified, chain intact"
+    )
+    # From the first id, the previous hash is the genesis.
+    assert verify("--since", str(events[0].pk)).startswith("6 events verified")
+
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=events[1].pk).update(summary="altered")
+    # A check from a later id does not reread the altered row...
+    assert verify("--since", str(events[3].pk)).startswith("3 events verified")
+    # ...one from an earlier id does.
+    assert f"#{events[1].pk}: {HASH_MISMATCH}" in broken("--since", str(events[0].pk))
+
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=events[3].pk).delete()
+    # Starting at the row after the deleted one: its link to the row before fails.
+    assert f"#{events[4].pk}: {PREV_HASH_MISMATCH}" in broken(
+        "--since", str(events[4].pk)
+    )
+
+
+def test_the_report_for_callers():
+    events = record(3)
+    report = audit_chain_verify(chunk_size=2)  # batches smaller than the chain
+    assert report.intact and report.checked == 3
+    assert (report.last_id, report.last_hash) == (events[-1].pk, events[-1].hash)
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=events[0].pk).update(prev_hash="1" * 64)
+    report = audit_chain_verify()
+    assert not report.intact and report.checked == 0
+    assert report.broken.id == events[0].pk
+    # prev_hash is hashed too: changing it alone is an altered row.
+    assert report.broken.problem == HASH_MISMATCH
+    assert "changed after it was written" in report.broken.detail
