@@ -94,6 +94,10 @@ def url_for(name: str, world) -> str:
     }
     if name in imports:
         return imports[name]
+    if name == "audit_auditevent_patient_report":
+        return reverse(f"admin:{name}", args=[world.patient.pk])
+    if name == "audit_auditevent_user_report":
+        return reverse(f"admin:{name}", args=["inside"])
     for action in ("changelist", "add"):
         if name.endswith(f"_{action}"):
             return reverse(f"admin:{name}")
