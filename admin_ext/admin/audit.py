@@ -13,7 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import FieldTextFilter, RangeDateTimeFilter
+from unfold.contrib.filters.admin import (
+    FieldTextFilter,
+    RangeDateTimeFilter,
+    TextFilter,
+)
 from unfold.paginator import InfinitePaginator
 
 from records.audit import reports
@@ -54,6 +58,20 @@ class ExactTextFilter(FieldTextFilter):
         )
 
 
+class PatientMrnFilter(TextFilter):
+    """A chart by its MRN (the trail keeps ids, which outlive a deleted chart)."""
+
+    title = "patient MRN"
+    parameter_name = "mrn"
+
+    def queryset(self, request, queryset):
+        mrn = (self.value() or "").strip().upper()
+        if not mrn:
+            return queryset
+        ids = Patient.objects.filter(mrn=mrn).values_list("pk", flat=True)
+        return queryset.filter(patient_id__in=list(ids))
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ModelAdmin):
     """Read-only: the trail is written by services alone and never changed."""
@@ -73,6 +91,7 @@ class AuditEventAdmin(ModelAdmin):
         ("at", RangeDateTimeFilter),
         ("actor_username", FieldTextFilter),
         ("patient_id", ExactTextFilter),
+        PatientMrnFilter,
     )
     list_filter_submit = True
     # Millions of rows: no COUNT(*) for the total, none for the pages either.

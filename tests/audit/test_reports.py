@@ -71,3 +71,13 @@ def test_clinicians_do_not_read_the_trail(scene):
     client.force_login(doctor)
     url = reverse("admin:audit_auditevent_patient_report", args=[patient.pk])
     assert client.get(url).status_code == 403
+
+
+def test_the_trail_is_filtered_by_patient_mrn(scene):
+    doctor, patient, auditor = scene
+    other = factories.patient(acting_user=doctor)
+    url = reverse("admin:audit_auditevent_changelist")
+    shown = auditor.get(url, {"mrn": patient.mrn.lower()}).context["cl"].result_list
+    assert shown and {event.patient_id for event in shown} == {patient.pk}
+    assert other.pk not in {event.patient_id for event in shown}
+    assert not auditor.get(url, {"mrn": "NO-SUCH"}).context["cl"].result_list
