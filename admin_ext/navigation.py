@@ -111,6 +111,12 @@ def sidebar_navigation(request) -> list[dict]:
                     "permission": _can("audit.view_auditevent"),
                 },
                 {
+                    "title": _("Change timeline"),
+                    "icon": "timeline",
+                    "link": reverse_lazy("admin:audit_auditevent_timeline"),
+                    "permission": _can("audit.view_auditevent"),
+                },
+                {
                     "title": _("Emergency access review"),
                     "icon": "policy",
                     "link": reverse_lazy("admin:patients_breakglassgrant_changelist"),

@@ -110,6 +110,11 @@ class AuditEventAdmin(ModelAdmin):
                 name="audit_auditevent_patient_report",
             ),
             path(
+                "timeline/",
+                view(self.timeline_view),
+                name="audit_auditevent_timeline",
+            ),
+            path(
                 "user/<str:username>/",
                 view(self.user_report_view),
                 name="audit_auditevent_user_report",
@@ -144,7 +149,7 @@ class AuditEventAdmin(ModelAdmin):
             "period": period,
             "events": events.select_related("actor")[:REPORT_ROWS],
             "access": self._access(patient, period),
-            "changes": reports.chart_changes(patient_id=patient_id, period=period),
+            "changes": reports.history_changes(period=period, patient_id=patient_id),
         }
         return self._page(request, context)
 
@@ -154,6 +159,37 @@ class AuditEventAdmin(ModelAdmin):
             return []
         found = reports.who_could_open(patient=patient, period=period)
         return sorted((name, sorted(reasons)) for name, reasons in found.items())
+
+    def timeline_view(self, request):
+        """Every change to charts and users in a period, with field-level diffs."""
+        self._allowed(request)
+        form, period = self._period(request)
+        changes = reports.history_changes(period=period)
+        if request.GET.get("format") == "csv":
+            return self._changes_csv(request, changes)
+        context = {"title": "Change timeline", "form": form, "period": period}
+        return self._page(request, {**context, "changes": changes, "timeline": True})
+
+    def _changes_csv(self, request, changes) -> HttpResponse:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["at", "record", "change", "user", "reason", "fields"])
+        for change in changes:
+            fields = "; ".join(f"{n}: {o} -> {v}" for n, o, v in change["fields"])
+            writer.writerow(
+                [
+                    escape_cell(value)
+                    for value in (
+                        change["at"].isoformat(),
+                        change["what"],
+                        change["type"],
+                        change["user"],
+                        change["reason"],
+                        fields,
+                    )
+                ]
+            )
+        return self._download(request, out, "change timeline", len(changes))
 
     def user_report_view(self, request, username):
         """Everything one user did in a period."""
@@ -190,6 +226,10 @@ class AuditEventAdmin(ModelAdmin):
         for event in events.iterator(chunk_size=2000):
             writer.writerow([escape_cell(getattr(event, name)) for name in CSV_COLUMNS])
             count += 1
+        return self._download(request, out, subject, count)
+
+    def _download(self, request, out, subject: str, count: int) -> HttpResponse:
+        """The report as a file; exporting the trail is itself on the trail."""
         data = out.getvalue().encode("utf-8-sig")
         audit_record(
             action="audit_export",

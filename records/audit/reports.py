@@ -70,21 +70,32 @@ def who_could_open(*, patient: Patient, period: Period) -> dict[str, set[str]]:
     return access
 
 
-def chart_changes(*, patient_id: int, period: Period) -> list[dict]:
-    """Field-level changes to the chart and its records in the period, oldest first."""
+def history_changes(
+    *, period: Period, patient_id: int | None = None, limit: int = 500
+) -> list[dict]:
+    """Field-level changes to charts (and, for the whole clinic, to users) in the
+    period, newest first: one chart's when `patient_id` is given."""
     from records.clinical_records.models import ClinicalRecord
     from records.patients.models import Assessment, MediaFile
+    from records.users.models import User
 
+    if patient_id is None:
+        sources = [(m, {}) for m in (Patient, Assessment, ClinicalRecord, MediaFile)]
+        sources.append((User, {}))
+    else:
+        sources = [(Patient, {"id": patient_id})] + [
+            (m, {"patient_id": patient_id})
+            for m in (Assessment, ClinicalRecord, MediaFile)
+        ]
     changes = []
-    for model, filters in (
-        (Patient, {"id": patient_id}),
-        (Assessment, {"patient_id": patient_id}),
-        (ClinicalRecord, {"patient_id": patient_id}),
-        (MediaFile, {"patient_id": patient_id}),
-    ):
-        records = model.history.filter(
-            history_date__gte=period.start, history_date__lt=period.end, **filters
-        ).select_related("history_user")
+    for model, filters in sources:
+        records = (
+            model.history.filter(
+                history_date__gte=period.start, history_date__lt=period.end, **filters
+            )
+            .select_related("history_user")
+            .order_by("-history_date")[:limit]
+        )
         for record in records:
             fields = []
             previous = record.prev_record if record.history_type == "~" else None
@@ -101,7 +112,8 @@ def chart_changes(*, patient_id: int, period: Period) -> list[dict]:
                     "fields": fields,
                 }
             )
-    return sorted(changes, key=lambda change: change["at"])
+    changes.sort(key=lambda change: change["at"], reverse=True)
+    return changes[:limit]
 
 
 def _text(value) -> str:

@@ -24,6 +24,7 @@ MATRIX = {
     "audit_auditevent_changelist": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "audit_auditevent_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
     "audit_auditevent_patient_report": (302, 200, 200, 403, 403, 403, 403, 403, 200),
+    "audit_auditevent_timeline": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "audit_auditevent_user_report": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "audit_auditevent_history": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "auth_group_add": (302, 200, 200, 403, 403, 403, 403, 403, 403),

@@ -96,6 +96,8 @@ def url_for(name: str, world) -> str:
         return imports[name]
     if name == "audit_auditevent_patient_report":
         return reverse(f"admin:{name}", args=[world.patient.pk])
+    if name == "audit_auditevent_timeline":
+        return reverse(f"admin:{name}")
     if name == "audit_auditevent_user_report":
         return reverse(f"admin:{name}", args=["inside"])
     for action in ("changelist", "add"):

@@ -81,3 +81,19 @@ def test_the_trail_is_filtered_by_patient_mrn(scene):
     assert shown and {event.patient_id for event in shown} == {patient.pk}
     assert other.pk not in {event.patient_id for event in shown}
     assert not auditor.get(url, {"mrn": "NO-SUCH"}).context["cl"].result_list
+
+
+def test_change_timeline_across_charts_and_users(scene, make_user):
+    doctor, patient, auditor = scene
+    make_user("newcomer", first_name="Ada")
+    url = reverse("admin:audit_auditevent_timeline")
+    changes = auditor.get(url).context["changes"]
+    what = [change["what"] for change in changes]
+    assert f"patient #{patient.pk}" in what
+    assert any(w.startswith("user #") for w in what)
+    moved = next(c for c in changes if c["reason"] == "Moved")
+    assert moved["fields"] == [("city", "", "Arnsby")]
+    before = AuditEvent.objects.filter(action="audit_export").count()
+    download = auditor.get(url, {"format": "csv"})
+    assert download.content.decode("utf-8-sig").startswith("at,record,change")
+    assert AuditEvent.objects.filter(action="audit_export").count() == before + 1
