@@ -68,6 +68,8 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["patient_id", "at"], name="audit_patient_at_idx"),
             models.Index(fields=["actor", "at"], name="audit_actor_at_idx"),
+            # The console filters and reports by the username kept on each event.
+            models.Index(fields=["actor_username", "at"], name="audit_username_at_idx"),
             models.Index(fields=["action", "at"], name="audit_action_at_idx"),
         ]
 
