@@ -241,15 +241,19 @@ def _patient_columns() -> tuple[Column, ...]:
     )
 
 
+def _patient_mrn_column() -> Column:
+    return lookup_column(
+        "patient_mrn",
+        "patient_id",
+        help_text="MRN of the patient (who must exist).",
+        example="NDA-00123",
+        export_key="patient__mrn",
+    )
+
+
 def _assessment_columns() -> tuple[Column, ...]:
     return (
-        lookup_column(
-            "patient_mrn",
-            "patient_id",
-            help_text="MRN of the patient (who must exist).",
-            example="NDA-00123",
-            export_key="patient__mrn",
-        ),
+        _patient_mrn_column(),
         model_column(Assessment, "instrument", example="hine"),
         model_column(Assessment, "performed_on", example="2026-10-02"),
         lookup_column(
@@ -284,13 +288,7 @@ def _visit_columns() -> tuple[Column, ...]:
         "follow_up_date": "2026-12-02",
     }
     columns = [
-        lookup_column(
-            "patient_mrn",
-            "patient_id",
-            help_text="MRN of the patient (who must exist).",
-            example="NDA-00123",
-            export_key="patient__mrn",
-        ),
+        _patient_mrn_column(),
         lookup_column(
             "clinician_username",
             "clinician_id",
