@@ -1,17 +1,17 @@
 """Writing the audit stream: one linked, hashed row per audited act."""
 
+import contextlib
 import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from psycopg.pq import TransactionStatus
 
 from ndas.logging import client_ip_var, request_id_var
-from records.audit.chain import GENESIS, HASHED_FIELDS, event_hash, plain
+from records.audit.chain import canonical, plain
 from records.audit.models import Action, AuditEvent
 
 # The advisory lock every audit write takes: "NDASAUDT" in ASCII. One key for the
@@ -22,32 +22,16 @@ E_UNKNOWN_ACTION = "Unknown audit action: {action!r}."
 E_BAD_IP = "Not an IP address: {ip!r}."
 E_DETAILS_NOT_DICT = "Audit details must be a dict of ids, counts and filters."
 E_ISOLATION = (
-    "Audit events must be written in a READ COMMITTED transaction (this one is "
-    "{level}): an older snapshot would miss the last event and fork the chain."
+    "Audit events must be written in a READ COMMITTED transaction: an older "
+    "snapshot would miss the last event and fork the chain."
 )
 
-_TABLE = AuditEvent._meta.db_table
-# One round trip, two statements: the lock, then (a fresh snapshot under READ
-# COMMITTED, so it sees the event committed by the lock's last holder) the chain's
-# head and the new id; PostgreSQL also writes the IP the way it will give it back,
-# so that the hash computed here is the one verify_audit recomputes. No parameters,
-# so that it also runs with server-side binding (which allows one statement per
-# query then): the lock key is ours, and the IP is written in only once
-# _ip_check has found nothing in it but hex digits, dots and colons.
-_LOCK_AND_HEAD_SQL = (
-    f"SELECT pg_advisory_xact_lock({AUDIT_CHAIN_LOCK}); "
-    f'SELECT (SELECT "hash" FROM "{_TABLE}" ORDER BY "id" DESC LIMIT 1), '
-    f"nextval(pg_get_serial_sequence('{_TABLE}', 'id')), "
-    "current_setting('transaction_isolation'), "
-    "{ip}::inet"
-)
-_COLUMNS = (*HASHED_FIELDS, "hash")  # the model's attnames are its column names
-_INSERT_SQL = 'INSERT INTO "{table}" ({columns}) VALUES ({values})'.format(
-    table=_TABLE,
-    columns=", ".join(f'"{name}"' for name in _COLUMNS),
-    values=", ".join("%s::jsonb" if name == "details" else "%s" for name in _COLUMNS),
-)
-_DETAILS = _COLUMNS.index("details")
+# Slots audit_append() fills under the chain's lock (see migration 0004): the id,
+# the previous event's hash, and the IP as PostgreSQL writes it.
+_ID_SLOT, _PREV_SLOT, _IP_SLOT = "@ID@", "@PREV@", "@IP@"
+_ISOLATION_REFUSED = "must be written under READ COMMITTED"
+_APPEND_SQL = "SELECT * FROM audit_append(" + ", ".join(["%s"] * 11) + ", %s::jsonb)"
+
 _ACTIONS = frozenset(Action.values)
 _IP_TEXT = re.compile(r"[0-9a-f.:]+")
 _LIMITS = {
@@ -118,82 +102,46 @@ def audit_record(
         "summary": summary[: _LIMITS["summary"]],
         "details": details,
     }
-    head_sql = _LOCK_AND_HEAD_SQL.format(ip=f"'{ip}'" if ip else "NULL")
-    if _outside_any_transaction():
-        _append_autocommit(head_sql, values)
-    else:
-        _append_in_transaction(head_sql, values)
+    values.update(id=_ID_SLOT, prev_hash=_PREV_SLOT, ip=_IP_SLOT if ip else None)
+    values["at"] = timezone.now()
+    template = canonical(values).decode()
+    with _statement_scope(), connection.cursor() as cursor:
+        try:
+            cursor.execute(_APPEND_SQL, _append_params(template, values, ip, details))
+        except DatabaseError as error:
+            if _ISOLATION_REFUSED in str(error):
+                raise RuntimeError(E_ISOLATION) from error
+            raise
+        values["id"], values["hash"], values["prev_hash"] = cursor.fetchone()
+    values["ip"] = ip
     event = AuditEvent(**values)
     event._state.adding, event._state.db = False, connection.alias
     return event
 
 
-def _outside_any_transaction() -> bool:
-    return (
-        not connection.in_atomic_block
-        and connection.get_autocommit()
-        # Several statements with parameters need client-side binding (the default).
-        and not connection.settings_dict["OPTIONS"].get("server_side_binding")
-    )
+def _statement_scope():
+    """Inside a caller's transaction, a failed write must fail it (Django marks it
+    for rollback); outside, the one statement is a transaction of its own."""
+    if connection.in_atomic_block:
+        return transaction.atomic(savepoint=False)
+    return contextlib.nullcontext()
 
 
-def _chain_link(cursor, values: dict[str, Any]) -> list[Any]:
-    """Give the event the head just read: its id, time, prev_hash and hash.
-
-    Returns the INSERT's parameters.
-    """
-    last_hash, event_id, isolation, values["ip"] = cursor.fetchone()
-    if isolation != "read committed":
-        raise RuntimeError(E_ISOLATION.format(level=isolation))
-    values["id"] = event_id
-    # Taken under the lock: times rise with ids along the chain.
-    values["at"] = timezone.now()
-    values["prev_hash"] = last_hash or GENESIS
-    values["hash"] = event_hash(values)
-    row = [values[name] for name in _COLUMNS]
-    row[_DETAILS] = json.dumps(values["details"], ensure_ascii=False)
-    return row
-
-
-def _append_in_transaction(head_sql: str, values: dict[str, Any]) -> None:
-    # No savepoint inside a caller's transaction: a failed audit write fails it.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(head_sql)
-        cursor.nextset()  # past the lock's row
-        cursor.execute(_INSERT_SQL, _chain_link(cursor, values))
-
-
-def _append_autocommit(head_sql: str, values: dict[str, Any]) -> None:
-    """The same in a transaction of its own, in two round trips rather than four.
-
-    transaction.atomic() would spend one round trip on BEGIN and one on COMMIT; here
-    BEGIN travels with the lock and COMMIT with the INSERT. Django still believes
-    the connection is in autocommit mode, so any failure must end the transaction
-    here before the connection is used again.
-    """
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute("BEGIN; " + head_sql)
-            cursor.nextset()  # past BEGIN
-            cursor.nextset()  # past the lock's row
-            cursor.execute(_INSERT_SQL + "; COMMIT", _chain_link(cursor, values))
-        except BaseException:
-            _rollback_if_open()
-            raise
-
-
-def _rollback_if_open() -> None:
-    raw = connection.connection
-    if raw is None or raw.closed:
-        return
-    if raw.info.transaction_status in (
-        TransactionStatus.INTRANS,
-        TransactionStatus.INERROR,
-    ):
-        try:
-            raw.execute("ROLLBACK")
-        except Exception:  # the connection is gone, and the server rolls back
-            pass
+def _append_params(template: str, values: dict, ip, details) -> list:
+    return [
+        template,
+        values["at"],
+        values["actor_id"],
+        values["actor_username"],
+        ip,
+        values["request_id"],
+        values["action"],
+        values["object_type"],
+        values["object_id"],
+        values["patient_id"],
+        values["summary"],
+        json.dumps(details, ensure_ascii=False),
+    ]
 
 
 def audit_object(
