@@ -72,6 +72,8 @@ pytest:
 bench: install
 	$(PY) bench/request_overhead.py
 	$(PY) bench/import_bench.py
+	$(PY) bench/audit_bench.py
+	$(PY) bench/audit_scale_bench.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .coverage htmlcov
