@@ -213,6 +213,8 @@ class AuditEventAdmin(ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
+                # The period's last day (its end is the midnight after it).
+                "last_day": (context["period"].end - timedelta(days=1)).date(),
                 **context,
             },
         )
