@@ -24,7 +24,7 @@ from records.audit import reports
 from records.audit.models import AuditEvent
 from records.audit.services import audit_record
 from records.imports.exports import escape_cell
-from records.patients.models import Patient
+from records.patients.repositories import patients_visible_to
 
 REPORT_ROWS = 1000
 CSV_COLUMNS = (
@@ -68,7 +68,11 @@ class PatientMrnFilter(TextFilter):
         mrn = (self.value() or "").strip().upper()
         if not mrn:
             return queryset
-        ids = Patient.objects.filter(mrn=mrn).values_list("pk", flat=True)
+        ids = (
+            patients_visible_to(request.user)
+            .filter(mrn=mrn)
+            .values_list("pk", flat=True)
+        )
         return queryset.filter(patient_id__in=list(ids))
 
 
@@ -141,7 +145,7 @@ class AuditEventAdmin(ModelAdmin):
         events = reports.patient_events(patient_id=patient_id, period=period)
         if request.GET.get("format") == "csv":
             return self._csv(request, events, f"patient {patient_id}")
-        patient = Patient.objects.filter(pk=patient_id).first()
+        patient = patients_visible_to(request.user).filter(pk=patient_id).first()
         context = {
             "title": f"Audit of chart #{patient_id}",
             "patient": patient,
