@@ -9,8 +9,7 @@ from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from admin_ext.admin.exports import ExportMixin
-from admin_ext.admin.mixins import LockableForm
-from admin_ext.admin.patients import LockableAdmin
+from admin_ext.admin.mixins import LockableAdmin, LockableForm
 from records.clinical_records import repositories, services
 from records.clinical_records.models import ClinicalRecord
 

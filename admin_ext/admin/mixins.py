@@ -8,13 +8,25 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
+from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
-from records.patients.models import RecordStatus
+from records.patients.models import PatientStatus, RecordStatus
 from records.audit.services import audit_object
+from records.patients.repositories import patients_visible_to
 from records.patients.services import break_glass_use_record
+from records.users import roles
+from records.users.models import User
+
+STATUS_COLOURS = {
+    PatientStatus.ACTIVE: "success",
+    PatientStatus.ARCHIVED: "info",
+    PatientStatus.DECEASED: "danger",
+    RecordStatus.DRAFT: "warning",
+    RecordStatus.FINAL: "success",
+}
 
 E_FINAL_NEEDS_REASON = (
     "This record is final: saving it is an amendment. Give the reason for it."
@@ -145,7 +157,12 @@ class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
         allowed = super().has_change_permission(request, obj)
         if not allowed or obj is None:
             return allowed
-        return self.get_queryset(request).filter(pk=obj.pk).exists()
+        # Asked several times while a page renders: answer from the database once.
+        reachable = request.__dict__.setdefault("_ndas_reachable", {})
+        key = (obj._meta.label_lower, obj.pk)
+        if key not in reachable:
+            reachable[key] = self.get_queryset(request).filter(pk=obj.pk).exists()
+        return reachable[key]
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -178,3 +195,66 @@ class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
     @staticmethod
     def reason(form) -> str:
         return form.cleaned_data.get("change_reason", "") if form else ""
+
+
+def clinicians() -> "forms.models.QuerySet[User]":
+    """Who may be named as assessor or clinician: active clinical staff."""
+    return User.objects.filter(
+        is_active=True, groups__name__in=(roles.CLINICIAN, roles.ADMINISTRATOR)
+    ).distinct()
+
+
+class LockableAdmin(ChartAdmin):
+    """Assessments and visit records: drafts edited, finals amended with a reason."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "status")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("assessor", "clinician"):
+            kwargs["queryset"] = clinicians()
+        if db_field.name == "patient":
+            # The autocomplete only offers visible charts; the form must only
+            # accept them too, whatever id is posted.
+            kwargs["queryset"] = patients_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        for name in ("assessor", "clinician"):
+            if any(f.name == name for f in self.model._meta.fields):
+                initial.setdefault(name, request.user.pk)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        user, reason = request.user, self.reason(form)
+        kind = self.record_kwarg
+        if not change:
+            self.record_services["register"](
+                acting_user=user, reason=reason, **{kind: obj}
+            )
+        elif obj.status == RecordStatus.FINAL:
+            self.record_services["amend"](
+                acting_user=user,
+                reason=reason,
+                expected_version=form.cleaned_data.get("expected_version"),
+                **{kind: obj},
+            )
+        else:
+            self.record_services["update"](
+                acting_user=user,
+                reason=reason,
+                expected_version=form.cleaned_data.get("expected_version"),
+                **{kind: obj},
+            )
+        if form.cleaned_data.get("make_final") and obj.status != RecordStatus.FINAL:
+            self.record_services["finalize"](acting_user=user, **{kind: obj})
+
+    def service_delete(self, request, obj, reason):
+        self.record_services["delete"](
+            acting_user=request.user, reason=reason, **{self.record_kwarg: obj}
+        )
+
+    @display(description="Status", label=STATUS_COLOURS)
+    def status_label(self, obj):
+        return obj.status

@@ -24,42 +24,26 @@ from unfold.widgets import (
 )
 
 from admin_ext.admin.exports import ExportMixin
-from admin_ext.admin.mixins import ChartAdmin, ChartForm, LockableForm
+from admin_ext.admin.mixins import (
+    STATUS_COLOURS,
+    ChartAdmin,
+    ChartForm,
+    LockableAdmin,
+    LockableForm,
+)
 from records.clinical_records.models import ClinicalRecord
 from records.patients import ages, repositories, services
 from records.patients import media as media_checks
+from records.patients.models import Assessment, MediaFile, Patient
 from records.patients.services import access
-from records.patients.models import (
-    Assessment,
-    MediaFile,
-    Patient,
-    PatientStatus,
-    RecordStatus,
-)
-from records.users import roles
-from records.users.models import CareTeam, User
+from records.users.models import CareTeam
 from records.users.services import care_teams_of
-
-STATUS_COLOURS = {
-    PatientStatus.ACTIVE: "success",
-    PatientStatus.ARCHIVED: "info",
-    PatientStatus.DECEASED: "danger",
-    RecordStatus.DRAFT: "warning",
-    RecordStatus.FINAL: "success",
-}
 
 
 def admin_link(obj, text=None) -> str:
     opts = obj._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     return format_html('<a class="text-primary-600" href="{}">{}</a>', url, text or obj)
-
-
-def clinicians() -> "forms.models.QuerySet[User]":
-    """Who may be named as assessor or clinician: active clinical staff."""
-    return User.objects.filter(
-        is_active=True, groups__name__in=(roles.CLINICIAN, roles.ADMINISTRATOR)
-    ).distinct()
 
 
 class DuplicateWarningMixin:
@@ -385,15 +369,10 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
     def last_visit(self, obj):
         return obj.last_visit or "-"
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
-            try:
-                patient = repositories.patient_get(user=request.user, pk=object_id)
-            except (Patient.DoesNotExist, ValueError, ValidationError):
-                patient = None  # the admin answers 404 itself
-            if patient is not None:
-                self.warn_duplicates(request, patient)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def chart_opened(self, request, obj, what: str = "") -> None:
+        super().chart_opened(request, obj, what)
+        if not what:  # the chart's own page, on GET: warn of likely duplicates
+            self.warn_duplicates(request, obj)
 
     def save_model(self, request, obj, form, change):
         teams = form.cleaned_data.get("care_teams", [])
@@ -456,7 +435,7 @@ class MediaUploadForm(forms.ModelForm):
                 name=uploaded.name,
                 head=head,
                 size=uploaded.size,
-                max_bytes=media_checks_limits(),
+                max_bytes=settings.MEDIA_MAX_BYTES,
             )
         return uploaded
 
@@ -467,10 +446,6 @@ class MediaUploadForm(forms.ModelForm):
         if "patient" not in self.fields and assessment and assessment.patient_id:
             self.instance.patient_id = assessment.patient_id
         return cleaned
-
-
-def media_checks_limits() -> dict[str, int]:
-    return settings.MEDIA_MAX_BYTES
 
 
 class MediaUploadInline(StackedInline):
@@ -494,62 +469,6 @@ class MediaUploadInline(StackedInline):
 
     def has_add_permission(self, request, obj=None):
         return request.user.has_perm("patients.add_mediafile")
-
-
-class LockableAdmin(ChartAdmin):
-    """Assessments and visit records: drafts edited, finals amended with a reason."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return (*super().get_readonly_fields(request, obj), "status")
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in ("assessor", "clinician"):
-            kwargs["queryset"] = clinicians()
-        if db_field.name == "patient":
-            # The autocomplete only offers visible charts; the form must only
-            # accept them too, whatever id is posted.
-            kwargs["queryset"] = repositories.patients_visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        for name in ("assessor", "clinician"):
-            if any(f.name == name for f in self.model._meta.fields):
-                initial.setdefault(name, request.user.pk)
-        return initial
-
-    def save_model(self, request, obj, form, change):
-        user, reason = request.user, self.reason(form)
-        kind = self.record_kwarg
-        if not change:
-            self.record_services["register"](
-                acting_user=user, reason=reason, **{kind: obj}
-            )
-        elif obj.status == RecordStatus.FINAL:
-            self.record_services["amend"](
-                acting_user=user,
-                reason=reason,
-                expected_version=form.cleaned_data.get("expected_version"),
-                **{kind: obj},
-            )
-        else:
-            self.record_services["update"](
-                acting_user=user,
-                reason=reason,
-                expected_version=form.cleaned_data.get("expected_version"),
-                **{kind: obj},
-            )
-        if form.cleaned_data.get("make_final") and obj.status != RecordStatus.FINAL:
-            self.record_services["finalize"](acting_user=user, **{kind: obj})
-
-    def service_delete(self, request, obj, reason):
-        self.record_services["delete"](
-            acting_user=request.user, reason=reason, **{self.record_kwarg: obj}
-        )
-
-    @display(description="Status", label=STATUS_COLOURS)
-    def status_label(self, obj):
-        return obj.status
 
 
 @admin.register(Assessment)

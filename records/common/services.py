@@ -56,6 +56,13 @@ def data_check(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
         raise ServiceError(E_UNKNOWN_FIELDS.format(fields=", ".join(unknown)))
 
 
+def data_apply(*, instance: ModelT, fields: Iterable[str], data: Mapping[str, Any]):
+    """Put a caller's data on an instance, refusing fields it may not set; the
+    service then validates and saves (with its version check and history)."""
+    data_check(data, fields)
+    model_update(instance=instance, fields=fields, data=data, save=False)
+
+
 def history_note(instance: models.Model, *, user, reason: str = "") -> None:
     """Tell django-simple-history who makes the next save, and why."""
     instance._history_user = user

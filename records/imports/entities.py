@@ -117,9 +117,8 @@ class Column:
     help: str
     example: str
     clean: Callable[[str], Any] = field(repr=False)
-    export: Callable[[dict], Any] = field(repr=False)
     # The key of the exported value in a row of `values()`.
-    source: str = ""
+    source: str
 
 
 def model_column(
@@ -170,7 +169,6 @@ def model_column(
         help=help_text,
         example=example,
         clean=clean,
-        export=lambda row: row.get(attname),
         source=attname,
     )
 
@@ -187,7 +185,6 @@ def lookup_column(
         help=help_text,
         example=example,
         clean=lambda raw: raw.strip() if raw else _required(),
-        export=lambda row: row.get(export_key),
         source=export_key,
     )
 
@@ -308,7 +305,6 @@ def _visit_columns() -> tuple[Column, ...]:
             help="ICD-10 codes separated by spaces or commas, e.g. F84.0 R62.0.",
             example="F82 R62.0",
             clean=lambda raw: [c for c in raw.replace(",", " ").split() if c],
-            export=lambda row: " ".join(row.get("diagnoses") or []),
             source="diagnoses",
         )
     )

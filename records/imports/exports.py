@@ -118,7 +118,7 @@ def export_xlsx(
     sheet.append([column.name for column in selected])
     count = 0
     for row in rows.iterator(chunk_size=BATCH_ROWS):
-        sheet.append([_xlsx_cell(column.export(row)) for column in selected])
+        sheet.append([_xlsx_cell(row.get(column.source)) for column in selected])
         count += 1
     buffer = io.BytesIO()
     book.save(buffer)

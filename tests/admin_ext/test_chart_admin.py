@@ -329,3 +329,16 @@ def test_changelist_query_count_is_constant(client, clinician, s3_storage, name)
     few = changelist_queries(client, url)
     grow_to(50)
     assert changelist_queries(client, url) == few
+
+
+def test_the_patient_page_warns_of_likely_duplicates(client, chart, clinician):
+    patient, *_ = chart
+    twin = factories.patient(
+        acting_user=clinician,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        date_of_birth=patient.date_of_birth,
+    )
+    url = reverse("admin:patients_patient_change", args=[twin.pk])
+    messages = [str(m) for m in client.get(url).context["messages"]]
+    assert any("Possible duplicate" in m and patient.mrn in m for m in messages)

@@ -167,8 +167,8 @@ def break_glass_use_record(*, user, patient_id: int, action: str) -> None:
     """Record an opening of a chart that the user reaches only through a live grant."""
     from records.patients.repositories import patients_by_team
 
-    if patients_by_team(user).filter(pk=patient_id).exists():
-        return
+    # Every chart opening passes here: the live-grant lookup (indexed, and nearly
+    # always empty) comes first; team membership is asked only when there is one.
     grant = (
         BreakGlassGrant.objects.filter(
             user=user, patient_id=patient_id, expires_at__gt=timezone.now()
@@ -176,8 +176,9 @@ def break_glass_use_record(*, user, patient_id: int, action: str) -> None:
         .order_by("-expires_at")
         .first()
     )
-    if grant is not None:
-        BreakGlassUse.objects.create(grant=grant, action=action)
+    if grant is None or patients_by_team(user).filter(pk=patient_id).exists():
+        return
+    BreakGlassUse.objects.create(grant=grant, action=action)
 
 
 def break_glass_acknowledge(*, acting_user, grant: BreakGlassGrant) -> BreakGlassGrant:

@@ -8,7 +8,7 @@ from django.db import models, transaction
 
 from records.common.errors import LockedRecordError, ServiceError
 from records.common.services import (
-    data_check,
+    data_apply,
     history_delete,
     reason_required,
     versioned_save,
@@ -47,9 +47,7 @@ def record_edit(
 ) -> list[str]:
     """Edit a draft record: whitelisted data, derived values, stale check, history."""
     if data:
-        data_check(data, fields)
-        for field, value in data.items():
-            setattr(instance, field, value)
+        data_apply(instance=instance, fields=fields, data=data)
     derive(instance)
     return versioned_save(
         instance=instance,
@@ -96,9 +94,7 @@ def record_amend(
             raise ServiceError(E_NOT_FINAL.format(name=_name(current)))
 
     if data:
-        data_check(data, fields)
-        for field, value in data.items():
-            setattr(instance, field, value)
+        data_apply(instance=instance, fields=fields, data=data)
     instance.status = RecordStatus.FINAL
     derive(instance)
     return versioned_save(

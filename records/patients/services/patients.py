@@ -6,6 +6,7 @@ from typing import Any
 from django.db import transaction
 
 from records.common.services import (
+    data_apply,
     data_check,
     history_delete,
     history_note,
@@ -95,9 +96,7 @@ def patient_update(
 ) -> Patient:
     """Save edits to a patient, refusing them if someone saved it in the meantime."""
     if data:
-        data_check(data, PATIENT_FIELDS)
-        for field, value in data.items():
-            setattr(patient, field, value)
+        data_apply(instance=patient, fields=PATIENT_FIELDS, data=data)
     changed = versioned_save(
         instance=patient,
         acting_user=acting_user,
