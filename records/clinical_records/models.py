@@ -68,7 +68,7 @@ class ClinicalRecord(VersionedModel):
         max_length=5, choices=RecordStatus.choices, default=RecordStatus.DRAFT
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["created_by"])
 
     class Meta:
         ordering = ["-visit_date", "-pk"]

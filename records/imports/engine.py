@@ -6,6 +6,8 @@ file. Everything a commit writes happens in one transaction: one invalid row, or
 a failure anywhere, and nothing is written.
 """
 
+import queue
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +32,7 @@ from records.imports.entities import (
 from records.imports.exports import FORMULA_PREFIXES
 from records.imports.models import ImportMode
 from records.imports.parsing import Table
+from records.patients.validators import today_fixed
 from records.patients.models import Patient, RecordStatus
 
 CHUNK_ROWS = 5000
@@ -146,7 +149,8 @@ class Lookups:
 
 
 class Importer:
-    """Validates (and, when staging, stages) the rows of one file for one entity."""
+    """Validates the rows of one file for one entity and hands the rows to write,
+    chunk by chunk, to `write` (a Writer's, when committing)."""
 
     def __init__(self, *, spec: EntitySpec, options: Options, acting_user):
         self.spec = spec
@@ -169,8 +173,12 @@ class Importer:
         self.defaults = {f.attname: f.get_default() for f in self.concrete}
         self.columns_by_attname = {c.attname: c for c in spec.columns}
         self.keys_seen: dict[tuple, int] = {}
-        self.staged: list[tuple] = []
-        self.stage: Callable[[list[tuple]], None] | None = None
+        # Values the model computes from others (ages, BMI), as its save() would.
+        self.derive = getattr(self.model, "compute_ages", None) or getattr(
+            self.model, "compute_bmi", None
+        )
+        # Called with the new rows and the changed rows (pk first) of each chunk.
+        self.write: Callable[[list[tuple], list[tuple]], None] | None = None
 
     # --- reading -----------------------------------------------------------------
 
@@ -178,18 +186,40 @@ class Importer:
         columns = map_header(self.spec, table.header, self.options.mode, self.outcome)
         if self.outcome.errors:
             return self.outcome
-        width = len(columns)
-        while True:
-            chunk = list(islice(table.rows, CHUNK_ROWS))
-            if not chunk:
-                break
-            self._chunk(chunk, columns, width)
-            if progress:
-                progress(self.outcome.rows)
+        positions = {c.attname: i for i, c in enumerate(columns) if c is not None}
+        self.key_cells = [
+            (positions[attname], self.columns_by_attname[attname])
+            for attname in self.spec.key
+        ]
+        self.same_cells = [
+            (position, column.attname, _same_check(column, self.lookups))
+            for position, column in enumerate(columns)
+            if column is not None and column.attname not in self.spec.key
+        ]
+        self.columns, self.width = columns, len(columns)
+        # One "today" for every date rule of the file (and the model's clean()).
+        with today_fixed():
+            ready = self._read(table)
+            while ready is not None:
+                new, changed = self._check(*ready)
+                # The next chunk's reads happen now, while the writer is still
+                # storing the last one: both share the connection, one at a time.
+                ready = self._read(table)
+                if self.write is not None and not self.outcome.invalid:
+                    if new or changed:
+                        self.write(new, changed)
+                if progress:
+                    progress(self.outcome.rows)
         return self.outcome
 
-    def _chunk(self, chunk, columns, width) -> None:
-        parsed = []
+    def _read(self, table: Table) -> tuple[list, list, dict] | None:
+        """The next chunk's rows (well-formed ones), their keys and the stored rows
+        with those keys; None at the end of the file."""
+        chunk = list(islice(table.rows, CHUNK_ROWS))
+        if not chunk:
+            return None
+        rows = []
+        width = self.width
         for number, cells in chunk:
             if not any(cells):
                 continue  # blank lines are not rows
@@ -205,105 +235,65 @@ class Importer:
                         E_CELL_COUNT.format(cells=len(cells), expected=width),
                     )
                     continue
-            parsed.append(self._clean(number, cells, columns))
-        self._resolve(parsed)
-        existing = self._existing(parsed)
-        rows = []
-        for number, values, blanks in parsed:
-            if values is None:
-                continue
-            row = self._merge(number, values, blanks, existing)
-            if row is not None:
-                rows.append(row)
-        if self.stage is not None and not self.outcome.invalid and rows:
-            self.stage(rows)
+            rows.append((number, cells))
+        if "patient_id" in self.spec.key:
+            position = next(p for p, c in self.key_cells if c.attname == "patient_id")
+            self.lookups.patients(
+                _unescaped(cells[position]) for _, cells in rows if cells[position]
+            )
+        keys = [self._raw_key(cells) for _, cells in rows]
+        existing = self._existing({key for key in keys if key is not None})
+        return rows, keys, existing
 
-    def _clean(self, number: int, cells: list[str], columns):
-        values: dict[str, Any] = {}
-        blanks: set[str] = set()
-        ok = True
-        for column, raw in zip(columns, cells):
-            if column is None:
-                continue
-            if raw == "":
-                blanks.add(column.attname)
-                continue
-            if raw[0] == "'" and raw[1:2] in FORMULA_PREFIXES:
-                # Our exports write '=... so spreadsheets show text, not formulas.
-                raw = raw[1:]
-            try:
-                values[column.attname] = column.clean(raw)
-            except ValidationError as error:
-                ok = False
-                for message in error.messages:
-                    self.outcome.error(number, column.name, raw, message)
-        return number, (values if ok else None), blanks
-
-    def _resolve(self, parsed) -> None:
-        """Replace names (patient MRN, usernames) by ids; unknown names are errors."""
-        if "patient_id" not in {c.attname for c in self.spec.columns}:
-            return
-        self.lookups.patients(
-            values["patient_id"]
-            for _, values, _ in parsed
-            if values and "patient_id" in values
-        )
-        for index, (number, values, blanks) in enumerate(parsed):
-            if not values:
-                continue
-            for attname, column_name in (
-                ("patient_id", "patient_mrn"),
-                ("assessor_id", "assessor_username"),
-                ("clinician_id", "clinician_username"),
+    def _check(self, rows, keys, existing) -> tuple[list[tuple], list[tuple]]:
+        """The chunk's new and changed rows, pk first; errors go to the outcome."""
+        new, changed = [], []
+        keeps_blanks = self.options.blank_keeps_value
+        for (number, cells), key in zip(rows, keys):
+            current = existing.get(key) if key is not None else None
+            if current is not None and all(
+                same(cells[position], current[attname], keeps_blanks)
+                for position, attname, same in self.same_cells
             ):
-                if attname not in values:
-                    continue
-                name = values[attname]
-                if attname == "patient_id":
-                    patient = self.lookups.patient(name)
-                    resolved = patient.pk if patient else None
-                    message = E_UNKNOWN_PATIENT
-                else:
-                    resolved = self.lookups.user_id(name)
-                    message = E_UNKNOWN_USER
-                if resolved is None:
-                    self.outcome.error(number, column_name, name, message)
-                    parsed[index] = (number, None, blanks)
-                    break
-                values[attname] = resolved
+                # What the file says is what is stored: nothing to clean or write.
+                if self._admitted(number, key, current):
+                    self.outcome.unchanged += 1
+                continue
+            row = self._row(number, cells, self.columns, existing)
+            if row is None:
+                continue
+            (new if row[0] is None else changed).append(row)
+        return new, changed
 
-    def _key(self, values: dict) -> tuple | None:
-        try:
-            return tuple(values[attname] for attname in self.spec.key)
-        except KeyError:
+    def _raw_key(self, cells) -> tuple | None:
+        """The row's key, from its key cells alone (None: a key cell is blank or
+        invalid; cleaning the whole row names the problem)."""
+        key = []
+        for position, column in self.key_cells:
+            raw = _unescaped(cells[position])
+            if raw == "":
+                return None
+            try:
+                value = column.clean(raw)
+            except ValidationError:
+                return None
+            if column.attname == "patient_id":
+                patient = self.lookups.patient(value)
+                if patient is None:
+                    return None
+                value = patient.pk
+            key.append(value)
+        return tuple(key)
+
+    def _row(self, number, cells, columns, existing) -> tuple | None:
+        """The row to write, pk first (None for a new row); None when the row is
+        invalid (its errors are recorded) or unchanged."""
+        values, blanks = self._clean(number, cells, columns)
+        if values is None or not self._resolve(number, values):
             return None
-
-    def _existing(self, parsed) -> dict[tuple, dict]:
-        """The committed rows these rows would change, keyed like the file's rows."""
-        keys = set()
-        for _, values, _ in parsed:
-            if values:
-                key = values["__key__"] = self._key(values)
-                if key is not None:
-                    keys.add(key)
-        if not keys:
-            return {}
-        first = self.spec.key[0]
-        rows = self.model._default_manager.filter(
-            **{f"{first}__in": {key[0] for key in keys}}
-        ).values("pk", *[f.attname for f in self.concrete])
-        found = {}
-        for row in rows:
-            key = tuple(row[attname] for attname in self.spec.key)
-            if key in keys:
-                found[key] = row
-        return found
-
-    # --- one row -----------------------------------------------------------------
-
-    def _merge(self, number, values, blanks, existing):
-        key = values.pop("__key__", None) or self._key(values)
-        if key is None:
+        try:
+            key = tuple(values[attname] for attname in self.spec.key)
+        except KeyError:
             # A blank key cell: name the (first) key column that is empty.
             missing = next(
                 name
@@ -312,20 +302,8 @@ class Importer:
             )
             self.outcome.error(number, missing, "", E_REQUIRED)
             return None
-        first = self.keys_seen.setdefault(key, number)
-        if first != number:
-            names = ", ".join(self.spec.key_columns)
-            self.outcome.error(
-                number, "", "", E_DUPLICATE_KEY.format(key=names, first=first)
-            )
-            return None
         current = existing.get(key)
-        mode = self.options.mode
-        if current is not None and mode == ImportMode.CREATE_ONLY:
-            self.outcome.error(number, self.spec.key_columns[0], key[0], E_EXISTS)
-            return None
-        if current is None and mode == ImportMode.UPDATE_ONLY:
-            self.outcome.error(number, self.spec.key_columns[0], key[0], E_NOT_FOUND)
+        if not self._admitted(number, key, current):
             return None
         merged = dict(current) if current else dict(self.defaults)
         merged.update(values)
@@ -345,6 +323,93 @@ class Importer:
         merged = instance.__dict__
         del merged["_state"]
         return self._classify(number, key, merged, current)
+
+    def _clean(self, number: int, cells: list[str], columns):
+        values: dict[str, Any] = {}
+        blanks: set[str] = set()
+        ok = True
+        for column, raw in zip(columns, cells):
+            if column is None:
+                continue
+            if raw == "":
+                blanks.add(column.attname)
+                continue
+            if raw[0] == "'":
+                raw = _unescaped(raw)
+            try:
+                values[column.attname] = column.clean(raw)
+            except ValidationError as error:
+                ok = False
+                for message in error.messages:
+                    self.outcome.error(number, column.name, raw, message)
+        return (values if ok else None), blanks
+
+    def _resolve(self, number, values) -> bool:
+        """Replace names (patient MRN, usernames) by ids; unknown names are errors."""
+        for attname, column_name in (
+            ("patient_id", "patient_mrn"),
+            ("assessor_id", "assessor_username"),
+            ("clinician_id", "clinician_username"),
+        ):
+            if attname not in values:
+                continue
+            name = values[attname]
+            if attname == "patient_id":
+                self.lookups.patients([name])  # known unless not a key column
+                patient = self.lookups.patient(name)
+                resolved = patient.pk if patient else None
+                message = E_UNKNOWN_PATIENT
+            else:
+                resolved = self.lookups.user_id(name)
+                message = E_UNKNOWN_USER
+            if resolved is None:
+                self.outcome.error(number, column_name, name, message)
+                return False
+            values[attname] = resolved
+        return True
+
+    def _existing(self, keys: set[tuple]) -> dict[tuple, dict]:
+        """The committed rows with these keys, as attname -> value dicts."""
+        if not keys:
+            return {}
+        meta = self.model._meta
+        names = ["id", *[f.attname for f in self.concrete]]
+        columns = ", ".join(
+            f'"{name}"' for name in [meta.pk.column] + self.column_names
+        )
+        first = meta.get_field(self.spec.key[0]).column
+        key_positions = [names.index(attname) for attname in self.spec.key]
+        found = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT {columns} FROM "{meta.db_table}" WHERE "{first}" = ANY(%s)',
+                [list({key[0] for key in keys})],
+            )
+            for row in cursor.fetchall():
+                key = tuple(row[i] for i in key_positions)
+                if key in keys:
+                    found[key] = dict(zip(names, row))
+        return found
+
+    # --- one row -----------------------------------------------------------------
+
+    def _admitted(self, number, key, current) -> bool:
+        """A row's key is new in this file, and the mode lets it be written."""
+        first = self.keys_seen.setdefault(key, number)
+        if first != number:
+            names = ", ".join(self.spec.key_columns)
+            self.outcome.error(
+                number, "", "", E_DUPLICATE_KEY.format(key=names, first=first)
+            )
+            return False
+        mode = self.options.mode
+        if current is not None and mode == ImportMode.CREATE_ONLY:
+            self.outcome.error(number, self.spec.key_columns[0], key[0], E_EXISTS)
+            return False
+        if current is None and mode == ImportMode.UPDATE_ONLY:
+            self.outcome.error(number, self.spec.key_columns[0], key[0], E_NOT_FOUND)
+            return False
+        return True
 
     def _checked_instance(self, number, merged):
         """The model's own cross-field rules (clean), on an unsaved instance.
@@ -367,11 +432,8 @@ class Importer:
                 for message in messages:
                     self.outcome.error(number, column, merged.get(column), message)
             return None
-        derive = getattr(instance, "compute_ages", None) or getattr(
-            instance, "compute_bmi", None
-        )
-        if derive:
-            derive()
+        if self.derive is not None:
+            self.derive(instance)
         return instance
 
     def _classify(self, number, key, merged, current):
@@ -384,7 +446,7 @@ class Importer:
             )
             self.outcome.new += 1
             self._preview(number, key, "new", merged, None)
-            return self.row_values(merged)
+            return (None, *self.row_values(merged))
         changes = [
             attname for attname in self.compared if merged[attname] != current[attname]
         ]
@@ -397,7 +459,7 @@ class Importer:
         merged.update(updated_at=self.now, version=current["version"] + 1)
         self.outcome.changed += 1
         self._preview(number, key, "changed", merged, current, changes)
-        return self.row_values(merged)
+        return (current["id"], *self.row_values(merged))
 
     def _preview(self, number, key, action, merged, current, changes=None) -> None:
         if len(self.outcome.preview) >= PREVIEW_ROWS:
@@ -424,6 +486,46 @@ class Importer:
         )
 
 
+_REFUSED = object()
+
+
+def _unescaped(raw: str) -> str:
+    """A cell as the user meant it: our exports write '=... so that spreadsheets
+    show text, not formulas; the apostrophe is not part of the value."""
+    if raw[:1] == "'" and raw[1:2] in FORMULA_PREFIXES:
+        return raw[1:]
+    return raw
+
+
+def _same_check(column: Column, lookups: Lookups) -> Callable[[str, Any, bool], bool]:
+    """Whether a cell says what is stored, judged on the text alone.
+
+    A False only means "clean the row and compare properly": '07.4' and 7.40 are
+    the same number. A True must be certain: the cell is exactly how an export
+    writes the stored value (or blank, where blank cells keep values).
+    """
+    if column.attname in ("assessor_id", "clinician_id"):
+
+        def same_user(raw, stored, keeps_blanks):
+            if raw == "":
+                return keeps_blanks
+            return lookups.user_id(raw) == stored
+
+        return same_user
+
+    try:
+        blank = column.clean("")
+    except ValidationError:
+        blank = _REFUSED  # a required column: the full check names the problem
+
+    def same(raw, stored, keeps_blanks):
+        if raw == "":
+            return keeps_blanks or stored == blank
+        return raw == stored or raw == _text(stored)
+
+    return same
+
+
 def _text(value) -> str:
     if value is None:
         return ""
@@ -434,23 +536,53 @@ def _text(value) -> str:
     return str(value)
 
 
-# --- writing: staging, upsert, history -------------------------------------------
+# --- writing: COPY, update, history ------------------------------------------------
 
 
 class Writer:
-    """Stages rows with COPY and applies them with two statements, in the caller's
-    transaction."""
+    """Writes the validated chunks in the caller's transaction, on a thread of its
+    own: PostgreSQL stores one chunk while Python validates the next.
 
-    def __init__(self, importer: Importer):
+    Each chunk is COPYed into a staging table; one INSERT ... SELECT adds the new
+    rows and one UPDATE ... FROM applies the changed ones, each writing the history
+    rows of what it wrote: PostgreSQL does the copying, not Python.
+
+        with Writer(importer, reason=...) as writer:
+            importer.run(table)
+        writer.inserted  # ids of the new rows
+
+    Leaving the block waits for the thread, and raises what it raised; the
+    caller's transaction then rolls back everything this import wrote.
+    """
+
+    def __init__(self, importer: Importer, *, reason: str):
         self.importer = importer
+        self.reason = reason
         model = importer.model
-        self.table = model._meta.db_table
-        self.columns = importer.column_names
+        meta = model._meta
+        self.table = meta.db_table
+        self.pk = meta.pk.column
+        self.columns = [meta.pk.column, *importer.column_names]
         self.stage_table = f"import_stage_{self.table}"
-        self.history_model = model.history.model
+        history = model.history.model._meta
+        self.history_table = history.db_table
+        history_columns = {f.column for f in history.concrete_fields}
+        missing = set(self.columns) - history_columns
+        if missing:  # a field left out of history: these statements would not do
+            raise ValueError(f"{self.history_table} lacks {sorted(missing)}")
+        self.history_tail = [
+            "history_date",
+            "history_change_reason",
+            "history_type",
+            "history_user_id",
+        ]
+        self.inserted: list[int] = []
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
 
-    def begin(self) -> None:
-        quoted = ", ".join(f'"{c}"' for c in self.columns)
+    def __enter__(self) -> "Writer":
+        quoted = _quoted(self.columns)
         with connection.cursor() as cursor:
             # Writers of this table wait until the import commits; readers do not.
             cursor.execute(f'LOCK TABLE "{self.table}" IN SHARE ROW EXCLUSIVE MODE')
@@ -458,66 +590,99 @@ class Writer:
                 f'CREATE TEMP TABLE "{self.stage_table}" ON COMMIT DROP AS '
                 f'SELECT {quoted} FROM "{self.table}" WITH NO DATA'
             )
-        self.importer.stage = self.copy
-
-    def copy(self, rows: list[tuple]) -> None:
-        quoted = ", ".join(f'"{c}"' for c in self.columns)
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(
-                f'COPY "{self.stage_table}" ({quoted}) FROM STDIN'
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
-
-    def apply(self, *, reason: str) -> list[int]:
-        """Upsert the staged rows and write one history row for each; returns the
-        ids of the rows inserted (not updated)."""
-        spec = self.importer.spec
-        key = [self.importer.model._meta.get_field(a).column for a in spec.key]
-        keep = set(key) | {"created_at", "created_by_id"}
-        quoted = ", ".join(f'"{c}"' for c in self.columns)
-        updates = ", ".join(
-            f'"{c}" = EXCLUDED."{c}"' for c in self.columns if c not in keep
+        # The thread shares this connection (and so the transaction); psycopg
+        # lets one thread at a time use it.
+        self._pg = connection.connection
+        self._thread = threading.Thread(
+            target=self._work, name="import-writer", daemon=True
         )
-        history_columns, history_values = [], []
-        for f in self.history_model._meta.concrete_fields:
-            if f.attname == "history_id":
-                continue
-            history_columns.append(f'"{f.column}"')
-            if f.attname == "history_date":
-                history_values.append("%(now)s")
-            elif f.attname == "history_change_reason":
-                history_values.append("%(reason)s")
-            elif f.attname == "history_type":
-                history_values.append("CASE WHEN inserted THEN '+' ELSE '~' END")
-            elif f.attname == "history_user_id":
-                history_values.append("%(user)s")
-            else:
-                history_values.append(f'upserted."{f.column}"')
-        sql = f"""
-            WITH upserted AS (
-                INSERT INTO "{self.table}" ({quoted})
-                SELECT {quoted} FROM "{self.stage_table}"
-                ON CONFLICT ({", ".join(f'"{c}"' for c in key)})
-                DO UPDATE SET {updates}
-                RETURNING "{self.table}".*, (xmax = 0) AS inserted
-            )
-            INSERT INTO "{self.history_model._meta.db_table}"
-                ({", ".join(history_columns)})
-            SELECT {", ".join(history_values)} FROM upserted
-            RETURNING "id", "history_type"
-        """
-        with connection.cursor() as cursor:
+        self._thread.start()
+        self.importer.write = self._put
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        self.importer.write = None
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            # The database's own error, not what the main thread met after it
+            # (a transaction already aborted).
+            raise self._error
+        if error is None:
+            # ON COMMIT DROP waits for the outermost commit; the next import in
+            # the same transaction (a test, a script) needs the name again.
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP TABLE "{self.stage_table}"')
+
+    def _put(self, new: list[tuple], changed: list[tuple]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((new, changed))
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the import is over, the transaction rolls back
+            try:
+                with self._pg.cursor() as cursor:
+                    self._write(cursor, *item)
+            except BaseException as error:  # noqa: B036 - handed to the caller
+                self._error = error
+
+    def _write(self, cursor, new: list[tuple], changed: list[tuple]) -> None:
+        """COPY the rows into the staging table; insert the new ones, update the
+        changed ones, and write a history row for each, in two statements."""
+        importer = self.importer
+        self._copy(cursor, self.stage_table, self.columns, new + changed)
+        history_columns = _quoted(self.columns + self.history_tail)
+        tail = [importer.now, self.reason, importer.acting_user.pk]
+        if new:
+            columns = _quoted(self.columns[1:])
             cursor.execute(
-                sql,
-                {
-                    "now": self.importer.now,
-                    "reason": reason,
-                    "user": self.importer.acting_user.pk,
-                },
+                f"""
+                WITH inserted AS (
+                    INSERT INTO "{self.table}" ({columns})
+                    SELECT {columns} FROM "{self.stage_table}"
+                    WHERE "{self.pk}" IS NULL
+                    RETURNING *
+                )
+                INSERT INTO "{self.history_table}" ({history_columns})
+                SELECT {_quoted(self.columns)}, %s, %s, '+', %s FROM inserted
+                RETURNING "{self.pk}"
+                """,
+                tail,
             )
-            inserted = [pk for pk, kind in cursor.fetchall() if kind == "+"]
-            # ON COMMIT DROP waits for the outermost commit; the next import in the
-            # same transaction (a test, a script) needs the name again.
-            cursor.execute(f'DROP TABLE "{self.stage_table}"')
-        return inserted
+            self.inserted += [pk for (pk,) in cursor.fetchall()]
+        if changed:
+            keep = {self.pk, "created_at", "created_by_id"}
+            keep |= {
+                importer.model._meta.get_field(a).column for a in importer.spec.key
+            }
+            updates = ", ".join(
+                f'"{c}" = stage."{c}"' for c in self.columns if c not in keep
+            )
+            values = ", ".join(f'updated."{c}"' for c in self.columns)
+            cursor.execute(
+                f"""
+                WITH updated AS (
+                    UPDATE "{self.table}" AS target SET {updates}
+                    FROM "{self.stage_table}" AS stage
+                    WHERE target."{self.pk}" = stage."{self.pk}"
+                    RETURNING target.*
+                )
+                INSERT INTO "{self.history_table}" ({history_columns})
+                SELECT {values}, %s, %s, '~', %s FROM updated
+                """,
+                tail,
+            )
+        cursor.execute(f'TRUNCATE "{self.stage_table}"')
+
+    @staticmethod
+    def _copy(cursor, table: str, columns: list[str], rows: list[tuple]) -> None:
+        with cursor.copy(f'COPY "{table}" ({_quoted(columns)}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _quoted(columns: list[str]) -> str:
+    return ", ".join(f'"{c}"' for c in columns)

@@ -81,7 +81,7 @@ def _read_csv(data: bytes) -> Table:
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for cells in reader:
-                yield reader.line_num, [cell.strip() for cell in cells]
+                yield reader.line_num, list(map(str.strip, cells))
         except csv.Error as error:
             problem = str(error)
             if "field larger than field limit" in problem:

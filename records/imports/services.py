@@ -56,18 +56,15 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
     try:
         table = read_table(data=data, file_name=job.file_name)
         if commit:
+            reason = REASON_FORMAT.format(job=job.pk, reason=job.reason)
             with transaction.atomic():
-                writer = Writer(importer)
-                writer.begin()
-                outcome = importer.run(table, progress)
-                if outcome.invalid:
-                    # Raising rolls back what was staged: nothing of this file stays.
-                    raise _Invalid
-                inserted = writer.apply(
-                    reason=REASON_FORMAT.format(job=job.pk, reason=job.reason)
-                )
+                with Writer(importer, reason=reason) as writer:
+                    outcome = importer.run(table, progress)
+                    if outcome.invalid:
+                        # Raising rolls back what was written: nothing of it stays.
+                        raise _Invalid
                 if job.care_team_id and spec.model is Patient:
-                    _assign_team(job, inserted, importer.now)
+                    _assign_team(job, writer.inserted, importer.now)
         else:
             outcome = importer.run(table, progress)
     except ParseError as error:

@@ -102,7 +102,8 @@ class Patient(VersionedModel):
         null=True, blank=True, validators=[validators.date_not_in_future]
     )
 
-    history = HistoricalRecords()
+    # History is read by patient id: no indexes on what nobody searches it by.
+    history = HistoricalRecords(no_db_index=["mrn", "created_by"])
 
     class Meta:
         ordering = ["family_name", "given_name", "pk"]
@@ -184,7 +185,7 @@ class Assessment(VersionedModel):
         max_length=5, choices=RecordStatus.choices, default=RecordStatus.DRAFT
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["created_by"])
 
     class Meta:
         ordering = ["-performed_on", "-pk"]

@@ -355,12 +355,27 @@ def test_a_bad_last_row_after_ten_thousand_good_ones_writes_nothing(manager):
 
 
 def test_a_failure_while_writing_leaves_nothing_partial(manager, monkeypatch):
-    def fail(self, *, reason):
+    def fail(self, cursor, new, changed):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(engine.Writer, "apply", fail)
+    monkeypatch.setattr(engine.Writer, "_write", fail)
     with pytest.raises(RuntimeError):
         run(manager, csv_bytes([patient_row(n) for n in range(50)]))
+    assert Patient.objects.count() == 0 and Patient.history.count() == 0
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED
+
+
+def test_the_databases_own_error_is_the_one_raised(manager, monkeypatch):
+    import psycopg
+
+    def divide_by_zero(self, cursor, new, changed):
+        cursor.execute("SELECT 1 / 0")
+
+    # Many chunks: the main thread goes on reading while the writer has failed.
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(engine.Writer, "_write", divide_by_zero)
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        run(manager, csv_bytes([patient_row(n) for n in range(100)]))
     assert Patient.objects.count() == 0 and Patient.history.count() == 0
     assert ImportJob.objects.get().status == ImportJob.Status.FAILED
 
@@ -407,3 +422,69 @@ def test_an_export_imports_back_unchanged(manager, make_user):
 def test_a_blank_key_cell_is_named(manager):
     job = run(manager, csv_bytes([patient_row(1, mrn="")]))
     assert messages(job) == [(2, "mrn", E_REQUIRED)]
+
+
+def test_a_row_written_otherwise_but_meaning_the_same_is_unchanged(manager):
+    header = HEADER + ["guardian_phone", "gestational_age_weeks"]
+    run(manager, csv_bytes([patient_row(1) + ["+442079460123", "31"]], header=header))
+    # Another spelling of every value: lower-case MRN, a label for the code, a
+    # day-first date, a spaced national phone number, a decimal whole number.
+    same = patient_row(1, mrn="imp-00001", sex="Female", date_of_birth="14/03/2025") + [
+        "020 7946 0123",
+        "31.0",
+    ]
+    job = run(manager, csv_bytes([same], header=header))
+    assert (job.unchanged, job.changed, job.new) == (1, 0, 0), job.errors
+    assert Patient.history.count() == 1
+
+
+def test_one_file_adds_changes_and_keeps_rows(manager):
+    run(manager, csv_bytes([patient_row(1), patient_row(2)]))
+    job = run(
+        manager,
+        csv_bytes([patient_row(1), patient_row(2, given_name="Orrin"), patient_row(3)]),
+    )
+    assert (job.unchanged, job.changed, job.new) == (1, 1, 1), job.errors
+    kinds = Patient.history.values_list("mrn", "history_type")
+    assert sorted(kinds) == [
+        ("IMP-00001", "+"),
+        ("IMP-00002", "+"),
+        ("IMP-00002", "~"),
+        ("IMP-00003", "+"),
+    ]
+    assert Patient.objects.get(mrn="IMP-00002").version == 2
+
+
+def test_an_mrn_that_looks_like_a_formula_imports_back_unchanged(manager, make_user):
+    from records.imports.exports import export_csv
+
+    doctor = make_user("doc", roles=[roles.CLINICIAN])
+    factories.patient(acting_user=doctor, mrn="-A123")
+    data = b"".join(export_csv(user=manager, entity="patients"))
+    assert b"'-A123" in data
+    job = run(manager, data)
+    assert (job.rows, job.unchanged, job.new) == (1, 1, 0), job.errors
+
+
+def test_exported_assessments_and_visits_import_back_unchanged(manager, make_user):
+    from records.imports.exports import export_csv
+
+    doctor = make_user("doc", roles=[roles.CLINICIAN])
+    patient = factories.patient(acting_user=doctor, date_of_birth=date(2025, 1, 1))
+    factories.assessment(acting_user=doctor, patient=patient, findings="Symmetric")
+    factories.visit(acting_user=doctor, patient=patient, diagnoses=["F84.0", "R62.0"])
+    for entity, model in (
+        ("assessments", Assessment),
+        ("clinical_records", ClinicalRecord),
+    ):
+        history = model.history.count()
+        data = b"".join(export_csv(user=manager, entity=entity))
+        job = run(manager, data, entity=entity)
+        assert (job.rows, job.unchanged, job.changed) == (1, 1, 0), job.errors
+        assert model.history.count() == history
+    # A different clinician on the visit is a change.
+    make_user("locum", roles=[roles.CLINICIAN])
+    data = b"".join(export_csv(user=manager, entity="clinical_records"))
+    job = run(manager, data.replace(b",doc,", b",locum,"), entity="clinical_records")
+    assert job.changed == 1, job.errors
+    assert ClinicalRecord.objects.get().clinician.username == "locum"

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from records.imports.models import ImportJob
 from records.patients.models import Patient
@@ -15,7 +16,19 @@ from records.users import roles
 from tests.conftest import BASE_DIR
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROWS = 40_000
+ROWS = 100_000
+
+
+def writing() -> bool:
+    """Another session holds the lock an import's write transaction takes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass "
+            "AND mode = 'ShareRowExclusiveLock' AND granted "
+            "AND pid <> pg_backend_pid()",
+            [Patient._meta.db_table],
+        )
+        return cursor.fetchone()[0] > 0
 
 
 def test_killed_import_writes_nothing(make_user, tmp_path):
@@ -48,10 +61,11 @@ def test_killed_import_writes_nothing(make_user, tmp_path):
     )
     try:
         deadline = time.monotonic() + 60
-        while not ImportJob.objects.exists():
+        # The import locks the patients table when its write transaction starts.
+        while not writing():
             assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.05)
-        time.sleep(1.0)  # well inside the write transaction of 40,000 rows
+            time.sleep(0.02)
+        time.sleep(0.5)  # some chunks written, most of the file still to come
         assert process.poll() is None, "the import finished before it was killed"
         process.send_signal(signal.SIGKILL)
     finally:
