@@ -21,6 +21,7 @@ from django.db import models
 
 from records.clinical_records.models import ClinicalRecord
 from records.imports.models import Entity
+from records.patients import validators as patient_rules
 from records.patients.models import Assessment, Patient
 
 E_REQUIRED = "This value is required."
@@ -111,6 +112,45 @@ def _compiled(validator) -> Callable[[Any], None]:
     return validator
 
 
+def _all_pass(validator) -> Callable[[list], bool]:
+    """Whether every value of a column passes `validator`, asked of the whole
+    column at once (in C, mostly). False means: ask each value, for its message."""
+    if isinstance(validator, MaxLengthValidator):
+        limit = validator.limit_value
+        return lambda values: max(map(len, values)) <= limit
+    if isinstance(validator, MinValueValidator):
+        low = validator.limit_value
+        return lambda values: min(values) >= low
+    if isinstance(validator, MaxValueValidator):
+        high = validator.limit_value
+        return lambda values: max(values) <= high
+    if validator is patient_rules.date_not_in_future:
+        return lambda values: max(values) <= patient_rules.today()
+    if validator is patient_rules.date_not_before_1900:
+        return lambda values: min(values) >= patient_rules.MIN_DATE
+    if validator is patient_rules.mrn_validate:
+        return lambda values: all(map(patient_rules.mrn_pattern().fullmatch, values))
+
+    def each(values) -> bool:
+        for value in values:
+            validator(value)  # a ValidationError: not all pass
+        return True
+
+    return each
+
+
+def _to_python_many(to_python) -> Callable[[list[str]], list]:
+    """A column's cells converted at once; raises where one cell would."""
+    if to_python is str:
+        return list
+    # Both try these first, and return what they return.
+    if to_python is _date:
+        return lambda raws: list(map(date.fromisoformat, raws))
+    if to_python is _integer:
+        return lambda raws: list(map(int, raws))
+    return lambda raws: list(map(to_python, raws))
+
+
 @dataclass(frozen=True)
 class Column:
     """One spreadsheet column: its header, the model field it fills, its help."""
@@ -123,6 +163,10 @@ class Column:
     clean: Callable[[str], Any] = field(repr=False)
     # The key of the exported value in a row of `values()`.
     source: str
+    # clean() of many non-blank cells at once, or None when any of them would
+    # fail (cleaning each then names the problems): a file's cells are cleaned a
+    # column at a time, and nearly all of them pass.
+    clean_many: Callable[[list[str]], list | None] = field(repr=False)
 
 
 def model_column(
@@ -185,6 +229,29 @@ def model_column(
                 check(value)
             return value
 
+    convert_many = _to_python_many(to_python)
+    all_pass = [_all_pass(validator) for validator in model_field.validators]
+
+    def clean_many(raws: list[str]) -> list | None:
+        try:
+            if choices:
+                lowered = (
+                    map(str.lower, raws)
+                    if to_python is str
+                    else (str(value).lower() for value in map(to_python, raws))
+                )
+                values = list(map(choices.get, lowered))
+            else:
+                values = convert_many(raws)
+            if None in values:
+                return None  # not a choice, or a value cleaning would not give
+            for passes in all_pass:
+                if not passes(values):
+                    return None
+        except (ValidationError, ValueError):
+            return None
+        return values
+
     attname = model_field.attname
     help_text = str(model_field.help_text or model_field.verbose_name).capitalize()
     if model_field.choices:
@@ -197,6 +264,7 @@ def model_column(
         example=example,
         clean=clean,
         source=attname,
+        clean_many=clean_many,
     )
 
 
@@ -213,6 +281,7 @@ def lookup_column(
         example=example,
         clean=lambda raw: raw.strip() if raw else _required(),
         source=export_key,
+        clean_many=lambda raws: [raw.strip() for raw in raws],
     )
 
 
@@ -294,6 +363,10 @@ def _assessment_columns() -> tuple[Column, ...]:
     )
 
 
+def _codes(raw: str) -> list[str]:
+    return [c for c in raw.replace(",", " ").split() if c]
+
+
 def _visit_columns() -> tuple[Column, ...]:
     examples = {
         "visit_date": "2026-10-02",
@@ -331,8 +404,9 @@ def _visit_columns() -> tuple[Column, ...]:
             required=False,
             help="ICD-10 codes separated by spaces or commas, e.g. F84.0 R62.0.",
             example="F82 R62.0",
-            clean=lambda raw: [c for c in raw.replace(",", " ").split() if c],
+            clean=_codes,
             source="diagnoses",
+            clean_many=lambda raws: list(map(_codes, raws)),
         )
     )
     return tuple(columns)

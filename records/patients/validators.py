@@ -59,9 +59,13 @@ def mrn_normalize(value: str) -> str:
     return (value or "").strip().upper()
 
 
+def mrn_pattern() -> re.Pattern:
+    """What an MRN looks like here (the PATIENT_MRN_PATTERN setting)."""
+    return re.compile(getattr(settings, "PATIENT_MRN_PATTERN", DEFAULT_MRN_PATTERN))
+
+
 def mrn_validate(value: str) -> None:
-    pattern = getattr(settings, "PATIENT_MRN_PATTERN", DEFAULT_MRN_PATTERN)
-    if not re.fullmatch(pattern, value or ""):
+    if not mrn_pattern().fullmatch(value or ""):
         raise ValidationError(E_MRN_FORMAT, code="mrn_format")
 
 

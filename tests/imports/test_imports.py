@@ -488,3 +488,24 @@ def test_exported_assessments_and_visits_import_back_unchanged(manager, make_use
     job = run(manager, data.replace(b",doc,", b",locum,"), entity="clinical_records")
     assert job.changed == 1, job.errors
     assert ClinicalRecord.objects.get().clinician.username == "locum"
+
+
+def test_the_cycle_collector_is_paused_while_reading_and_restored(manager, monkeypatch):
+    import gc
+
+    seen = []
+    original = engine.Importer._check
+
+    def check(self, *args):
+        seen.append(gc.isenabled())
+        return original(self, *args)
+
+    monkeypatch.setattr(engine.Importer, "_check", check)
+    run(manager, csv_bytes([patient_row(1)]))
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # whoever turned it off keeps it off
+    try:
+        run(manager, csv_bytes([patient_row(2)]))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
