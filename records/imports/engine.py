@@ -166,11 +166,12 @@ class Importer:
             f for f in self.model._meta.concrete_fields if not f.primary_key
         ]
         self.column_names = [f.column for f in self.concrete]
-        self.row_values = itemgetter(*[f.attname for f in self.concrete])
-        # A change is a difference in these; other attributes are not columns.
-        self.compared = [
-            f.attname for f in self.concrete if f.attname not in BOOKKEEPING_FIELDS
-        ]
+        # What the file decides; the bookkeeping (version, created and updated
+        # when and by whom) is the writer's. A change is a difference in these.
+        written = [f for f in self.concrete if f.attname not in BOOKKEEPING_FIELDS]
+        self.written_columns = [f.column for f in written]
+        self.compared = [f.attname for f in written]
+        self.row_values = itemgetter(*self.compared)
         # What an unsaved model would hold: "" for text, None where NULL is allowed.
         self.defaults = {f.attname: f.get_default() for f in self.concrete}
         self.columns_by_attname = {c.attname: c for c in spec.columns}
@@ -472,12 +473,6 @@ class Importer:
 
     def _classify(self, number, key, merged, current):
         if current is None:
-            merged.update(
-                created_at=self.now,
-                updated_at=self.now,
-                created_by_id=self.acting_user.pk,
-                version=1,
-            )
             self.outcome.new += 1
             self._preview(number, key, "new", merged, None)
             return (None, *self.row_values(merged))
@@ -490,7 +485,6 @@ class Importer:
         if self.spec.lockable and current["status"] == RecordStatus.FINAL:
             self.outcome.error(number, "", "", E_FINAL)
             return None
-        merged.update(updated_at=self.now, version=current["version"] + 1)
         self.outcome.changed += 1
         self._preview(number, key, "changed", merged, current, changes)
         return (current["id"], *self.row_values(merged))
@@ -615,7 +609,9 @@ class Writer:
         meta = model._meta
         self.table = meta.db_table
         self.pk = meta.pk.column
+        # Every column, and the ones a row of the file fills (staged, pk first).
         self.columns = [meta.pk.column, *importer.column_names]
+        self.staged = [meta.pk.column, *importer.written_columns]
         self.stage_table = f"import_stage_{self.table}"
         history = model.history.model._meta
         self.history_table = history.db_table
@@ -635,7 +631,7 @@ class Writer:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "Writer":
-        quoted = _quoted(self.columns)
+        quoted = _quoted(self.staged)
         with connection.cursor() as cursor:
             # Writers of this table wait until the import commits; readers do not.
             cursor.execute(f'LOCK TABLE "{self.table}" IN SHARE ROW EXCLUSIVE MODE')
@@ -686,47 +682,51 @@ class Writer:
         """COPY the rows into the staging table; insert the new ones, update the
         changed ones, and write a history row for each, in two statements."""
         importer = self.importer
-        self._copy(cursor, self.stage_table, self.columns, new + changed)
+        self._copy(cursor, self.stage_table, self.staged, new + changed)
         history_columns = _quoted(self.columns + self.history_tail)
-        tail = [importer.now, self.reason, importer.acting_user.pk]
+        every = _quoted(self.columns)
+        params = {
+            "now": importer.now,
+            "user": importer.acting_user.pk,
+            "reason": self.reason,
+        }
         if new:
-            columns = _quoted(self.columns[1:])
+            data = _quoted(self.staged[1:])
             cursor.execute(
                 f"""
                 WITH inserted AS (
-                    INSERT INTO "{self.table}" ({columns})
-                    SELECT {columns} FROM "{self.stage_table}"
-                    WHERE "{self.pk}" IS NULL
+                    INSERT INTO "{self.table}" ({data},
+                        "created_at", "updated_at", "created_by_id", "version")
+                    SELECT {data}, %(now)s, %(now)s, %(user)s, 1
+                    FROM "{self.stage_table}" WHERE "{self.pk}" IS NULL
                     RETURNING *
                 )
                 INSERT INTO "{self.history_table}" ({history_columns})
-                SELECT {_quoted(self.columns)}, %s, %s, '+', %s FROM inserted
+                SELECT {every}, %(now)s, %(reason)s, '+', %(user)s FROM inserted
                 RETURNING "{self.pk}"
                 """,
-                tail,
+                params,
             )
             self.inserted += [pk for (pk,) in cursor.fetchall()]
         if changed:
-            keep = {self.pk, "created_at", "created_by_id"}
-            keep |= {
-                importer.model._meta.get_field(a).column for a in importer.spec.key
-            }
+            keys = {importer.model._meta.get_field(a).column for a in importer.spec.key}
             updates = ", ".join(
-                f'"{c}" = stage."{c}"' for c in self.columns if c not in keep
+                f'"{c}" = stage."{c}"' for c in self.staged[1:] if c not in keys
             )
-            values = ", ".join(f'updated."{c}"' for c in self.columns)
+            updated = ", ".join(f'updated."{c}"' for c in self.columns)
             cursor.execute(
                 f"""
                 WITH updated AS (
-                    UPDATE "{self.table}" AS target SET {updates}
+                    UPDATE "{self.table}" AS target SET {updates},
+                        "updated_at" = %(now)s, "version" = target."version" + 1
                     FROM "{self.stage_table}" AS stage
                     WHERE target."{self.pk}" = stage."{self.pk}"
                     RETURNING target.*
                 )
                 INSERT INTO "{self.history_table}" ({history_columns})
-                SELECT {values}, %s, %s, '~', %s FROM updated
+                SELECT {updated}, %(now)s, %(reason)s, '~', %(user)s FROM updated
                 """,
-                tail,
+                params,
             )
         cursor.execute(f'TRUNCATE "{self.stage_table}"')
 
