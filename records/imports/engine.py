@@ -556,7 +556,8 @@ def _same_check(column: Column, lookups: Lookups) -> Callable[[str, Any, bool], 
         def same_user(raw, stored, keeps_blanks):
             if raw == "":
                 return keeps_blanks
-            return lookups.user_id(raw) == stored
+            user_id = lookups.user_id(raw)  # None: no such user, never the same
+            return user_id is not None and user_id == stored
 
         return same_user
 

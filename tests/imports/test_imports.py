@@ -488,6 +488,9 @@ def test_exported_assessments_and_visits_import_back_unchanged(manager, make_use
     job = run(manager, data.replace(b",doc,", b",locum,"), entity="clinical_records")
     assert job.changed == 1, job.errors
     assert ClinicalRecord.objects.get().clinician.username == "locum"
+    # A username nobody has is an error, whatever is stored.
+    job = run(manager, data.replace(b",doc,", b",nobody,"), entity="clinical_records")
+    assert messages(job) == [(2, "clinician_username", E_UNKNOWN_USER)]
 
 
 def test_the_cycle_collector_is_paused_while_reading_and_restored(manager, monkeypatch):
