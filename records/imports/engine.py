@@ -38,6 +38,9 @@ from records.patients.validators import today_fixed
 from records.patients.models import Patient, RecordStatus
 
 CHUNK_ROWS = 5000
+# Keys of a file's rows kept in memory (about 20 MB); a larger file's other keys
+# go to a temporary table.
+MEMORY_KEYS = 100_000
 MAX_ERRORS_KEPT = 1000
 PREVIEW_ROWS = 20
 
@@ -150,6 +153,64 @@ class Lookups:
         return self._users.get(username)
 
 
+class KeyLog:
+    """The keys a file's rows have used so far, and the row of each: in memory
+    for the first MEMORY_KEYS, in a temporary table after that. Any file is
+    checked for duplicate keys, and memory stops growing with the file."""
+
+    table = "import_key_log"
+
+    def __init__(self):
+        self.memory: dict[tuple, int] = {}
+        self.spilled = False
+
+    def __enter__(self) -> "KeyLog":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if self.spilled and error is None:
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP TABLE "{self.table}"')
+
+    def add(self, keys: dict[tuple, int]) -> None:
+        if not self.spilled and len(self.memory) + len(keys) <= MEMORY_KEYS:
+            self.memory.update(keys)
+            return
+        with connection.cursor() as cursor:
+            if not self.spilled:
+                # A run that died in this session (outside a transaction) may
+                # have left one.
+                cursor.execute(f'DROP TABLE IF EXISTS "{self.table}"')
+                cursor.execute(
+                    f'CREATE TEMP TABLE "{self.table}" '
+                    '("key" text PRIMARY KEY, "row" integer NOT NULL)'
+                )
+                self.spilled = True
+            cursor.execute(
+                f'INSERT INTO "{self.table}" ("key", "row") '
+                "SELECT * FROM unnest(%s::text[], %s::integer[])",
+                [list(map(_key_text, keys)), list(keys.values())],
+            )
+
+    def find(self, keys: list[tuple | None]) -> dict[tuple, int]:
+        """The rows of these keys that the log holds (key -> row)."""
+        memory = self.memory
+        found = {key: memory[key] for key in keys if key in memory}
+        if self.spilled:
+            texts = {_key_text(key): key for key in keys if key is not None}
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f'SELECT "key", "row" FROM "{self.table}" ' 'WHERE "key" = ANY(%s)',
+                    [list(texts)],
+                )
+                found.update((texts[text], row) for text, row in cursor.fetchall())
+        return found
+
+
+def _key_text(key: tuple) -> str:
+    return "\x1f".join(map(str, key))
+
+
 class Importer:
     """Validates the rows of one file for one entity and hands the rows to write,
     chunk by chunk, to `write` (a Writer's, when committing)."""
@@ -175,7 +236,10 @@ class Importer:
         # What an unsaved model would hold: "" for text, None where NULL is allowed.
         self.defaults = {f.attname: f.get_default() for f in self.concrete}
         self.columns_by_attname = {c.attname: c for c in spec.columns}
+        # Keys used by this chunk's rows (key -> row), and those of this chunk's
+        # keys that earlier chunks' rows used (the file's keys are in a KeyLog).
         self.keys_seen: dict[tuple, int] = {}
+        self.keys_before: dict[tuple, int] = {}
         # Values the model computes from others (ages, BMI), as its save() would.
         self.derive = getattr(self.model, "compute_ages", None) or getattr(
             self.model, "compute_bmi", None
@@ -201,10 +265,11 @@ class Importer:
         ]
         self.columns, self.width = columns, len(columns)
         # One "today" for every date rule of the file (and the model's clean()).
-        with today_fixed(), _collector_paused():
+        with today_fixed(), _collector_paused(), KeyLog() as self.key_log:
             ready = self._read(table)
             while ready is not None:
-                new, changed = self._check(*ready)
+                self.keys_before = ready[-1]
+                new, changed = self._check(*ready[:-1])
                 # The next chunk's reads happen now, while the writer is still
                 # storing the last one: both share the connection, one at a time.
                 ready = self._read(table)
@@ -215,9 +280,10 @@ class Importer:
                     progress(self.outcome.rows)
         return self.outcome
 
-    def _read(self, table: Table) -> tuple[list, list, dict] | None:
-        """The next chunk's rows (well-formed ones), their keys and the stored rows
-        with those keys; None at the end of the file."""
+    def _read(self, table: Table) -> tuple[list, list, dict, dict] | None:
+        """The next chunk's rows (well-formed ones), their keys, the stored rows
+        with those keys, and the rows of earlier chunks with those keys; None at
+        the end of the file."""
         chunk = list(islice(table.rows, CHUNK_ROWS))
         if not chunk:
             return None
@@ -246,7 +312,11 @@ class Importer:
             )
         keys = [self._raw_key(cells) for _, cells in rows]
         existing = self._existing({key for key in keys if key is not None})
-        return rows, keys, existing
+        # The last chunk's keys join the log, which then says which of this
+        # chunk's keys earlier rows have.
+        self.key_log.add(self.keys_seen)
+        self.keys_seen = {}
+        return rows, keys, existing, self.key_log.find(keys)
 
     def _check(self, rows, keys, existing) -> tuple[list[tuple], list[tuple]]:
         """The chunk's new and changed rows, pk first; errors go to the outcome."""
@@ -430,7 +500,7 @@ class Importer:
 
     def _admitted(self, number, key, current) -> bool:
         """A row's key is new in this file, and the mode lets it be written."""
-        first = self.keys_seen.setdefault(key, number)
+        first = self.keys_before.get(key) or self.keys_seen.setdefault(key, number)
         if first != number:
             names = ", ".join(self.spec.key_columns)
             self.outcome.error(
@@ -595,17 +665,24 @@ class Writer:
     rows and one UPDATE ... FROM applies the changed ones, each writing the history
     rows of what it wrote: PostgreSQL does the copying, not Python.
 
-        with Writer(importer, reason=...) as writer:
+        with Writer(importer, reason=..., on_insert=...):
             importer.run(table)
-        writer.inserted  # ids of the new rows
 
     Leaving the block waits for the thread, and raises what it raised; the
     caller's transaction then rolls back everything this import wrote.
     """
 
-    def __init__(self, importer: Importer, *, reason: str):
+    def __init__(
+        self,
+        importer: Importer,
+        *,
+        reason: str,
+        on_insert: Callable[[Any, list[int]], None] | None = None,
+    ):
         self.importer = importer
         self.reason = reason
+        # Called with the writer's cursor and the ids of each chunk's new rows.
+        self.on_insert = on_insert
         model = importer.model
         meta = model._meta
         self.table = meta.db_table
@@ -626,7 +703,6 @@ class Writer:
             "history_type",
             "history_user_id",
         ]
-        self.inserted: list[int] = []
         self._queue: queue.Queue = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -693,6 +769,8 @@ class Writer:
         }
         if new:
             data = _quoted(self.staged[1:])
+            # The new ids only when someone wants them (the care team's grants).
+            returning = f'RETURNING "{self.pk}"' if self.on_insert else ""
             cursor.execute(
                 f"""
                 WITH inserted AS (
@@ -704,11 +782,12 @@ class Writer:
                 )
                 INSERT INTO "{self.history_table}" ({history_columns})
                 SELECT {every}, %(now)s, %(reason)s, '+', %(user)s FROM inserted
-                RETURNING "{self.pk}"
+                {returning}
                 """,
                 params,
             )
-            self.inserted += [pk for (pk,) in cursor.fetchall()]
+            if self.on_insert is not None:
+                self.on_insert(cursor, [pk for (pk,) in cursor.fetchall()])
         if changed:
             keys = {importer.model._meta.get_field(a).column for a in importer.spec.key}
             updates = ", ".join(

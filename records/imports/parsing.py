@@ -1,5 +1,6 @@
 """Reading uploaded spreadsheets (CSV or XLSX) into a header and rows of text cells."""
 
+import codecs
 import csv
 import io
 import zipfile
@@ -25,6 +26,8 @@ E_NOT_XLSX = "This is not an Excel workbook (.xlsx), although its name says so."
 # No column holds more; a larger cell is a broken file, not data (csv's default).
 CELL_LIMIT = 131_072
 CSV_DELIMITERS = ",;"
+# Bytes decoded at a time when checking a file's encoding.
+DECODE_SLICE = 1 << 20
 
 
 class ParseError(Exception):
@@ -52,31 +55,44 @@ def read_table(*, data: bytes, file_name: str) -> Table:
     raise ParseError(E_FORMAT)
 
 
-def _decode(data: bytes) -> str:
-    try:
-        # utf-8-sig: a BOM, which Excel writes, is dropped; none is fine too.
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ParseError(E_ENCODING.format(position=error.start)) from None
+def _check_utf8(data: bytes) -> None:
+    """The file is UTF-8 throughout, or a ParseError naming the first bad byte.
+
+    Checked slice by slice, so that no decoded copy of the whole file is kept:
+    the rows are decoded as they are read.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data) + 1, DECODE_SLICE):
+        # Up to 3 bytes of a character begun in the slice before wait in the
+        # decoder; a problem's position counts from the first of them.
+        held = len(decoder.getstate()[0])
+        try:
+            decoder.decode(view[start : start + DECODE_SLICE], final=False)
+        except UnicodeDecodeError as error:
+            position = start - held + error.start
+            raise ParseError(E_ENCODING.format(position=position)) from None
+    if decoder.getstate()[0]:  # the file ends inside a character
+        held = len(decoder.getstate()[0])
+        raise ParseError(E_ENCODING.format(position=len(data) - held))
 
 
-def _delimiter(text: str) -> str:
+def _delimiter(first_line: str) -> str:
     """Comma or semicolon (Excel in many European locales), from the header line."""
-    first = text.split("\n", 1)[0]
     try:
-        return csv.Sniffer().sniff(first, delimiters=CSV_DELIMITERS).delimiter
+        return csv.Sniffer().sniff(first_line, delimiters=CSV_DELIMITERS).delimiter
     except csv.Error:
         return ","
 
 
 def _read_csv(data: bytes) -> Table:
-    text = _decode(data)
-    if not text.strip():
-        raise ParseError(E_EMPTY)
+    _check_utf8(data)
+    # utf-8-sig: a BOM, which Excel writes, is dropped; none is fine too.
+    first_line = data[:DECODE_SLICE].split(b"\n", 1)[0]
+    first_line = first_line.decode("utf-8-sig", errors="replace")
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     csv.field_size_limit(CELL_LIMIT)
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True
-    )
+    reader = csv.reader(text, delimiter=_delimiter(first_line), strict=True)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
@@ -96,6 +112,9 @@ def _read_csv(data: bytes) -> Table:
     for _, header in iterator:
         if any(header):
             return Table(header=header, rows=iterator)
+    # No row names a column: a file of blank lines and spaces is empty.
+    if not data.decode("utf-8-sig").strip():
+        raise ParseError(E_EMPTY)
     raise ParseError(E_NO_HEADER)
 
 

@@ -5,13 +5,15 @@ import hashlib
 import io
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from records.audit.services import audit_object
@@ -57,14 +59,15 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
         table = read_table(data=data, file_name=job.file_name)
         if commit:
             reason = REASON_FORMAT.format(job=job.pk, reason=job.reason)
+            grant = None
+            if job.care_team_id and spec.model is Patient:
+                grant = _team_grants(job, importer.now)
             with transaction.atomic():
-                with Writer(importer, reason=reason) as writer:
+                with Writer(importer, reason=reason, on_insert=grant):
                     outcome = importer.run(table, progress)
                     if outcome.invalid:
                         # Raising rolls back what was written: nothing of it stays.
                         raise _Invalid
-                if job.care_team_id and spec.model is Patient:
-                    _assign_team(job, writer.inserted, importer.now)
         else:
             outcome = importer.run(table, progress)
     except ParseError as error:
@@ -100,10 +103,9 @@ class _Invalid(Exception):
     pass
 
 
-def _assign_team(job: ImportJob, patient_ids: list[int], now) -> None:
-    """New patients go to the job's care team: grants and their history, set-based."""
-    if not patient_ids:
-        return
+def _team_grants(job: ImportJob, now) -> Callable[[Any, list[int]], None]:
+    """What gives new patients to the job's care team: grants and their history,
+    set-based, on the import writer's cursor, for each chunk of new patients."""
     permissions = list(
         Permission.objects.filter(
             content_type__app_label="patients", codename__in=TEAM_PERMISSIONS
@@ -111,30 +113,31 @@ def _assign_team(job: ImportJob, patient_ids: list[int], now) -> None:
     )
     table = PatientGroupObjectPermission._meta.db_table
     history = PatientGroupObjectPermission.history.model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH granted AS (
-                INSERT INTO "{table}" ("group_id", "permission_id", "content_object_id")
-                SELECT %(group)s, p, u FROM unnest(%(patients)s::bigint[]) AS u
-                CROSS JOIN unnest(%(permissions)s::integer[]) AS p
-                RETURNING *
-            )
-            INSERT INTO "{history}" ("id", "group_id", "permission_id",
-                "content_object_id", "history_date", "history_change_reason",
-                "history_type", "history_user_id")
-            SELECT "id", "group_id", "permission_id", "content_object_id", %(now)s,
-                %(reason)s, '+', %(user)s FROM granted
-            """,
-            {
-                "group": job.care_team.group_id,
-                "patients": patient_ids,
-                "permissions": permissions,
-                "now": now,
-                "reason": REASON_FORMAT.format(job=job.pk, reason=job.reason),
-                "user": job.user_id,
-            },
+    statement = f"""
+        WITH granted AS (
+            INSERT INTO "{table}" ("group_id", "permission_id", "content_object_id")
+            SELECT %(group)s, p, u FROM unnest(%(patients)s::bigint[]) AS u
+            CROSS JOIN unnest(%(permissions)s::integer[]) AS p
+            RETURNING *
         )
+        INSERT INTO "{history}" ("id", "group_id", "permission_id",
+            "content_object_id", "history_date", "history_change_reason",
+            "history_type", "history_user_id")
+        SELECT "id", "group_id", "permission_id", "content_object_id", %(now)s,
+            %(reason)s, '+', %(user)s FROM granted
+    """
+    params = {
+        "group": job.care_team.group_id,
+        "permissions": permissions,
+        "now": now,
+        "reason": REASON_FORMAT.format(job=job.pk, reason=job.reason),
+        "user": job.user_id,
+    }
+
+    def grant(cursor, patient_ids: list[int]) -> None:
+        cursor.execute(statement, {**params, "patients": patient_ids})
+
+    return grant
 
 
 def _new_job(

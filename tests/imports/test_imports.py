@@ -293,6 +293,37 @@ def test_duplicate_keys_inside_one_file(manager):
     assert not Patient.objects.exists()
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+@pytest.mark.parametrize("memory_keys", [100_000, 2])  # 2: most keys in the table
+def test_duplicate_keys_chunks_apart(
+    manager, make_user, monkeypatch, dry_run, memory_keys
+):
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)  # rows 2-3, 4-5, 6-7, ...
+    monkeypatch.setattr(engine, "MEMORY_KEYS", memory_keys)
+    rows = [patient_row(n) for n in range(1, 6)] + [patient_row(2), patient_row(5)]
+    job = run(manager, csv_bytes(rows), dry_run=dry_run)
+    duplicate = engine.E_DUPLICATE_KEY
+    assert messages(job) == [
+        (7, "", duplicate.format(key="mrn", first=3)),
+        (8, "", duplicate.format(key="mrn", first=6)),
+    ]
+    assert not Patient.objects.exists()
+    # Keys of several cells: patient, instrument and date.
+    doctor = make_user("doc", roles=[roles.CLINICIAN])
+    patient = factories.patient(acting_user=doctor, date_of_birth=date(2025, 1, 1))
+    header = ["patient_mrn", "instrument", "performed_on", "assessor_username"]
+    exam = [patient.mrn, "hine", "2026-01-10", "doc"]
+    other = [patient.mrn, "hine", "2026-01-11", "doc"]
+    job = run(
+        manager,
+        csv_bytes([exam, other, other[:2] + ["2026-01-12", "doc"], exam], header),
+        entity="assessments",
+        dry_run=dry_run,
+    )
+    key = "patient_mrn, instrument, performed_on"
+    assert messages(job) == [(5, "", duplicate.format(key=key, first=2))]
+
+
 @pytest.mark.parametrize(
     "data, name, message",
     [
@@ -512,3 +543,24 @@ def test_the_cycle_collector_is_paused_while_reading_and_restored(manager, monke
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_dry_run_that_failed_does_not_stop_the_next_one(manager, monkeypatch):
+    # One row a chunk, no keys in memory: the second chunk's read makes the table.
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(engine, "MEMORY_KEYS", 0)
+    original = engine.Importer._check
+    calls = []
+
+    def fail_on_the_second_chunk(self, *args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("interrupted")
+        return original(self, *args)
+
+    monkeypatch.setattr(engine.Importer, "_check", fail_on_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        run(manager, csv_bytes([patient_row(1), patient_row(2)]), dry_run=True)
+    monkeypatch.setattr(engine.Importer, "_check", original)
+    job = run(manager, csv_bytes([patient_row(1), patient_row(1)]), dry_run=True)
+    assert messages(job) == [(3, "", engine.E_DUPLICATE_KEY.format(key="mrn", first=2))]

@@ -117,3 +117,28 @@ def test_a_column_cleaned_at_once_is_cleaned_as_cell_by_cell(raws):
     patients = ENTITIES["patients"]
     assert patients.column("date_of_birth").clean_many(["2025-03-14", "x"]) is None
     assert patients.column("sex").clean_many(["female", "f?"]) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(max_size=40),
+    bad=st.sampled_from([b"\xff", b"\xc3", b"\xe2\x82", b"\xc3(", b"\xed\xa0\x80"]),
+    at=st.integers(min_value=0, max_value=40),
+    slice_size=st.integers(min_value=1, max_value=8),
+)
+def test_the_first_bad_byte_is_named_wherever_it_falls(text, bad, at, slice_size):
+    """Checked a slice at a time, the file's first bad byte is where decoding it
+    whole says, even when a character straddles two slices."""
+    good = text.encode()
+    data = good[:at] + bad + good[at:]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        expected = error.start
+    else:  # pragma: no cover - every `bad` above is invalid somewhere
+        raise AssertionError("not a bad file")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("records.imports.parsing.DECODE_SLICE", slice_size)
+        with pytest.raises(ParseError) as raised:
+            read_table(data=b"h\n" + data, file_name="a.csv")
+    assert f"near byte {expected + 2})" in raised.value.message
