@@ -22,6 +22,8 @@ class ImportJob(models.Model):
         INVALID = "invalid", "Has errors"
         COMMITTED = "committed", "Committed"
         FAILED = "failed", "Failed"
+        # The upload waited longer than imports are kept for a commit.
+        EXPIRED = "expired", "Expired, not committed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -3,9 +3,12 @@
 import csv
 import hashlib
 import io
+import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -27,6 +30,7 @@ from records.patients.services.access import TEAM_PERMISSIONS, care_team_check
 
 IMPORT_MAX_BYTES = 200 * 1024 * 1024
 REASON_FORMAT = "import #{job}: {reason}"
+logger = logging.getLogger(__name__)
 
 E_NOT_ALLOWED = "You may not import spreadsheets."
 E_REASON = "Give the reason for this import; it is kept in every record's history."
@@ -289,3 +293,42 @@ def import_error_report(*, job: ImportJob) -> bytes:
         if any(cells):
             writer.writerow([*cells, "; ".join(by_row.get(number, []))])
     return out.getvalue().encode("utf-8-sig")
+
+
+@dataclass(frozen=True)
+class Expired:
+    files: int  # uploads deleted from storage
+    jobs: int  # imports whose cell values were forgotten
+
+
+def imports_expire(*, older_than: timedelta) -> Expired:
+    """Forget what imports older than `older_than` kept of their files.
+
+    An upload waiting for a commit is deleted from storage (the import can no
+    longer be committed: upload the file again), and the cell values in an
+    import's error list and preview, patient data, are blanked. Who imported
+    what, when, the counts, the SHA-256 and the error messages stay.
+    """
+    cutoff = timezone.now() - older_than
+    old = ImportJob.objects.filter(created_at__lt=cutoff)
+    files = 0
+    for job in old.exclude(stored_as=""):
+        default_storage.delete(job.stored_as)  # no error if already gone
+        job.stored_as = ""
+        if job.status == ImportJob.Status.VALIDATED:
+            job.status = ImportJob.Status.EXPIRED
+        job.save(update_fields=["stored_as", "status"])
+        files += 1
+    jobs = 0
+    for job in old.exclude(errors=[], preview=[]).iterator():
+        errors = [{**error, "value": ""} for error in job.errors]
+        if errors == job.errors and not job.preview:
+            continue  # forgotten by an earlier run
+        job.errors, job.preview = errors, []
+        job.save(update_fields=["errors", "preview"])
+        jobs += 1
+    if files or jobs:
+        logger.info(
+            "imports expired", extra={"files_deleted": files, "jobs_cleared": jobs}
+        )
+    return Expired(files=files, jobs=jobs)

@@ -146,3 +146,52 @@ def test_someone_elses_import_is_not_committed_by_me(manager, make_user):
         == 403
     )
     assert not Patient.objects.exists()
+
+
+def test_old_uploads_and_their_cell_values_are_forgotten(manager, s3_storage):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    upload(manager, GOOD)  # validated, waiting for a commit
+    upload(manager, BAD)  # has errors: kept for its error file
+    waiting, invalid = ImportJob.objects.order_by("pk")
+    fresh = upload(manager, GOOD.replace(b"IMP-0001", b"IMP-0002"))
+    assert fresh.status_code == 302
+    stored = [waiting.stored_as, invalid.stored_as]
+    assert [e["value"] for e in invalid.errors] == ["x", "2024-02-30"]
+    assert waiting.preview
+    ImportJob.objects.filter(pk__in=[waiting.pk, invalid.pk]).update(
+        created_at=timezone.now() - timedelta(days=31)
+    )
+    out = io.StringIO()
+    call_command("expire_imports", stdout=out)
+    assert "2 uploads deleted, cell values forgotten in 2 imports" in out.getvalue()
+    waiting.refresh_from_db()
+    invalid.refresh_from_db()
+    assert not any(s3_storage.exists(key) for key in stored)
+    assert waiting.status == ImportJob.Status.EXPIRED and waiting.stored_as == ""
+    assert waiting.preview == [] and waiting.new == 1  # the counts stay
+    assert invalid.status == ImportJob.Status.INVALID
+    assert [e["value"] for e in invalid.errors] == ["", ""]
+    assert all(e["message"] for e in invalid.errors)  # what was wrong stays
+    # The newer upload is untouched; the expired one cannot be committed.
+    latest = ImportJob.objects.latest("pk")
+    assert latest.stored_as and s3_storage.exists(latest.stored_as)
+    report = manager.get(reverse("admin:imports_importjob_report", args=[waiting.pk]))
+    assert not report.context["can_commit"]
+    assert "Expired" in report.content.decode()
+    errors = manager.get(reverse("admin:imports_importjob_errors", args=[invalid.pk]))
+    assert errors.status_code == 404
+    # A second run finds nothing more to do.
+    out = io.StringIO()
+    call_command("expire_imports", "--days", "30", stdout=out)
+    assert "0 uploads deleted, cell values forgotten in 0 imports" in out.getvalue()
+
+
+def test_expire_imports_wants_a_positive_number_of_days():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("expire_imports", "--days", "0")
