@@ -1,12 +1,14 @@
-"""phone_is_valid gives phonenumbers.is_valid_number's answer, for every region."""
+"""The phone shortcuts give phonenumbers' own answers, for every region."""
 
 import random
 
 import phonenumbers
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat
 
-from records.patients.validators import phone_is_valid
+from records.patients.validators import phone_is_valid, phone_parse_e164
 
 CALLING_CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 # Calling codes shared by several regions: the case phone_is_valid shortcuts.
@@ -68,3 +70,45 @@ def test_an_unknown_calling_code_is_not_valid():
     assert not phone_is_valid(
         phonenumbers.PhoneNumber(country_code=999, national_number=1234567)
     )
+
+
+def _parse_or_none(text: str, region: str):
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _agrees(text: str, region: str = "GB") -> bool:
+    """The shortcut gives parse()'s number, or steps aside (None)."""
+    ours = phone_parse_e164(text)
+    return ours is None or ours == _parse_or_none(text, region)
+
+
+def test_e164_parsing_agrees_on_every_regions_examples_and_neighbours():
+    rng = random.Random(7)
+    texts = []
+    for number in example_numbers():
+        texts.append(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+    for code in CALLING_CODES:
+        for length in range(0, 18):
+            for first in "0123456789":
+                rest = "".join(rng.choice("0123456789") for _ in range(length))
+                texts.append(f"+{code}{first}{rest}")
+    shortcut = [text for text in texts if phone_parse_e164(text) is not None]
+    # Most E.164 texts take the shortcut, or it saves nothing.
+    assert len(shortcut) > len(texts) / 2
+    assert [text for text in texts if not _agrees(text)] == []
+    # The default region does not change a number written with its calling code.
+    assert all(_agrees(text, "US") and _agrees(text, "IT") for text in shortcut[::50])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(text=st.from_regex(r"\+[0-9]{1,20}", fullmatch=True))
+def test_e164_parsing_agrees_on_any_digits(text):
+    assert _agrees(text)
+
+
+@pytest.mark.parametrize("text", ["", "+", "+0441234567", "+44 20 7946 0123", "0207"])
+def test_other_shapes_are_left_to_the_library(text):
+    assert phone_parse_e164(text) is None
