@@ -6,13 +6,14 @@ from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.utils import timezone
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import FieldTextFilter, RangeDateTimeFilter
+from unfold.contrib.filters.admin import FieldTextFilter
 from unfold.decorators import display
 from unfold.widgets import (
     UnfoldAdminSelect2MultipleWidget,
     UnfoldAdminTextInputWidget,
 )
 
+from admin_ext.admin.mixins import LocalDateTimeRangeFilter
 from records.patients import services as patient_services
 from records.patients.models import BreakGlassGrant
 from records.users import services
@@ -105,7 +106,7 @@ class BreakGlassGrantAdmin(ModelAdmin):
         "acknowledged",
     )
     list_filter = (
-        ("granted_at", RangeDateTimeFilter),
+        ("granted_at", LocalDateTimeRangeFilter),
         ("acknowledged_at", admin.EmptyFieldListFilter),
     )
     list_filter_submit = True
@@ -168,7 +169,7 @@ class LoginEventAdmin(ModelAdmin):
     )
     list_filter = (
         "kind",
-        ("at", RangeDateTimeFilter),
+        ("at", LocalDateTimeRangeFilter),
         ("username", FieldTextFilter),
         ("ip", FieldTextFilter),
         ("user", admin.RelatedOnlyFieldListFilter),

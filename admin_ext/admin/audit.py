@@ -13,13 +13,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import (
-    FieldTextFilter,
-    RangeDateTimeFilter,
-    TextFilter,
-)
+from unfold.contrib.filters.admin import FieldTextFilter, TextFilter
 from unfold.paginator import InfinitePaginator
 
+from admin_ext.admin.mixins import LocalDateTimeRangeFilter
 from records.audit import reports
 from records.audit.models import AuditEvent
 from records.audit.services import audit_record
@@ -92,7 +89,7 @@ class AuditEventAdmin(ModelAdmin):
     )
     list_filter = (
         "action",
-        ("at", RangeDateTimeFilter),
+        ("at", LocalDateTimeRangeFilter),
         ("actor_username", FieldTextFilter),
         ("patient_id", ExactTextFilter),
         PatientMrnFilter,
