@@ -426,6 +426,9 @@ def main() -> None:
     print(f"  after setup and generating both CSVs: {rss_generated:7.0f} MB")
     print(f"  before step 2 (after the dry run):    {rss_before_commit:7.0f} MB")
     print(f"  after the NDAS import steps (1-3):    {rss_imports:7.0f} MB")
+    print(
+        f"  added by the import steps:            {rss_imports - rss_generated:7.0f} MB"
+    )
     print(f"  at the end (export, 4 and 5 too):     {rss_end:7.0f} MB")
     print()
     print(f"{'against the issue':<38}{'measured':>16}   {'target':<22}")
