@@ -26,6 +26,7 @@ STATUS_COLOURS = {
     ImportJob.Status.INVALID: "danger",
     ImportJob.Status.COMMITTED: "success",
     ImportJob.Status.FAILED: "danger",
+    ImportJob.Status.EXPIRED: "warning",
 }
 
 

@@ -184,6 +184,8 @@ def test_old_uploads_and_their_cell_values_are_forgotten(manager, s3_storage):
     assert "Expired" in report.content.decode()
     errors = manager.get(reverse("admin:imports_importjob_errors", args=[invalid.pk]))
     assert errors.status_code == 404
+    listing = manager.get(reverse("admin:imports_importjob_changelist"))
+    assert listing.status_code == 200 and "expired" in listing.content.decode()
     # A second run finds nothing more to do.
     out = io.StringIO()
     call_command("expire_imports", "--days", "30", stdout=out)
