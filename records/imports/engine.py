@@ -37,7 +37,7 @@ from records.imports.parsing import Table
 from records.patients.validators import today_fixed
 from records.patients.models import Patient, RecordStatus
 
-CHUNK_ROWS = 10000
+CHUNK_ROWS = 5000
 # Keys of a file's rows kept in memory (about 20 MB); a larger file's other keys
 # go to a temporary table.
 MEMORY_KEYS = 100_000
