@@ -1,9 +1,11 @@
-"""The set-based import: validate every row in Python, COPY the good ones into a
-staging table, then one INSERT ... ON CONFLICT and one history INSERT ... SELECT.
+"""The set-based import: validate every row in Python, a column at a time; COPY
+the good ones into a staging table; add and change rows, and write their history,
+with one INSERT ... SELECT and one UPDATE ... FROM.
 
-Rows are read, validated and staged in chunks, so memory does not grow with the
-file. Everything a commit writes happens in one transaction: one invalid row, or
-a failure anywhere, and nothing is written.
+Rows are read, validated and written in chunks, so memory does not grow with the
+file; a writer thread stores one chunk while the next is validated. Everything a
+commit writes happens in one transaction: one invalid row, or a failure anywhere,
+and nothing is written.
 """
 
 import gc
@@ -200,7 +202,7 @@ class KeyLog:
             texts = {_key_text(key): key for key in keys if key is not None}
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f'SELECT "key", "row" FROM "{self.table}" ' 'WHERE "key" = ANY(%s)',
+                    f'SELECT "key", "row" FROM "{self.table}" WHERE "key" = ANY(%s)',
                     [list(texts)],
                 )
                 found.update((texts[text], row) for text, row in cursor.fetchall())

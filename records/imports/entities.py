@@ -294,7 +294,7 @@ class EntitySpec:
     name: str
     model: type[models.Model]
     columns: tuple[Column, ...]
-    # Model attnames forming the unique key (an ON CONFLICT target).
+    # Model attnames forming the unique key of a row.
     key: tuple[str, ...]
     # Header names a user fills to identify a row.
     key_columns: tuple[str, ...]
