@@ -270,8 +270,8 @@ class Importer:
         with today_fixed(), _collector_paused(), KeyLog() as self.key_log:
             ready = self._read(table)
             while ready is not None:
-                self.keys_before = ready[-1]
-                new, changed = self._check(*ready[:-1])
+                rows, keys, existing, self.keys_before = ready
+                new, changed = self._check(rows, keys, existing)
                 # The next chunk's reads happen now, while the writer is still
                 # storing the last one: both share the connection, one at a time.
                 ready = self._read(table)
@@ -337,8 +337,10 @@ class Importer:
             unchanged.append(is_same)
         cleaned = iter(self._clean_rows(todo))
         new, changed = [], []
-        for (number, cells), key, current, same in zip(rows, keys, currents, unchanged):
-            if same:
+        for (number, cells), key, current, is_same in zip(
+            rows, keys, currents, unchanged
+        ):
+            if is_same:
                 if self._admitted(number, key, current):
                     self.outcome.unchanged += 1
                 continue
@@ -364,7 +366,7 @@ class Importer:
             if column is None:
                 continue
             attname = column.attname
-            cells = [cells[position] for cells in rows]
+            cells = [row[position] for row in rows]
             if "" in cells:
                 filled = []
                 for index, raw in enumerate(cells):
