@@ -345,9 +345,12 @@ class Importer:
                     self.outcome.unchanged += 1
                 continue
             values, blanks, errors = next(cleaned)
-            for column, raw, message in errors:
-                self.outcome.error(number, column, raw, message)
             if errors:
+                # Name the required cells left blank too: one round of fixes.
+                if current is None or not keeps_blanks:
+                    errors += self._blank_errors(blanks)
+                for column, raw, message in errors:
+                    self.outcome.error(number, column, raw, message)
                 continue
             row = self._row(number, values, blanks, existing)
             if row is not None:
@@ -394,6 +397,19 @@ class Importer:
             for index, value in zip(filled, cleaned):
                 values[index][attname] = value
         return list(zip(values, blanks, errors))
+
+    def _blank_errors(self, blanks: set[str]) -> list[tuple[str, str, str]]:
+        """What the blank cells of a row would be refused for (a required
+        column), as (column, value, message), in the file's column order."""
+        errors = []
+        for column in self.columns:
+            if column is None or column.attname not in blanks:
+                continue
+            try:
+                column.clean("")
+            except ValidationError as error:
+                errors.append((column.name, "", error.messages[0]))
+        return errors
 
     def _raw_key(self, cells) -> tuple | None:
         """The row's key, from its key cells alone (None: a key cell is blank or
