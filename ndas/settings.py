@@ -293,7 +293,8 @@ MEDIA_MAX_BYTES = {
 MEDIA_URL_EXPIRY_SECONDS = min(env.int("MEDIA_URL_EXPIRY_SECONDS", default=300), 300)
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
+# The clinic's time zone: the times staff see and type, and what "today" is.
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 

@@ -119,3 +119,14 @@ def test_check_deploy_fails_without_production_services(production_env):
     assert result.returncode != 0
     for error_id in ("ndas.E002", "ndas.E004", "ndas.E005"):
         assert error_id in result.stderr
+
+
+def test_the_clinics_time_zone_comes_from_the_environment(production_env):
+    shell = "from django.conf import settings; print(settings.TIME_ZONE)"
+    result = run_manage(
+        {**production_env, "TIME_ZONE": "Europe/London"}, "shell", "-c", shell
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "Europe/London"
+    result = run_manage({**production_env, "TIME_ZONE": "Mars/Olympus"}, "check")
+    assert result.returncode != 0 and "Incorrect timezone setting" in result.stderr
