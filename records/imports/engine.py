@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from records.common.services import BOOKKEEPING_FIELDS
 from records.imports.entities import (
-    E_REQUIRED,
     E_UNKNOWN_PATIENT,
     E_UNKNOWN_USER,
     Column,
@@ -266,6 +265,16 @@ class Importer:
             if column is not None and column.attname not in self.spec.key
         ]
         self.columns, self.width = columns, len(columns)
+        # Columns a blank cell is refused in (required), with the error it gets.
+        self.blank_refusals = []
+        for column in columns:
+            if column is not None:
+                try:
+                    column.clean("")
+                except ValidationError as error:
+                    refusal = (column.name, "", error.messages[0])
+                    self.blank_refusals.append((column.attname, refusal))
+        self.required = {attname for attname, _ in self.blank_refusals}
         # One "today" for every date rule of the file (and the model's clean()).
         with today_fixed(), _collector_paused(), KeyLog() as self.key_log:
             ready = self._read(table)
@@ -345,10 +354,9 @@ class Importer:
                     self.outcome.unchanged += 1
                 continue
             values, blanks, errors = next(cleaned)
+            if blanks & self.required and (current is None or not keeps_blanks):
+                errors += [e for a, e in self.blank_refusals if a in blanks]
             if errors:
-                # Name the required cells left blank too: one round of fixes.
-                if current is None or not keeps_blanks:
-                    errors += self._blank_errors(blanks)
                 for column, raw, message in errors:
                     self.outcome.error(number, column, raw, message)
                 continue
@@ -398,19 +406,6 @@ class Importer:
                 values[index][attname] = value
         return list(zip(values, blanks, errors))
 
-    def _blank_errors(self, blanks: set[str]) -> list[tuple[str, str, str]]:
-        """What the blank cells of a row would be refused for (a required
-        column), as (column, value, message), in the file's column order."""
-        errors = []
-        for column in self.columns:
-            if column is None or column.attname not in blanks:
-                continue
-            try:
-                column.clean("")
-            except ValidationError as error:
-                errors.append((column.name, "", error.messages[0]))
-        return errors
-
     def _raw_key(self, cells) -> tuple | None:
         """The row's key, from its key cells alone (None: a key cell is blank or
         invalid; cleaning the whole row names the problem)."""
@@ -436,31 +431,16 @@ class Importer:
         invalid (its errors are recorded) or unchanged."""
         if not self._resolve(number, values):
             return None
-        try:
-            key = tuple(values[attname] for attname in self.spec.key)
-        except KeyError:
-            # A blank key cell: name the (first) key column that is empty.
-            missing = next(
-                name
-                for name, attname in zip(self.spec.key_columns, self.spec.key)
-                if attname not in values
-            )
-            self.outcome.error(number, missing, "", E_REQUIRED)
-            return None
+        # Key cells are required: a blank one was refused before this.
+        key = tuple(values[attname] for attname in self.spec.key)
         current = existing.get(key)
         if not self._admitted(number, key, current):
             return None
         merged = dict(current) if current else dict(self.defaults)
         merged.update(values)
-        for attname in blanks:
-            if current is not None and self.options.blank_keeps_value:
-                continue
-            column = self.columns_by_attname[attname]
-            try:
-                merged[attname] = column.clean("")
-            except ValidationError as error:
-                self.outcome.error(number, column.name, "", error.messages[0])
-                return None
+        if current is None or not self.options.blank_keeps_value:
+            for attname in blanks:  # none is required: see _check
+                merged[attname] = self.columns_by_attname[attname].clean("")
         instance = self._checked_instance(number, merged)
         if instance is None:
             return None
@@ -480,7 +460,6 @@ class Importer:
                 continue
             name = values[attname]
             if attname == "patient_id":
-                self.lookups.patients([name])  # known unless not a key column
                 patient = self.lookups.patient(name)
                 resolved = patient.pk if patient else None
                 message = E_UNKNOWN_PATIENT

@@ -126,10 +126,11 @@ def test_clinicians_assign_charts_to_their_own_teams_only(world):
         services.patient_assign_care_team(
             acting_user=outsider, patient=world.patient, team=world.team
         )
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as error:
         services.patient_create(
             acting_user=outsider, data=factories.patient_data(), care_teams=[]
         )
+    assert "care_teams" in error.value.message_dict
 
 
 def test_clinicians_keep_other_teams_assignments(world):

@@ -195,5 +195,5 @@ def test_old_uploads_and_their_cell_values_are_forgotten(manager, s3_storage):
 def test_expire_imports_wants_a_positive_number_of_days():
     from django.core.management import CommandError, call_command
 
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="--days must be 1 or more"):
         call_command("expire_imports", "--days", "0")

@@ -420,8 +420,9 @@ def test_only_importers_import(make_user):
 
 
 def test_a_reason_is_required(manager):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as error:
         run(manager, csv_bytes([patient_row(1)]), reason=" ")
+    assert error.value.message_dict == {"reason": [services.E_REASON]}
 
 
 def test_an_identical_file_is_flagged(manager):
@@ -564,3 +565,12 @@ def test_a_dry_run_that_failed_does_not_stop_the_next_one(manager, monkeypatch):
     monkeypatch.setattr(engine.Importer, "_check", original)
     job = run(manager, csv_bytes([patient_row(1), patient_row(1)]), dry_run=True)
     assert messages(job) == [(3, "", engine.E_DUPLICATE_KEY.format(key="mrn", first=2))]
+
+
+def test_every_required_cell_left_blank_is_named_at_once(manager):
+    job = run(manager, csv_bytes([patient_row(1, family_name="", sex="")]))
+    assert messages(job) == [(2, "family_name", E_REQUIRED), (2, "sex", E_REQUIRED)]
+    # An existing record keeps its values for blank cells: nothing is missing.
+    run(manager, csv_bytes([patient_row(1)]))
+    job = run(manager, csv_bytes([patient_row(1, family_name="", sex="")]))
+    assert (job.invalid, job.unchanged) == (0, 1), job.errors

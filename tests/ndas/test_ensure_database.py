@@ -14,7 +14,11 @@ def test_existing_database_is_left_alone(settings, capsys):
 
 def test_missing_database_is_created(settings, capsys):
     name = f"ndas_probe_{uuid.uuid4().hex[:8]}"
-    settings.DATABASES["default"] = {**settings.DATABASES["default"], "NAME": name}
+    # A new dict: the settings fixture restores assignments, not edits in place.
+    settings.DATABASES = {
+        **settings.DATABASES,
+        "default": {**settings.DATABASES["default"], "NAME": name},
+    }
     try:
         call_command("ensure_database")
         assert f"Created database {name}" in capsys.readouterr().out
@@ -28,10 +32,9 @@ def test_missing_database_is_created(settings, capsys):
 
 
 def test_unreachable_server_gets_one_clear_line(settings):
-    settings.DATABASES["default"] = {
-        **settings.DATABASES["default"],
-        "HOST": "127.0.0.1",
-        "PORT": "1",
+    settings.DATABASES = {
+        **settings.DATABASES,
+        "default": {**settings.DATABASES["default"], "HOST": "127.0.0.1", "PORT": "1"},
     }
     with pytest.raises(CommandError) as error:
         call_command("ensure_database")

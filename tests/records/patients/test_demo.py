@@ -300,7 +300,7 @@ def test_seed_demo_command_seeds_charts_once(credentials, s3_storage, capsys):
 
 
 def test_seed_demo_command_refuses_a_negative_count(credentials):
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="patient"):
         call_command("seed_demo", "--patients", "-1")
     assert not User.objects.exists()
 

@@ -66,10 +66,13 @@ def test_create_refuses_unknown_fields(doctor):
 
 
 def test_invalid_data_writes_nothing(doctor):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as error:
         services.patient_create(
-            acting_user=doctor, data=factories.patient_data(mrn="x")
+            acting_user=doctor,
+            data=factories.patient_data(mrn="x"),
+            care_teams=[factories.team("T", doctor)],
         )
+    assert "mrn" in error.value.message_dict
     assert not Patient.objects.exists() and not Patient.history.exists()
 
 
