@@ -1,7 +1,10 @@
 """Request context for log records: each line logged in a request carries its ids."""
 
 import logging
+import re
 from contextvars import ContextVar
+
+from pythonjsonlogger.json import JsonFormatter
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
@@ -18,3 +21,16 @@ class RequestContextFilter(logging.Filter):
         if not hasattr(record, "user_id"):
             record.user_id = user_id_var.get()
         return True
+
+
+# PostgreSQL's DETAIL and CONTEXT lines quote the rows they are about ("Key
+# (mrn)=(NDA-00123) already exists", "Failing row contains (...)", a COPY line):
+# patient data, which never goes to the logs.
+_ROW_DATA = re.compile(r"^(\s*(?:DETAIL|CONTEXT):).*$", re.MULTILINE)
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    """JSON lines whose tracebacks keep the error and drop the rows it quotes."""
+
+    def formatException(self, exc_info) -> str:
+        return _ROW_DATA.sub(r"\1 [redacted]", super().formatException(exc_info))

@@ -277,6 +277,9 @@ PERMISSIONS_POLICY = (
 
 # Change history (django-simple-history): history pages show versions, never restore.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# History reasons are text: a reason of up to 200 characters (the forms' limit) plus
+# a prefix ("Amendment: ", "import #12: ") must fit, never fail the save.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 # Patient records.
 # Pattern a medical record number must match after trimming and upper-casing.
@@ -306,7 +309,7 @@ LOGGING = {
     "filters": {"request_context": {"()": "ndas.logging.RequestContextFilter"}},
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "ndas.logging.RedactingJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "datefmt": "%Y-%m-%dT%H:%M:%S%z",
             "rename_fields": {"asctime": "time", "levelname": "level"},

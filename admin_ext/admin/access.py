@@ -83,6 +83,13 @@ class CareTeamAdmin(ModelAdmin):
         else:
             obj.save()
 
+    def delete_model(self, request, obj):
+        patient_services.care_team_delete(acting_user=request.user, team=obj)
+
+    def delete_queryset(self, request, queryset):
+        for team in queryset:
+            patient_services.care_team_delete(acting_user=request.user, team=team)
+
     def save_related(self, request, form, formsets, change):
         services.care_team_set_members(
             acting_user=request.user,

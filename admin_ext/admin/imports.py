@@ -194,9 +194,9 @@ class ImportJobAdmin(ModelAdmin):
             "admin_ext/import_report.html",
             f"Import #{job.pk}: {job.get_entity_display()}",
             job=job,
-            can_commit=job.status == ImportJob.Status.VALIDATED
-            and job.user_id == request.user.pk
-            and request.user.has_perm("imports.import_records"),
+            can_commit=services.import_commit_allowed(
+                acting_user=request.user, job=job
+            ),
         )
 
     def errors_view(self, request, object_id):

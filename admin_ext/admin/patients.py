@@ -313,7 +313,8 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Emergency access granted until {grant.expires_at:%H:%M} UTC. "
+                    "Emergency access granted until "
+                    f"{timezone.localtime(grant.expires_at):%H:%M}. "
                     "Your reason and every opening of this chart are recorded.",
                     messages.WARNING,
                 )

@@ -14,9 +14,9 @@ from ndas.logging import client_ip_var, request_id_var
 from records.audit.chain import canonical, plain
 from records.audit.models import Action, AuditEvent
 
-# The advisory lock every audit write takes: "NDASAUDT" in ASCII. One key for the
-# whole chain, so that writers in any number of processes append one at a time.
-AUDIT_CHAIN_LOCK = 0x4E44_4153_4155_4454
+# Every audit write takes one advisory lock ("NDASAUDT" in ASCII), inside the
+# audit_append() database function (migration 0004), so that writers in any
+# number of processes append to the chain one at a time.
 
 E_UNKNOWN_ACTION = "Unknown audit action: {action!r}."
 E_BAD_IP = "Not an IP address: {ip!r}."

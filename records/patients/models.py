@@ -127,10 +127,6 @@ class Patient(VersionedModel):
     def __str__(self) -> str:
         return f"{self.mrn} {self.family_name.upper()}, {self.given_name}"
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
     def clean(self) -> None:
         errors = {}
         if self.status == PatientStatus.DECEASED and not self.date_of_death:
@@ -237,6 +233,10 @@ class Assessment(VersionedModel):
             )
         except ValidationError as error:
             errors["total_score"] = error.messages[0]
+        # Final means signed off with an outcome, whichever way it got there
+        # (finalised, or amended since).
+        if self.status == RecordStatus.FINAL and not self.outcome:
+            errors["outcome"] = validators.E_FINAL_NEEDS_OUTCOME
         if errors:
             raise ValidationError(errors)
 

@@ -25,6 +25,7 @@ E_DEATH_DATE_REQUIRED = "Give the date of death for a deceased patient."
 E_DEATH_DATE_UNEXPECTED = "A date of death is only recorded for a deceased patient."
 E_GESTATION_DAYS_WITHOUT_WEEKS = "Give the weeks of gestation as well as the days."
 E_SCORE_RANGE = "A {instrument} total score must be between {low} and {high}."
+E_FINAL_NEEDS_OUTCOME = "Record the outcome before making the assessment final."
 E_ASSESSMENT_PATIENT = "This assessment belongs to another patient."
 
 DEFAULT_MRN_PATTERN = r"[A-Z0-9-]{4,20}"

@@ -324,3 +324,72 @@ def test_administrators_make_care_teams_with_members(world):
     entry = outside.history.order_by("-history_id").first()
     assert entry.history_user == admin
     assert entry.history_change_reason == "New service"
+
+
+def test_the_services_write_only_to_charts_the_user_may_change(world, stranger):
+    """The admin offers only the user's charts; the services keep the rule for
+    every caller (a script, an import of code, a future page)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from records.clinical_records import services as visit_services
+
+    patient, exam, visit = world.patient, world.assessment, world.visit
+    refused = [
+        lambda: factories.assessment(acting_user=stranger, patient=patient),
+        lambda: factories.visit(acting_user=stranger, patient=patient),
+        lambda: services.media_upload(
+            acting_user=stranger,
+            patient=patient,
+            uploaded_file=SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n"),
+        ),
+        lambda: services.assessment_update(
+            acting_user=stranger, assessment=exam, data={"findings": "x"}
+        ),
+        lambda: visit_services.clinical_record_finalize(
+            acting_user=stranger, record=visit
+        ),
+        lambda: services.patient_update(
+            acting_user=world.users["auditor"],  # sees every chart, changes none
+            patient=patient,
+            data={"city": "Elsewhere"},
+        ),
+    ]
+    for write in refused:
+        with pytest.raises(PermissionDenied, match=access.E_CHART_NOT_WRITABLE):
+            write()
+    patient.refresh_from_db()
+    assert patient.version == 1 and patient.city != "Elsewhere"
+    # The same writes by someone in the chart's team go through.
+    inside = world.users["clinician_in_team"]
+    services.assessment_update(
+        acting_user=inside, assessment=exam, data={"findings": "Symmetric"}
+    )
+    assert exam.version == 2
+
+
+def test_closing_a_care_team_ends_its_members_access(world):
+    from django.contrib.auth.models import Group
+
+    from records.patients.models import PatientGroupObjectPermission
+    from records.users.models import CareTeam
+
+    inside = world.users["clinician_in_team"]
+    assert repositories.patients_visible_to(inside).filter(pk=world.patient.pk)
+    client = Client()
+    client.force_login(world.users["administrator"])
+    delete = reverse("admin:users_careteam_delete", args=[world.team.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not CareTeam.objects.filter(pk=world.team.pk).exists()
+    assert not Group.objects.filter(pk=world.team.group_id).exists()
+    assert not PatientGroupObjectPermission.objects.filter(
+        group_id=world.team.group_id
+    ).exists()
+    inside = type(inside).objects.get(pk=inside.pk)  # a fresh permission cache
+    assert not repositories.patients_visible_to(inside).filter(pk=world.patient.pk)
+    assert inside.history.latest("history_id").history_change_reason == (
+        "Team Neonatal follow-up closed"
+    )
+    with pytest.raises(PermissionDenied):
+        services.care_team_delete(
+            acting_user=inside, team=factories.team("Another", inside)
+        )

@@ -4,6 +4,7 @@ from records.patients.services.access import (  # noqa: F401
     break_glass_acknowledge,
     break_glass_open,
     break_glass_use_record,
+    care_team_delete,
     patient_assign_care_team,
     patient_care_teams,
     patient_set_care_teams,

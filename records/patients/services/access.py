@@ -18,8 +18,9 @@ from records.patients.models import (
     Patient,
     PatientGroupObjectPermission,
 )
+from records.patients.repositories import patients_visible_to
 from records.users.models import CareTeam
-from records.users.services import care_teams_of
+from records.users.services import care_team_set_members, care_teams_of
 
 # A team's grant on a chart: open it and change it.
 TEAM_PERMISSIONS = ("view_patient", "change_patient")
@@ -33,6 +34,21 @@ E_BREAK_GLASS_REASON = (
 E_BREAK_GLASS_NOT_FOUND = "No patient has this MRN. Check it and try again."
 E_BREAK_GLASS_NOT_ALLOWED = "Your role cannot request emergency access."
 E_ALREADY_ACKNOWLEDGED = "This emergency access was already acknowledged."
+E_CHART_NOT_WRITABLE = "You may not change this chart."
+
+
+def chart_write_check(*, acting_user, instance) -> None:
+    """The rule behind every write to a chart (a patient, or a record of one): the
+    user's role may add or change this kind of record, and the chart is one they
+    may open. The admin offers only such charts; this is where the rule is kept."""
+    opts = instance._meta
+    action = "add" if instance.pk is None else "change"
+    patient_id = instance.pk if isinstance(instance, Patient) else instance.patient_id
+    allowed = acting_user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+    if allowed and patient_id is not None:
+        allowed = patients_visible_to(acting_user).filter(pk=patient_id).exists()
+    if not allowed:
+        raise PermissionDenied(E_CHART_NOT_WRITABLE)
 
 
 def _manages_all_teams(user) -> bool:
@@ -102,6 +118,31 @@ def patient_unassign_care_team(
             details={"team_id": team.pk, "permission": grant.permission.codename},
         )
         grant.delete()
+
+
+@transaction.atomic
+def care_team_delete(*, acting_user, team: CareTeam, reason: str = "") -> None:
+    """Close a care team: its chart grants go, its members leave (each with history
+    and, for grants, an audit event), then the team and its group go. Deleting the
+    team row alone would keep the group, and with it every member's access."""
+    if not acting_user.has_perm("users.delete_careteam"):
+        raise PermissionDenied
+    reason = reason or f"Team {team.name} closed"
+    grants = PatientGroupObjectPermission.objects.filter(group_id=team.group_id)
+    for grant in grants.select_related("permission"):
+        history_note(grant, user=acting_user, reason=reason)
+        audit_object(
+            action="revoke",
+            actor=acting_user,
+            obj=grant,
+            details={"team_id": team.pk, "permission": grant.permission.codename},
+        )
+        grant.delete()
+    care_team_set_members(acting_user=acting_user, team=team, members=[], reason=reason)
+    group = team.group
+    history_note(team, user=acting_user, reason=reason)
+    team.delete()
+    group.delete()
 
 
 def patient_care_teams(patient: Patient):

@@ -4,8 +4,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from records.common.services import data_check, versioned_create
+from records.patients import validators
 from records.patients.models import Assessment
 from records.patients.services import lifecycle
+from records.patients.services.access import chart_write_check
 
 ASSESSMENT_FIELDS = (
     "patient",
@@ -18,7 +20,7 @@ ASSESSMENT_FIELDS = (
     "recommendations",
 )
 
-E_FINAL_NEEDS_OUTCOME = "Record the outcome before making the assessment final."
+E_FINAL_NEEDS_OUTCOME = validators.E_FINAL_NEEDS_OUTCOME
 
 
 def _derive(assessment: Assessment) -> None:
@@ -29,6 +31,7 @@ def assessment_register(
     *, acting_user, assessment: Assessment, reason: str = ""
 ) -> Assessment:
     """Save a new assessment built by a form (or by assessment_create)."""
+    chart_write_check(acting_user=acting_user, instance=assessment)
     _derive(assessment)
     return versioned_create(instance=assessment, acting_user=acting_user, reason=reason)
 

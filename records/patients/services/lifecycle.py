@@ -14,6 +14,7 @@ from records.common.services import (
     versioned_save,
 )
 from records.patients.models import RecordStatus
+from records.patients.services.access import chart_write_check
 
 E_FINAL_LOCKED = "This {name} is final. Amend it, giving a reason, to change it."
 E_NOT_FINAL = "Only a final {name} is amended; edit the draft instead."
@@ -46,6 +47,7 @@ def record_edit(
     derive: Callable[[models.Model], None],
 ) -> list[str]:
     """Edit a draft record: whitelisted data, derived values, stale check, history."""
+    chart_write_check(acting_user=acting_user, instance=instance)
     if data:
         data_apply(instance=instance, fields=fields, data=data)
     derive(instance)
@@ -65,6 +67,7 @@ def record_finalize(
         if current.status == RecordStatus.FINAL:
             raise ServiceError(E_ALREADY_FINAL.format(name=_name(current)))
 
+    chart_write_check(acting_user=acting_user, instance=instance)
     instance.status = RecordStatus.FINAL
     versioned_save(
         instance=instance,
@@ -87,6 +90,7 @@ def record_amend(
     derive: Callable[[models.Model], None],
 ) -> list[str]:
     """Change a final record. The reason is required; history keeps what it replaced."""
+    chart_write_check(acting_user=acting_user, instance=instance)
     reason = reason_required(reason)
 
     def guard(current):

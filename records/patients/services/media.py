@@ -11,6 +11,7 @@ from records.audit.services import audit_object
 from records.common.services import history_delete, history_note
 from records.patients import media as checks
 from records.patients.models import Assessment, MediaFile, Patient
+from records.patients.services.access import chart_write_check
 from records.patients.services.lifecycle import delete_permission_check
 
 
@@ -27,6 +28,7 @@ def media_upload(
 
     `instance` is an unsaved MediaFile to fill (the admin's own object), if any.
     """
+    chart_write_check(acting_user=acting_user, instance=MediaFile(patient=patient))
     uploaded_file.seek(0)
     head = uploaded_file.read(checks.SNIFF_BYTES)
     uploaded_file.seek(0)

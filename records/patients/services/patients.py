@@ -95,6 +95,7 @@ def patient_update(
     reason: str = "",
 ) -> Patient:
     """Save edits to a patient, refusing them if someone saved it in the meantime."""
+    access.chart_write_check(acting_user=acting_user, instance=patient)
     if data:
         data_apply(instance=patient, fields=PATIENT_FIELDS, data=data)
     changed = versioned_save(

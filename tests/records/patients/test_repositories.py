@@ -147,7 +147,7 @@ def chart_queries(viewer, pk) -> int:
 
 
 def test_chart_loads_in_a_fixed_number_of_queries(viewer, patients, make_user):
-    author = make_user("charter", roles=[roles.CLINICIAN])
+    author = make_user("charter", roles=[roles.ADMINISTRATOR])
     patient = patients["other"]
     factories.assessment(acting_user=author, patient=patient)
     factories.visit(acting_user=author, patient=patient)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from records.patients import ages, validators
 from records.patients.models import Assessment, MediaFile, Patient
+from records.users import roles
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +152,7 @@ def test_only_the_deceased_have_a_date_of_death():
 
 @pytest.fixture
 def saved_patient(make_user):
-    user = make_user("rules")
+    user = make_user("rules", roles=[roles.CLINICIAN])
     return (
         factories.patient(acting_user=user, date_of_birth=TODAY - timedelta(days=200)),
         user,

@@ -199,6 +199,29 @@ def test_amendment_needs_a_reason_and_keeps_the_previous_version(doctor, patient
     assert entry.prev_record.findings == "v1"
 
 
+def test_a_long_reason_is_kept_whole_with_its_prefix(doctor, patient):
+    exam = factories.assessment(acting_user=doctor, patient=patient, findings="v1")
+    services.assessment_finalize(acting_user=doctor, assessment=exam)
+    reason = "Corrected after review with the family; " * 5  # 200 characters
+    services.assessment_amend(
+        acting_user=doctor, assessment=exam, data={"findings": "v2"}, reason=reason
+    )
+    entry = latest_history(exam)
+    assert entry.history_change_reason == f"Amendment: {reason.strip()}"
+
+
+def test_an_amendment_cannot_take_a_final_assessments_outcome_away(doctor, patient):
+    exam = factories.assessment(acting_user=doctor, patient=patient)
+    services.assessment_finalize(acting_user=doctor, assessment=exam)
+    with pytest.raises(ValidationError) as error:
+        services.assessment_amend(
+            acting_user=doctor, assessment=exam, data={"outcome": ""}, reason="Typo"
+        )
+    assert error.value.message_dict == {"outcome": [E_FINAL_NEEDS_OUTCOME]}
+    exam.refresh_from_db()
+    assert exam.outcome == "typical"
+
+
 def test_only_final_records_are_amended(doctor, patient):
     exam = factories.assessment(acting_user=doctor, patient=patient)
     with pytest.raises(ServiceError) as error:
