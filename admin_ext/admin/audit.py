@@ -22,6 +22,7 @@ from records.audit.models import AuditEvent
 from records.audit.services import audit_record
 from records.imports.exports import escape_cell
 from records.patients.repositories import patients_visible_to
+from records.patients.validators import mrn_normalize
 
 REPORT_ROWS = 1000
 CSV_COLUMNS = (
@@ -62,7 +63,7 @@ class PatientMrnFilter(TextFilter):
     parameter_name = "mrn"
 
     def queryset(self, request, queryset):
-        mrn = (self.value() or "").strip().upper()
+        mrn = mrn_normalize(self.value())
         if not mrn:
             return queryset
         ids = (

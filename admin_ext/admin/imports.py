@@ -19,6 +19,7 @@ from unfold.widgets import (
 from records.imports import services
 from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
 from records.imports.templates import import_template
+from records.patients import services as patient_services
 from records.users.models import CareTeam
 
 STATUS_COLOURS = {
@@ -62,6 +63,13 @@ class ImportForm(forms.Form):
         widget=UnfoldAdminSelectWidget,
         help_text="Patients only: the care team new patients are placed in.",
     )
+
+    def __init__(self, *args, acting_user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only teams the user may place charts in (per form: fields are copies).
+        self.fields["care_team"].queryset = patient_services.care_teams_assignable_by(
+            acting_user
+        )
 
 
 @admin.register(ImportJob)
@@ -158,7 +166,9 @@ class ImportJobAdmin(ModelAdmin):
     def upload_view(self, request):
         if not request.user.has_perm("imports.import_records"):
             raise PermissionDenied
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = ImportForm(
+            request.POST or None, request.FILES or None, acting_user=request.user
+        )
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:

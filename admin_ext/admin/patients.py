@@ -37,7 +37,6 @@ from records.patients import media as media_checks
 from records.patients.models import Assessment, MediaFile, Patient
 from records.patients.services import access
 from records.users.models import CareTeam
-from records.users.services import care_teams_of
 
 
 def admin_link(obj, text=None) -> str:
@@ -165,6 +164,10 @@ class PatientForm(ChartForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The teams this user may assign (per form: its fields are copies).
+        self.fields["care_teams"].queryset = services.care_teams_assignable_by(
+            self.acting_user
+        )
         if self.instance.pk:
             self.fields["care_teams"].initial = list(
                 services.patient_care_teams(self.instance)
@@ -331,11 +334,6 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        # The teams this user may assign: their own, or (administrators) all.
-        teams = CareTeam.objects.all()
-        if not request.user.has_perm("users.change_careteam"):
-            teams = care_teams_of(request.user)
-        form.base_fields["care_teams"].queryset = teams
         form.acting_user = request.user
         return form
 

@@ -35,7 +35,7 @@ from records.imports.entities import (
 from records.imports.exports import FORMULA_PREFIXES
 from records.imports.models import ImportMode
 from records.imports.parsing import Table
-from records.patients.validators import today_fixed
+from records.patients.validators import mrn_normalize, today_fixed
 from records.patients.models import Patient, RecordStatus
 
 CHUNK_ROWS = 5000
@@ -121,7 +121,7 @@ class Lookups:
         self._users: dict[str, int] | None = None
 
     def patients(self, mrns: Iterable[str]) -> None:
-        wanted = {m.strip().upper() for m in mrns} - self._patients.keys()
+        wanted = set(map(mrn_normalize, mrns)) - self._patients.keys()
         if not wanted:
             return
         found = Patient.objects.filter(mrn__in=wanted).only(
@@ -139,7 +139,7 @@ class Lookups:
             self._patients.setdefault(mrn, None)
 
     def patient(self, mrn: str) -> Patient | None:
-        return self._patients.get(mrn.strip().upper())
+        return self._patients.get(mrn_normalize(mrn))
 
     def patient_by_id(self, pk: int) -> Patient | None:
         return self._by_id.get(pk)

@@ -197,3 +197,16 @@ def test_expire_imports_wants_a_positive_number_of_days():
 
     with pytest.raises(CommandError, match="--days must be 1 or more"):
         call_command("expire_imports", "--days", "0")
+
+
+def test_the_upload_offers_only_teams_the_user_may_place_charts_in(manager, make_user):
+    from tests import factories
+
+    factories.team("Neonatal follow-up", make_user("doc", roles=[roles.CLINICIAN]))
+    page = manager.get(reverse("admin:imports_importjob_upload"))
+    assert list(page.context["form"].fields["care_team"].queryset) == []
+    chief = Client()
+    chief.force_login(make_user("chief", roles=[roles.ADMINISTRATOR]))
+    page = chief.get(reverse("admin:imports_importjob_upload"))
+    names = [team.name for team in page.context["form"].fields["care_team"].queryset]
+    assert names == ["Neonatal follow-up"]

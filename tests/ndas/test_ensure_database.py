@@ -12,6 +12,7 @@ def test_existing_database_is_left_alone(settings, capsys):
     assert "exists" in capsys.readouterr().out
 
 
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 def test_missing_database_is_created(settings, capsys):
     name = f"ndas_probe_{uuid.uuid4().hex[:8]}"
     # A new dict: the settings fixture restores assignments, not edits in place.
@@ -31,6 +32,7 @@ def test_missing_database_is_created(settings, capsys):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 def test_unreachable_server_gets_one_clear_line(settings):
     settings.DATABASES = {
         **settings.DATABASES,

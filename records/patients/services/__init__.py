@@ -5,6 +5,7 @@ from records.patients.services.access import (  # noqa: F401
     break_glass_open,
     break_glass_use_record,
     care_team_delete,
+    care_teams_assignable_by,
     patient_assign_care_team,
     patient_care_teams,
     patient_set_care_teams,

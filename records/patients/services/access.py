@@ -55,6 +55,11 @@ def _manages_all_teams(user) -> bool:
     return user.is_superuser or user.has_perm("users.change_careteam")
 
 
+def care_teams_assignable_by(user):
+    """The teams `user` may place charts in: their own, or (administrators) all."""
+    return CareTeam.objects.all() if _manages_all_teams(user) else care_teams_of(user)
+
+
 def care_team_check(*, acting_user, team: CareTeam) -> None:
     """Clinicians assign charts to their own teams; administrators to any."""
     if _manages_all_teams(acting_user):
