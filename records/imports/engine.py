@@ -245,6 +245,10 @@ class Importer:
         self.derive = getattr(self.model, "compute_ages", None) or getattr(
             self.model, "compute_bmi", None
         )
+        # Fields whose change the caller must follow up (a patient's birth details:
+        # their assessments' ages), and the ids of the rows where they changed.
+        self.watched: frozenset[str] = frozenset()
+        self.watched_changes: list[int] = []
         # Called with the new rows and the changed rows (pk first) of each chunk.
         self.write: Callable[[list[tuple], list[tuple]], None] | None = None
 
@@ -555,6 +559,8 @@ class Importer:
             self.outcome.error(number, "", "", E_FINAL)
             return None
         self.outcome.changed += 1
+        if self.watched.intersection(changes):
+            self.watched_changes.append(current["id"])
         self._preview(number, key, "changed", merged, current, changes)
         return (current["id"], *self.row_values(merged))
 

@@ -27,6 +27,10 @@ from records.imports.models import ImportJob, ImportMode
 from records.imports.parsing import ParseError, read_table
 from records.patients.models import Patient, PatientGroupObjectPermission
 from records.patients.services.access import TEAM_PERMISSIONS, care_team_check
+from records.patients.services.patients import (
+    BIRTH_FIELDS,
+    assessment_ages_recompute,
+)
 
 IMPORT_MAX_BYTES = 200 * 1024 * 1024
 REASON_FORMAT = "import #{job}: {reason}"
@@ -72,14 +76,20 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
         if commit:
             reason = REASON_FORMAT.format(job=job.pk, reason=job.reason)
             grant = None
-            if job.care_team_id and spec.model is Patient:
-                grant = _team_grants(job, importer.now)
+            if spec.model is Patient:
+                importer.watched = frozenset(BIRTH_FIELDS)
+                if job.care_team_id:
+                    grant = _team_grants(job, importer.now)
             with transaction.atomic():
                 with Writer(importer, reason=reason, on_insert=grant):
                     outcome = importer.run(table, progress)
                     if outcome.invalid:
                         # Raising rolls back what was written: nothing of it stays.
                         raise _Invalid
+                # New birth details: the patients' assessments' ages follow, as
+                # when a patient is edited in NDAS.
+                for patient in Patient.objects.filter(pk__in=importer.watched_changes):
+                    assessment_ages_recompute(patient=patient, acting_user=job.user)
         else:
             outcome = importer.run(table, progress)
     except ParseError as error:

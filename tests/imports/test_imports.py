@@ -583,3 +583,22 @@ def test_every_required_cell_left_blank_is_named_at_once(manager):
     run(manager, csv_bytes([patient_row(1)]))
     job = run(manager, csv_bytes([patient_row(1, family_name="", sex="")]))
     assert (job.invalid, job.unchanged) == (0, 1), job.errors
+
+
+def test_new_birth_details_in_a_file_update_the_assessments_ages(manager, make_user):
+    from records.patients.services.patients import AGES_RECOMPUTED_REASON
+
+    run(manager, csv_bytes([patient_row(1, date_of_birth="2025-03-14")]))
+    patient = Patient.objects.get()
+    chief = make_user("chief", roles=[roles.ADMINISTRATOR])
+    exam = factories.assessment(
+        acting_user=chief, patient=patient, performed_on=date(2025, 9, 14)
+    )
+    assert exam.chronological_age_days == 184
+    job = run(manager, csv_bytes([patient_row(1, date_of_birth="2025-03-10")]))
+    assert job.changed == 1, job.errors
+    exam.refresh_from_db()
+    assert exam.chronological_age_days == 188
+    latest = exam.history.order_by("-history_id").first()
+    assert latest.history_change_reason == AGES_RECOMPUTED_REASON
+    assert latest.history_user == manager

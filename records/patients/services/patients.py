@@ -105,11 +105,12 @@ def patient_update(
         reason=reason,
     )
     if set(changed) & set(BIRTH_FIELDS):
-        _assessment_ages_recompute(patient=patient, acting_user=acting_user)
+        assessment_ages_recompute(patient=patient, acting_user=acting_user)
     return patient
 
 
-def _assessment_ages_recompute(*, patient: Patient, acting_user) -> None:
+def assessment_ages_recompute(*, patient: Patient, acting_user) -> None:
+    """The patient's birth details changed: their assessments' ages follow."""
     for assessment in patient.assessments.select_for_update().order_by("pk"):
         assessment.patient = patient
         before = (assessment.chronological_age_days, assessment.corrected_age_days)
