@@ -3,24 +3,34 @@ the good ones into a staging table; add and change rows, and write their history
 with one INSERT ... SELECT and one UPDATE ... FROM.
 
 Rows are read, validated and written in chunks, so memory does not grow with the
-file; a writer thread stores one chunk while the next is validated. Everything a
-commit writes happens in one transaction: one invalid row, or a failure anywhere,
-and nothing is written.
+file. Committing, a writer thread stores one chunk while the next is validated,
+and looks up the stored rows of the chunks ahead between its writes: the database
+and Python work at once, on the two cores. Everything a commit writes happens in
+one transaction: one invalid row, or a failure anywhere, and nothing is written.
 """
 
+import csv
 import gc
+import io
+import itertools
 import queue
+import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from itertools import islice
 from operator import itemgetter
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -42,7 +52,22 @@ CHUNK_ROWS = 5000
 # Keys of a file's rows kept in memory (about 20 MB); a larger file's other keys
 # go to a temporary table.
 MEMORY_KEYS = 100_000
+# Chunks read ahead: their lookups are asked for before they are checked.
+READ_AHEAD = 2
+# Chunks checked and waiting for the writer (their COPY text: about 0.7 MB each).
+WRITES_WAITING = 2
 MAX_ERRORS_KEPT = 1000
+# What a row's rules read of its patient (ages, dates within life).
+PATIENT_FACTS = frozenset(
+    {
+        "id",
+        "mrn",
+        "date_of_birth",
+        "date_of_death",
+        "gestational_age_weeks",
+        "gestational_age_days",
+    }
+)
 PREVIEW_ROWS = 20
 
 E_UNKNOWN_HEADER = "Unknown column. Columns are: {columns}."
@@ -120,19 +145,23 @@ class Lookups:
         self._by_id: dict[int, Patient] = {}
         self._users: dict[str, int] | None = None
 
-    def patients(self, mrns: Iterable[str]) -> None:
+    def patients(self, cursor, mrns: Iterable[str]) -> None:
+        """Look these MRNs up, with `cursor` (the writer thread's, while
+        committing: Django's connection belongs to the thread that opened it)."""
         wanted = set(map(mrn_normalize, mrns)) - self._patients.keys()
         if not wanted:
             return
-        found = Patient.objects.filter(mrn__in=wanted).only(
-            "pk",
-            "mrn",
-            "date_of_birth",
-            "date_of_death",
-            "gestational_age_weeks",
-            "gestational_age_days",
+        fields = [
+            f for f in Patient._meta.concrete_fields if f.attname in PATIENT_FACTS
+        ]
+        cursor.execute(
+            f"SELECT {_quoted([f.column for f in fields])} "
+            f'FROM "{Patient._meta.db_table}" WHERE "mrn" = ANY(%s)',
+            [list(wanted)],
         )
-        for patient in found:
+        names = [f.attname for f in fields]
+        for row in cursor.fetchall():
+            patient = Patient.from_db(DEFAULT_DB_ALIAS, names, row)
             self._patients[patient.mrn] = patient
             self._by_id[patient.pk] = patient
         for mrn in wanted:
@@ -230,9 +259,8 @@ class Importer:
         self.column_names = [f.column for f in self.concrete]
         # What the file decides; the bookkeeping (version, created and updated
         # when and by whom) is the writer's. A change is a difference in these.
-        written = [f for f in self.concrete if f.attname not in BOOKKEEPING_FIELDS]
-        self.written_columns = [f.column for f in written]
-        self.compared = [f.attname for f in written]
+        self.written = [f for f in self.concrete if f.attname not in BOOKKEEPING_FIELDS]
+        self.compared = [f.attname for f in self.written]
         self.row_values = itemgetter(*self.compared)
         # What an unsaved model would hold: "" for text, None where NULL is allowed.
         self.defaults = {f.attname: f.get_default() for f in self.concrete}
@@ -251,6 +279,9 @@ class Importer:
         self.watched_changes: list[int] = []
         # Called with the new rows and the changed rows (pk first) of each chunk.
         self.write: Callable[[list[tuple], list[tuple]], None] | None = None
+        # Runs a chunk's lookups (a function of a cursor) and gives their
+        # Future: at once here; on its thread, between writes, for a Writer.
+        self.lookup: Callable[[Callable[[Any], Any]], Future] = _at_once
 
     # --- reading -----------------------------------------------------------------
 
@@ -263,6 +294,10 @@ class Importer:
             (positions[attname], self.columns_by_attname[attname])
             for attname in self.spec.key
         ]
+        # Where the key names a patient (by MRN in the file, by id once looked up).
+        self.patient_at = (
+            self.spec.key.index("patient_id") if "patient_id" in self.spec.key else None
+        )
         self.same_cells = [
             (position, column.attname, _same_check(column, self.lookups))
             for position, column in enumerate(columns)
@@ -281,13 +316,21 @@ class Importer:
         self.required = {attname for attname, _ in self.blank_refusals}
         # One "today" for every date rule of the file (and the model's clean()).
         with today_fixed(), _collector_paused(), KeyLog() as self.key_log:
-            ready = self._read(table)
-            while ready is not None:
-                rows, keys, existing, self.keys_before = ready
+            # The next chunks' lookups are asked for before they are needed:
+            # committing, the writer thread runs them between its writes, and
+            # this thread goes on checking instead of waiting for the database.
+            ahead = deque(self._fetch(table) for _ in range(READ_AHEAD))
+            while ahead[0] is not None:
+                rows, malformed, lookup = ahead.popleft()
+                self._count(rows, malformed)
+                keys, existing = lookup.result()
+                # The last chunk's keys join the log, which then says which of
+                # this chunk's keys earlier rows have.
+                self.key_log.add(self.keys_seen)
+                self.keys_seen = {}
+                self.keys_before = self.key_log.find(keys)
                 new, changed = self._check(rows, keys, existing)
-                # The next chunk's reads happen now, while the writer is still
-                # storing the last one: both share the connection, one at a time.
-                ready = self._read(table)
+                ahead.append(self._fetch(table))
                 if self.write is not None and not self.outcome.invalid:
                     if new or changed:
                         self.write(new, changed)
@@ -295,43 +338,49 @@ class Importer:
                     progress(self.outcome.rows)
         return self.outcome
 
-    def _read(self, table: Table) -> tuple[list, list, dict, dict] | None:
-        """The next chunk's rows (well-formed ones), their keys, the stored rows
-        with those keys, and the rows of earlier chunks with those keys; None at
-        the end of the file."""
+    def _fetch(self, table: Table) -> tuple[list, list, Future] | None:
+        """The next chunk's well-formed rows, its malformed ones (row number and
+        cell count), and the Future of its lookups; None at the end of the file."""
         chunk = list(islice(table.rows, CHUNK_ROWS))
         if not chunk:
             return None
-        rows = []
+        rows, malformed = [], []
         width = self.width
         for number, cells in chunk:
             if not any(cells):
                 continue  # blank lines are not rows
-            self.outcome.rows += 1
             if len(cells) != width:
                 # Trailing empty cells (a ragged CSV, an XLSX column) are harmless.
-                extra = cells[width:]
-                if len(cells) < width or any(extra):
-                    self.outcome.error(
-                        number,
-                        "",
-                        "",
-                        E_CELL_COUNT.format(cells=len(cells), expected=width),
-                    )
+                if len(cells) < width or any(cells[width:]):
+                    malformed.append((number, len(cells)))
                     continue
             rows.append((number, cells))
-        if "patient_id" in self.spec.key:
-            position = next(p for p, c in self.key_cells if c.attname == "patient_id")
-            self.lookups.patients(
-                _unescaped(cells[position]) for _, cells in rows if cells[position]
-            )
         keys = [self._raw_key(cells) for _, cells in rows]
-        existing = self._existing({key for key in keys if key is not None})
-        # The last chunk's keys join the log, which then says which of this
-        # chunk's keys earlier rows have.
-        self.key_log.add(self.keys_seen)
-        self.keys_seen = {}
-        return rows, keys, existing, self.key_log.find(keys)
+        return rows, malformed, self.lookup(partial(self._lookup, keys=keys))
+
+    def _count(self, rows, malformed) -> None:
+        self.outcome.rows += len(rows) + len(malformed)
+        for number, cells in malformed:
+            message = E_CELL_COUNT.format(cells=cells, expected=self.width)
+            self.outcome.error(number, "", "", message)
+
+    def _lookup(self, cursor, keys: list[tuple | None]) -> tuple[list, dict]:
+        """The chunk's keys, patients' MRNs replaced by their ids (None: no such
+        patient), and the stored rows with those keys.
+
+        Committing, this runs on the writer thread: it uses `cursor` only, never
+        Django's connection (which belongs to the thread that opened it)."""
+        if self.patient_at is not None:
+            at = self.patient_at
+            self.lookups.patients(cursor, {key[at] for key in keys if key})
+            keys = [self._patient_key(key, at) for key in keys]
+        return keys, self._existing(cursor, {key for key in keys if key is not None})
+
+    def _patient_key(self, key: tuple | None, at: int) -> tuple | None:
+        patient = self.lookups.patient(key[at]) if key else None
+        if patient is None:
+            return None
+        return key[:at] + (patient.pk,) + key[at + 1 :]
 
     def _check(self, rows, keys, existing) -> tuple[list[tuple], list[tuple]]:
         """The chunk's new and changed rows, pk first; errors go to the outcome."""
@@ -411,23 +460,17 @@ class Importer:
         return list(zip(values, blanks, errors))
 
     def _raw_key(self, cells) -> tuple | None:
-        """The row's key, from its key cells alone (None: a key cell is blank or
-        invalid; cleaning the whole row names the problem)."""
+        """The row's key, from its key cells alone, a patient named by MRN (None:
+        a key cell is blank or invalid; cleaning the whole row names the problem)."""
         key = []
         for position, column in self.key_cells:
             raw = _unescaped(cells[position])
             if raw == "":
                 return None
             try:
-                value = column.clean(raw)
+                key.append(column.clean(raw))
             except ValidationError:
                 return None
-            if column.attname == "patient_id":
-                patient = self.lookups.patient(value)
-                if patient is None:
-                    return None
-                value = patient.pk
-            key.append(value)
         return tuple(key)
 
     def _row(self, number, values, blanks, existing) -> tuple | None:
@@ -476,8 +519,8 @@ class Importer:
             values[attname] = resolved
         return True
 
-    def _existing(self, keys: set[tuple]) -> dict[tuple, dict]:
-        """The committed rows with these keys, as attname -> value dicts."""
+    def _existing(self, cursor, keys: set[tuple]) -> dict[tuple, dict]:
+        """The stored rows with these keys, as attname -> value dicts."""
         if not keys:
             return {}
         meta = self.model._meta
@@ -488,15 +531,14 @@ class Importer:
         first = meta.get_field(self.spec.key[0]).column
         key_positions = [names.index(attname) for attname in self.spec.key]
         found = {}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'SELECT {columns} FROM "{meta.db_table}" WHERE "{first}" = ANY(%s)',
-                [list({key[0] for key in keys})],
-            )
-            for row in cursor.fetchall():
-                key = tuple(row[i] for i in key_positions)
-                if key in keys:
-                    found[key] = dict(zip(names, row))
+        cursor.execute(
+            f'SELECT {columns} FROM "{meta.db_table}" WHERE "{first}" = ANY(%s)',
+            [list({key[0] for key in keys})],
+        )
+        for row in cursor.fetchall():
+            key = tuple(row[i] for i in key_positions)
+            if key in keys:
+                found[key] = dict(zip(names, row))
         return found
 
     # --- one row -----------------------------------------------------------------
@@ -611,6 +653,14 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _at_once(work: Callable[[Any], Any]) -> Future:
+    """Run a chunk's lookups now, on this thread's connection."""
+    future: Future = Future()
+    with connection.cursor() as cursor:
+        future.set_result(work(cursor))
+    return future
+
+
 def _unescaped(raw: str) -> str:
     """A cell as the user meant it: our exports write '=... so that spreadsheets
     show text, not formulas; the apostrophe is not part of the value."""
@@ -661,14 +711,37 @@ def _text(value) -> str:
 
 # --- writing: COPY, update, history ------------------------------------------------
 
+# The writer thread's work, in the order it takes it: lookups first (the checking
+# thread waits for them), then writes (in the order they came), then the end.
+_READ, _WRITE, _END = 0, 1, 2
+TEXT_FIELDS = frozenset({"CharField", "TextField"})
+# Fields whose values csv writes as PostgreSQL reads them (str(value)).
+PLAIN_FIELDS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "DateField",
+        "DecimalField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+    }
+)
+
 
 class Writer:
-    """Writes the validated chunks in the caller's transaction, on a thread of its
-    own: PostgreSQL stores one chunk while Python validates the next.
+    """Writes the checked chunks in the caller's transaction, on a thread of its
+    own: PostgreSQL stores one chunk while Python checks the next.
 
     Each chunk is COPYed into a staging table; one INSERT ... SELECT adds the new
     rows and one UPDATE ... FROM applies the changed ones, each writing the history
-    rows of what it wrote: PostgreSQL does the copying, not Python.
+    rows of what it wrote: PostgreSQL does the copying, not Python. The thread
+    also runs the importer's lookups of the chunks ahead, before any write that
+    waits, so that the checking thread does not wait for a statement to end.
 
         with Writer(importer, reason=..., on_insert=...):
             importer.run(table)
@@ -694,8 +767,11 @@ class Writer:
         self.pk = meta.pk.column
         # Every column, and the ones a row of the file fills (staged, pk first).
         self.columns = [meta.pk.column, *importer.column_names]
-        self.staged = [meta.pk.column, *importer.written_columns]
+        staged = [meta.pk, *importer.written]
+        self.staged = [f.column for f in staged]
         self.stage_table = f"import_stage_{self.table}"
+        self.copy_statement = self._copy_statement(staged)
+        self.arrays = [i for i, f in enumerate(staged) if isinstance(f, ArrayField)]
         history = model.history.model._meta
         self.history_table = history.db_table
         history_columns = {f.column for f in history.concrete_fields}
@@ -708,9 +784,30 @@ class Writer:
             "history_type",
             "history_user_id",
         ]
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._tasks: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._room = threading.Semaphore(WRITES_WAITING)
         self._error: BaseException | None = None
+        self._abandoned = False
         self._thread: threading.Thread | None = None
+
+    def _copy_statement(self, staged) -> str:
+        """COPY of the staged columns as CSV (see _csv): an empty quoted cell is
+        NULL in every column but text, where it is the empty text."""
+        nullable = []
+        for model_field in staged:
+            kind = model_field.get_internal_type()
+            if kind in TEXT_FIELDS:
+                if model_field.null:  # None and "" would both be "" in the CSV
+                    raise ValueError(f"{model_field} allows NULL: COPY could not tell")
+            elif kind in PLAIN_FIELDS or isinstance(model_field, ArrayField):
+                nullable.append(model_field.column)
+            else:
+                raise ValueError(f"{model_field} ({kind}): no CSV form for COPY here")
+        return (
+            f'COPY "{self.stage_table}" ({_quoted(self.staged)}) FROM STDIN '
+            f"WITH (FORMAT csv, FORCE_NULL ({_quoted(nullable)}))"
+        )
 
     def __enter__(self) -> "Writer":
         quoted = _quoted(self.staged)
@@ -721,50 +818,110 @@ class Writer:
                 f'CREATE TEMP TABLE "{self.stage_table}" ON COMMIT DROP AS '
                 f'SELECT {quoted} FROM "{self.table}" WITH NO DATA'
             )
+            # Foreign keys checked as each statement ends, on the writer thread
+            # while the next chunk is checked; not all at COMMIT, alone.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # The thread shares this connection (and so the transaction); psycopg
         # lets one thread at a time use it.
         self._pg = connection.connection
         self._thread = threading.Thread(
             target=self._work, name="import-writer", daemon=True
         )
+        self._handoffs = _quick_handoffs()
+        self._handoffs.__enter__()
         self._thread.start()
         self.importer.write = self._put
+        self.importer.lookup = self._lookup
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
         self.importer.write = None
-        self._queue.put(None)
+        self.importer.lookup = _at_once
+        self._abandoned = error is not None  # what is left to write is not needed
+        self._tasks.put((_END, next(self._order), None))
         self._thread.join()
+        self._handoffs.__exit__(None, None, None)
         if self._error is not None:
             # The database's own error, not what the main thread met after it
             # (a transaction already aborted).
             raise self._error
         if error is None:
-            # ON COMMIT DROP waits for the outermost commit; the next import in
-            # the same transaction (a test, a script) needs the name again.
             with connection.cursor() as cursor:
+                # ON COMMIT DROP waits for the outermost commit; the next import
+                # in the same transaction (a test, a script) needs the name again.
                 cursor.execute(f'DROP TABLE "{self.stage_table}"')
+                # Django's own: every foreign key here is checked at COMMIT.
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    # --- the checking thread's side ------------------------------------------------
+
+    def _lookup(self, work: Callable[[Any], Any]) -> Future:
+        if self._error is not None:
+            raise self._error
+        future: Future = Future()
+        # In this thread's context: one "today" for every rule (today_fixed).
+        self._tasks.put((_READ, next(self._order), (future, copy_context(), work)))
+        return future
 
     def _put(self, new: list[tuple], changed: list[tuple]) -> None:
         if self._error is not None:
             raise self._error
-        self._queue.put((new, changed))
+        payload = self._csv(new + changed)
+        self._room.acquire()  # at most WRITES_WAITING chunks wait: flat memory
+        self._tasks.put(
+            (_WRITE, next(self._order), (payload, bool(new), bool(changed)))
+        )
+
+    def _csv(self, rows: list[tuple]) -> bytes:
+        """The rows as COPY reads them, made here rather than on the writer
+        thread: PostgreSQL would wait while that thread waited for Python."""
+        if self.arrays:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for position in self.arrays:
+                    row[position] = _array_literal(row[position])
+        out = io.StringIO()
+        # Every cell quoted: an empty cell is NULL only where FORCE_NULL says.
+        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+        return out.getvalue().encode()
+
+    # --- the writer thread ---------------------------------------------------------
 
     def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is not None:
-                continue  # drain: the import is over, the transaction rolls back
+        with self._pg.cursor() as cursor:
+            while True:
+                kind, _, job = self._tasks.get()
+                if kind == _END:
+                    return
+                if kind == _READ:
+                    self._run_lookup(cursor, *job)
+                    continue
+                try:
+                    if self._error is None and not self._abandoned:
+                        self._write(cursor, *job)
+                except BaseException as error:  # noqa: B036 - handed to the caller
+                    self._error = error
+                finally:
+                    self._room.release()
+
+    def _run_lookup(self, cursor, future: Future, context, work) -> None:
+        if self._abandoned:
+            future.cancel()
+        elif self._error is not None:
+            future.set_exception(self._error)
+        else:
             try:
-                with self._pg.cursor() as cursor:
-                    self._write(cursor, *item)
+                future.set_result(context.run(work, cursor))
             except BaseException as error:  # noqa: B036 - handed to the caller
                 self._error = error
+                future.set_exception(error)
 
-    def _write(self, cursor, new: list[tuple], changed: list[tuple]) -> None:
+    def _write(self, cursor, payload: bytes, new: bool, changed: bool) -> None:
         """COPY the rows into the staging table; insert the new ones, update the
         changed ones, and write a history row for each, in two statements."""
         importer = self.importer
-        self._copy(cursor, self.stage_table, self.staged, new + changed)
+        with cursor.copy(self.copy_statement) as copy:
+            copy.write(payload)
         history_columns = _quoted(self.columns + self.history_tail)
         every = _quoted(self.columns)
         params = {
@@ -815,11 +972,41 @@ class Writer:
             )
         cursor.execute(f'TRUNCATE "{self.stage_table}"')
 
-    @staticmethod
-    def _copy(cursor, table: str, columns: list[str], rows: list[tuple]) -> None:
-        with cursor.copy(f'COPY "{table}" ({_quoted(columns)}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
+
+def _array_literal(values: list[str]) -> str:
+    """A PostgreSQL array of text, as COPY reads it: {"A00","B01.2"}."""
+    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+
+
+_handoff_lock = threading.Lock()
+_handoff_users = 0
+_handoff_default = sys.getswitchinterval()
+HANDOFF_S = 0.0005
+
+
+@contextmanager
+def _quick_handoffs() -> Iterator[None]:
+    """Threads (all of the process's) hand the interpreter over sooner while a
+    writer runs.
+
+    The writer thread needs the interpreter for a moment after each database
+    call; at Python's default switch interval (5 ms) it waits up to that long
+    whenever the checking thread holds it, and PostgreSQL waits with it.
+    """
+    global _handoff_users, _handoff_default
+    with _handoff_lock:
+        if _handoff_users == 0:
+            _handoff_default = sys.getswitchinterval()
+            sys.setswitchinterval(HANDOFF_S)
+        _handoff_users += 1
+    try:
+        yield
+    finally:
+        with _handoff_lock:
+            _handoff_users -= 1
+            if _handoff_users == 0:
+                sys.setswitchinterval(_handoff_default)
 
 
 def _quoted(columns: list[str]) -> str:

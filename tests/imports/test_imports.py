@@ -386,7 +386,7 @@ def test_a_bad_last_row_after_ten_thousand_good_ones_writes_nothing(manager):
 
 
 def test_a_failure_while_writing_leaves_nothing_partial(manager, monkeypatch):
-    def fail(self, cursor, new, changed):
+    def fail(self, cursor, *chunk):
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(engine.Writer, "_write", fail)
@@ -399,7 +399,7 @@ def test_a_failure_while_writing_leaves_nothing_partial(manager, monkeypatch):
 def test_the_databases_own_error_is_the_one_raised(manager, monkeypatch):
     import psycopg
 
-    def divide_by_zero(self, cursor, new, changed):
+    def divide_by_zero(self, cursor, *chunk):
         cursor.execute("SELECT 1 / 0")
 
     # Many chunks: the main thread goes on reading while the writer has failed.

@@ -1,0 +1,184 @@
+"""The import writer: the text it COPYs says exactly what the rows say, lookups on
+its thread fail as cleanly as writes, and a commit leaves the session as it was."""
+
+import sys
+from datetime import date
+from decimal import Decimal
+
+import psycopg
+import pytest
+from django.db import connection, models, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from records.clinical_records.models import ClinicalRecord
+from records.imports import engine
+from records.imports.entities import ENTITIES
+from records.patients.models import Patient
+from records.users import roles
+from tests.imports.test_imports import csv_bytes, patient_row, run
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("importer", roles=[roles.DATA_MANAGER])
+
+
+characters = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+# Text that COPY formats could take for something else.
+tricky = st.sampled_from(["", '"', '""', ",", "\\", "\\.", "\n", "\r\n", "\t", "\\N"])
+
+
+def text(field):
+    size = min(field.max_length or 40, 40)
+    return st.one_of(
+        st.text(characters, max_size=size), tricky.filter(lambda t: len(t) <= size)
+    )
+
+
+def writer_for(entity: str) -> engine.Writer:
+    spec = ENTITIES[entity]
+    importer = engine.Importer(spec=spec, options=engine.Options(), acting_user=None)
+    return engine.Writer(importer, reason="test")
+
+
+def value_for(field, draw):
+    """A value of the kind the importer hands the writer for this field."""
+    kind = field.get_internal_type()
+    if isinstance(field, models.AutoField):
+        return None  # a new row
+    if kind in engine.TEXT_FIELDS:
+        return draw(text(field))
+    if kind == "DateField":
+        value = draw(st.dates(min_value=date(1900, 1, 1)))
+    elif kind == "DecimalField":
+        places = field.decimal_places
+        largest = Decimal(10) ** (field.max_digits - places) - 1
+        value = draw(st.decimals(0, largest, places=places))
+    elif kind == "ArrayField":
+        value = draw(st.lists(text(field.base_field), max_size=4))
+    else:  # integers and foreign keys
+        value = draw(st.integers(0, 32767))
+    return None if field.null and draw(st.booleans()) else value
+
+
+@st.composite
+def staged_rows(draw, fields):
+    return [
+        tuple(value_for(f, draw) for f in fields)
+        for _ in range(draw(st.integers(1, 5)))
+    ]
+
+
+VISIT_FIELDS = [
+    ClinicalRecord._meta.pk,
+    *writer_for("clinical_records").importer.written,
+]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(rows=staged_rows(VISIT_FIELDS))
+def test_what_the_writer_copies_reads_back_the_same(rows):
+    writer = writer_for("clinical_records")
+    # Each example in a savepoint of its own: a failed one leaves nothing behind.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f'CREATE TEMP TABLE "{writer.stage_table}" ON COMMIT DROP AS SELECT '
+            f"{engine._quoted(writer.staged)} "
+            f'FROM "{ClinicalRecord._meta.db_table}" WITH NO DATA'
+        )
+        with cursor.cursor.copy(writer.copy_statement) as copy:
+            copy.write(writer._csv(rows))
+        cursor.execute(f'SELECT * FROM "{writer.stage_table}"')
+        assert cursor.fetchall() == rows
+        cursor.execute(f'DROP TABLE "{writer.stage_table}"')
+
+
+def test_array_literals_quote_what_they_must():
+    values = ['a"b', "c\\d", "e,f", "{g}", "", "NULL"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [engine._array_literal(values)])
+        assert cursor.fetchone()[0] == values
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (models.JSONField(), "no CSV form"),
+        (models.CharField(max_length=5, null=True), "allows NULL"),
+    ],
+)
+def test_the_writer_refuses_fields_it_cannot_copy(extra, message):
+    extra.set_attributes_from_name("extra")
+    spec = ENTITIES["patients"]
+    importer = engine.Importer(spec=spec, options=engine.Options(), acting_user=None)
+    importer.written.append(extra)
+    with pytest.raises(ValueError, match=message):
+        engine.Writer(importer, reason="test")
+
+
+def test_a_lookup_that_fails_on_the_writer_thread_writes_nothing(manager, monkeypatch):
+    original = engine.Importer._existing
+    threads = []
+
+    def fail_on_the_third(self, cursor, keys):
+        import threading
+
+        threads.append(threading.current_thread().name)
+        if len(threads) == 3:
+            cursor.execute("SELECT 1 / 0")
+        return original(self, cursor, keys)
+
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(engine.Importer, "_existing", fail_on_the_third)
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        run(manager, csv_bytes([patient_row(n) for n in range(100)]))
+    # Committing, the lookups ran on the writer's thread, not this one.
+    assert set(threads) == {"import-writer"}
+    assert Patient.objects.count() == 0 and Patient.history.count() == 0
+
+
+def test_foreign_keys_are_checked_at_commit_again_after_an_import(manager):
+    job = run(manager, csv_bytes([patient_row(1)]))
+    assert job.new == 1, job.errors
+    table = Patient._meta.db_table
+    with connection.cursor() as cursor:
+        # A dangling reference waits for COMMIT, as with Django's deferred foreign
+        # keys; were they still checked at once, this would fail here.
+        cursor.execute(f'UPDATE "{table}" SET "created_by_id" = -1')
+        cursor.execute(f'UPDATE "{table}" SET "created_by_id" = %s', [manager.pk])
+
+
+def test_every_deferrable_constraint_starts_deferred():
+    """After an import the writer says SET CONSTRAINTS ALL DEFERRED: that is how
+    every constraint starts only if none is DEFERRABLE INITIALLY IMMEDIATE."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            "WHERE condeferrable AND NOT condeferred"
+        )
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE condeferred")
+        assert cursor.fetchone()[0] > 0  # Django's foreign keys
+
+
+def test_threads_hand_over_sooner_only_while_writing(manager, monkeypatch):
+    before = sys.getswitchinterval()
+    seen = []
+    original = engine.Importer._check
+
+    def check(self, *args):
+        seen.append(sys.getswitchinterval())
+        return original(self, *args)
+
+    monkeypatch.setattr(engine.Importer, "_check", check)
+    run(manager, csv_bytes([patient_row(1)]), dry_run=True)
+    run(manager, csv_bytes([patient_row(1)]))
+    assert seen == [before, engine.HANDOFF_S]
+    assert sys.getswitchinterval() == before
