@@ -156,8 +156,8 @@ class Lookups:
         ]
         cursor.execute(
             f"SELECT {_quoted([f.column for f in fields])} "
-            f'FROM "{Patient._meta.db_table}" WHERE "mrn" = ANY(%s)',
-            [list(wanted)],
+            f'FROM "{Patient._meta.db_table}" WHERE "mrn" = ANY(%s::text[])',
+            [_array_literal(wanted)],
         )
         names = [f.attname for f in fields]
         for row in cursor.fetchall():
@@ -528,12 +528,16 @@ class Importer:
         columns = ", ".join(
             f'"{name}"' for name in [meta.pk.column] + self.column_names
         )
-        first = meta.get_field(self.spec.key[0]).column
+        first = meta.get_field(self.spec.key[0])
+        text = first.get_internal_type() in TEXT_FIELDS
+        kind = "text" if text else first.db_type(connection)
         key_positions = [names.index(attname) for attname in self.spec.key]
         found = {}
         cursor.execute(
-            f'SELECT {columns} FROM "{meta.db_table}" WHERE "{first}" = ANY(%s)',
-            [list({key[0] for key in keys})],
+            f'SELECT {columns} FROM "{meta.db_table}" '
+            f'WHERE "{first.column}" = ANY(%s::{kind}[])',
+            # As text: psycopg would make the array value by value, in Python.
+            [_array_literal(str(key[0]) for key in keys)],
         )
         for row in cursor.fetchall():
             key = tuple(row[i] for i in key_positions)
@@ -973,10 +977,13 @@ class Writer:
         cursor.execute(f'TRUNCATE "{self.stage_table}"')
 
 
-def _array_literal(values: list[str]) -> str:
-    """A PostgreSQL array of text, as COPY reads it: {"A00","B01.2"}."""
-    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
-    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
+def _array_literal(values: Iterable[str]) -> str:
+    """A PostgreSQL array of text, as COPY or a cast reads it: {"A00","B01.2"}."""
+    values = list(values)
+    joined = "".join(values)
+    if '"' in joined or "\\" in joined:
+        values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+    return '{"' + '","'.join(values) + '"}' if values else "{}"
 
 
 _handoff_lock = threading.Lock()

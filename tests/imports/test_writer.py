@@ -182,3 +182,12 @@ def test_threads_hand_over_sooner_only_while_writing(manager, monkeypatch):
     run(manager, csv_bytes([patient_row(1)]))
     assert seen == [before, engine.HANDOFF_S]
     assert sys.getswitchinterval() == before
+
+
+def test_keys_that_read_like_array_syntax_are_found(manager):
+    # Unquoted in an array, NULL would be no MRN at all: the stored row unseen,
+    # the file's row taken for a new one.
+    run(manager, csv_bytes([patient_row(1, mrn="NULL")]))
+    job = run(manager, csv_bytes([patient_row(1, mrn="NULL", given_name="Orla")]))
+    assert (job.new, job.changed) == (0, 1), job.errors
+    assert Patient.objects.get(mrn="NULL").given_name == "Orla"
