@@ -3,9 +3,10 @@
 One run, one synthetic CSV of patients (deterministic, every row valid): the NDAS
 import validating only, committing new rows with history, and re-importing with 10 %
 of rows changed; django-import-export's default resource on a sample of the rows;
-the same rows COPYed as text into a scratch table, once without indexes and once
-shaped and indexed like the patients table (the baseline: no validation, no
-history); the CSV export; the process's peak memory.
+the same rows COPYed as text into a scratch table: without indexes, shaped and
+indexed like the patients table (the baseline: no validation, no history), and
+into tables like patients and its history (what storing each row with its history
+costs, no validation); the CSV export; the process's peak memory.
 
 It runs in its own scratch database (ndas_bench, created and migrated here) and
 empties its patients and their history: the development data is never touched.
@@ -255,17 +256,17 @@ def import_export_sample(text: str, rows: int) -> float:
     return elapsed
 
 
-def raw_copy(data: bytes, rows: int, *, indexed: bool) -> float:
-    """COPY of the file's text into a scratch table: the time to store the rows
-    with no validation and no history, committed.
+def raw_copy(data: bytes, rows: int, *, like: tuple[type[models.Model], ...]) -> float:
+    """COPY of the file's text into scratch tables: the time to store the rows
+    with no validation, committed.
 
-    Without indexes (`indexed=False`): the file's columns only, the floor of what
-    writing these bytes costs. Indexed: a table shaped like the patients table,
-    with its indexes and generated ids (what storing a patient row costs); the
-    file leaves its other columns NULL. A regular (WAL-logged) table, like the
-    real one: a TEMP table skips the WAL and would be a different kind of write.
+    With `like` empty: one table of the file's columns, no index: the floor of
+    what writing these bytes costs. Otherwise one table shaped and indexed like
+    each model's table, with generated ids (what storing a row there costs), all
+    in one transaction; the file leaves their other columns NULL. Regular
+    (WAL-logged) tables, like the real ones: a TEMP table skips the WAL and would
+    be a different kind of write.
     """
-    table = Patient._meta.db_table
     columns = ", ".join(f'"{name}"' for name in HEADER)
     # An empty text cell is '' (as the import stores it), not NULL.
     texts = ", ".join(
@@ -273,36 +274,39 @@ def raw_copy(data: bytes, rows: int, *, indexed: bool) -> float:
         for field in Patient._meta.concrete_fields
         if field.column in HEADER and isinstance(field, models.CharField)
     )
+    tables = [f"bench_copy_{n}" for n in range(max(len(like), 1))]
     with connection.cursor() as cursor:
-        if indexed:
+        if not like:
             cursor.execute(
-                f'CREATE TABLE bench_copy (LIKE "{table}" '
+                f"CREATE TABLE {tables[0]} AS "
+                f'SELECT {columns} FROM "{Patient._meta.db_table}" WITH NO DATA'
+            )
+        for table, model in zip(tables, like):
+            cursor.execute(
+                f'CREATE TABLE {table} (LIKE "{model._meta.db_table}" '
                 "INCLUDING INDEXES INCLUDING IDENTITY)"
             )
-            for field in Patient._meta.concrete_fields:
+            for field in model._meta.concrete_fields:
                 if field.column not in HEADER and not field.primary_key:
                     cursor.execute(
-                        f'ALTER TABLE bench_copy ALTER "{field.column}" DROP NOT NULL'
+                        f'ALTER TABLE {table} ALTER "{field.column}" DROP NOT NULL'
                     )
-        else:
-            cursor.execute(
-                f"CREATE TABLE bench_copy AS "
-                f'SELECT {columns} FROM "{table}" WITH NO DATA'
-            )
     # Timed like the import: until the rows are committed (the commit waits for
     # the WAL to reach the disk), and no further.
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            f"COPY bench_copy ({columns}) FROM STDIN "
-            f"WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL ({texts}))"
-        ) as copy:
-            copy.write(data)
+        for table in tables:
+            with cursor.cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN "
+                f"WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL ({texts}))"
+            ) as copy:
+                copy.write(data)
     elapsed = time.perf_counter() - started
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM bench_copy")
-        expect(cursor.fetchone()[0] == rows, "COPY: wrong row count")
-        cursor.execute("DROP TABLE bench_copy")
+        for table in tables:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            expect(cursor.fetchone()[0] == rows, "COPY: wrong row count")
+            cursor.execute(f"DROP TABLE {table}")
     return elapsed
 
 
@@ -378,8 +382,9 @@ def main() -> None:
     patients_empty()
 
     progress(f"5/6 raw COPY of {rows:,} rows, without and with indexes")
-    bare_copy_s = raw_copy(data, rows, indexed=False)
-    copy_s = raw_copy(data, rows, indexed=True)
+    bare_copy_s = raw_copy(data, rows, like=())
+    copy_s = raw_copy(data, rows, like=(Patient,))
+    history_copy_s = raw_copy(data, rows, like=(Patient, Patient.history.model))
     rss_end = peak_rss_mb()
 
     commit_rate = rows / commit_s
@@ -414,6 +419,11 @@ def main() -> None:
         ),
         ("5a. raw COPY into a scratch table, no index", rows, bare_copy_s),
         ("5b. raw COPY into a table like patients (indexed)", rows, copy_s),
+        (
+            "5c. raw COPY into tables like patients and its history",
+            rows,
+            history_copy_s,
+        ),
         (
             f"6. CSV export (export_csv), {export_bytes / 1e6:.1f} MB",
             rows,
@@ -471,6 +481,11 @@ def main() -> None:
         ),
     ):
         print(f"{label:<38}{measured:>16}   {target:<22}{verdict(met)}")
+    print(
+        f"{'(no target) commit vs raw COPY (5c)':<38}"
+        f"{commit_s / history_copy_s:>9.2f} x slower   "
+        "storing each row twice, as the import must (row and history)"
+    )
 
 
 if __name__ == "__main__":
