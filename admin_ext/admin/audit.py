@@ -149,11 +149,27 @@ class AuditEventAdmin(ModelAdmin):
             "patient": patient,
             "form": form,
             "period": period,
-            "events": events.select_related("actor")[:REPORT_ROWS],
+            **self._events(events.select_related("actor")),
             "access": self._access(patient, period),
-            "changes": reports.history_changes(period=period, patient_id=patient_id),
+            **self._changes(request, period, patient_id=patient_id),
         }
         return self._page(request, context)
+
+    @staticmethod
+    def _events(events) -> dict:
+        """The period's first REPORT_ROWS events, and whether there were more."""
+        shown = list(events[: REPORT_ROWS + 1])
+        return {
+            "events": shown[:REPORT_ROWS],
+            "events_partial": len(shown) > REPORT_ROWS,
+        }
+
+    @staticmethod
+    def _changes(request, period, *, patient_id=None) -> dict:
+        changes = reports.history_changes(
+            user=request.user, period=period, patient_id=patient_id
+        )
+        return {"changes": changes.rows, "changes_partial": changes.partial}
 
     @staticmethod
     def _access(patient, period) -> list[tuple[str, list[str]]]:
@@ -166,11 +182,11 @@ class AuditEventAdmin(ModelAdmin):
         """Every change to charts and users in a period, with field-level diffs."""
         self._allowed(request)
         form, period = self._period(request)
-        changes = reports.history_changes(period=period)
+        changes = self._changes(request, period)
         if request.GET.get("format") == "csv":
-            return self._changes_csv(request, changes)
+            return self._changes_csv(request, changes["changes"])
         context = {"title": "Change timeline", "form": form, "period": period}
-        return self._page(request, {**context, "changes": changes, "timeline": True})
+        return self._page(request, {**context, **changes, "timeline": True})
 
     def _changes_csv(self, request, changes) -> HttpResponse:
         out = io.StringIO()
@@ -204,7 +220,7 @@ class AuditEventAdmin(ModelAdmin):
             "title": f"Audit of user {username}",
             "form": form,
             "period": period,
-            "events": events[:REPORT_ROWS],
+            **self._events(events),
         }
         return self._page(request, context)
 

@@ -1,14 +1,16 @@
 """The auditor's reports: a chart's trail, a user's trail, who could open a chart."""
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from records.audit.models import AuditEvent
+from records.audit.models import Action, AuditEvent
+from records.audit.services import audit_record
 from records.patients.models import Patient, PatientGroupObjectPermission
-from records.patients.repositories import patient_access_at
+from records.patients.repositories import patient_access_at, patients_visible_to
 
 # Enough for any chart's period; past it the report says it is partial.
 MAX_ACCESS_POINTS = 200
@@ -70,39 +72,64 @@ def who_could_open(*, patient: Patient, period: Period) -> dict[str, set[str]]:
     return access
 
 
+@dataclass
+class Changes:
+    """Field-level changes, newest first; `partial` when the period held more
+    than were read (the newest `limit` are shown)."""
+
+    rows: list[dict]
+    partial: bool
+
+
 def history_changes(
-    *, period: Period, patient_id: int | None = None, limit: int = 500
-) -> list[dict]:
-    """Field-level changes to charts (and, for the whole clinic, to users) in the
-    period, newest first: one chart's when `patient_id` is given."""
+    *, user, period: Period, patient_id: int | None = None, limit: int = 500
+) -> Changes:
+    """Changes to the charts `user` may open (and, for the whole clinic, to users)
+    in the period: one chart's when `patient_id` is given.
+
+    Chart values are shown: each chart whose changes are read gets a "view" event
+    in the audit trail, as opening its history in NDAS does. Charts deleted since
+    keep their history for those who may open every chart.
+    """
     from records.clinical_records.models import ClinicalRecord
     from records.patients.models import Assessment, MediaFile
     from records.users.models import User
 
     if patient_id is None:
-        sources = [(m, {}) for m in (Patient, Assessment, ClinicalRecord, MediaFile)]
-        sources.append((User, {}))
+        sources = [(m, "patient_id") for m in (Assessment, ClinicalRecord, MediaFile)]
+        sources = [(Patient, "id"), *sources, (User, None)]
     else:
-        sources = [(Patient, {"id": patient_id})] + [
-            (m, {"patient_id": patient_id})
-            for m in (Assessment, ClinicalRecord, MediaFile)
+        sources = [(Patient, "id")] + [
+            (m, "patient_id") for m in (Assessment, ClinicalRecord, MediaFile)
         ]
-    changes = []
-    for model, filters in sources:
-        records = (
-            model.history.filter(
-                history_date__gte=period.start, history_date__lt=period.end, **filters
-            )
-            .select_related("history_user")
-            .order_by("-history_date")[:limit]
+    everyone = user.has_perm("patients.view_all_patients")
+    visible = None if everyone else patients_visible_to(user).values("pk")
+    rows, partial, charts = [], False, set()
+    for model, chart in sources:
+        records = model.history.filter(
+            history_date__gte=period.start, history_date__lt=period.end
         )
+        if patient_id is not None:
+            records = records.filter(**{chart: patient_id})
+        if chart is not None and visible is not None:
+            records = records.filter(**{f"{chart}__in": visible})
+        records = list(
+            records.select_related("history_user").order_by("-history_date")[
+                : limit + 1
+            ]
+        )
+        partial = partial or len(records) > limit
+        records = records[:limit]
+        previous = _previous_records(model, records)
         for record in records:
             fields = []
-            previous = record.prev_record if record.history_type == "~" else None
-            if previous is not None:
-                delta = record.diff_against(previous)
+            before = previous.get(record.history_id)
+            if before is not None:
+                delta = record.diff_against(before)
                 fields = [(c.field, _text(c.old), _text(c.new)) for c in delta.changes]
-            changes.append(
+            if chart is not None:
+                charts.add(getattr(record, chart))
+            rows.append(
                 {
                     "at": record.history_date,
                     "what": f"{model._meta.verbose_name} #{record.id}",
@@ -112,8 +139,40 @@ def history_changes(
                     "fields": fields,
                 }
             )
-    changes.sort(key=lambda change: change["at"], reverse=True)
-    return changes[:limit]
+    rows.sort(key=lambda change: change["at"], reverse=True)
+    for chart_id in sorted(charts):
+        audit_record(
+            action=Action.VIEW,
+            actor=user,
+            object_type="patients.patient",
+            object_id=chart_id,
+            patient_id=chart_id,
+            summary=f"changes to chart #{chart_id} in the audit console",
+            details={"from": period.start.isoformat(), "to": period.end.isoformat()},
+        )
+    return Changes(rows=rows[:limit], partial=partial or len(rows) > limit)
+
+
+def _previous_records(model, records) -> dict[int, object]:
+    """The version before each changed record (history_id -> history row): what
+    simple-history's prev_record gives, for all of them in one query."""
+    changed = [r for r in records if r.history_type == "~"]
+    if not changed:
+        return {}
+    latest = max(r.history_date for r in changed)
+    versions: dict[int, list] = {}
+    for version in model.history.filter(
+        id__in={r.id for r in changed}, history_date__lt=latest
+    ).order_by("history_date", "history_id"):
+        versions.setdefault(version.id, []).append(version)
+    previous = {}
+    for record in changed:
+        earlier = versions.get(record.id, [])
+        dates = [v.history_date for v in earlier]
+        at = bisect_left(dates, record.history_date)
+        if at:
+            previous[record.history_id] = earlier[at - 1]
+    return previous
 
 
 def _text(value) -> str:

@@ -3,13 +3,18 @@ a user's trail, and CSV exports that are themselves audited."""
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from admin_ext.admin import audit as audit_admin
+from records.audit import reports
 from records.audit.models import AuditEvent
+from records.audit.reports import Period
 from records.patients import services
 from records.users import roles
 from tests import factories
@@ -48,6 +53,11 @@ def test_patient_report(scene):
     assert "checker" in dict(response.context["access"])  # auditors can open all
     moved = [c for c in response.context["changes"] if c["reason"] == "Moved"]
     assert moved[0]["fields"] == [("city", "", "Arnsby")]
+    # The chart's values were shown: the auditor's reading is on its trail.
+    seen = AuditEvent.objects.filter(
+        actor_username="checker", action="view", patient_id=patient.pk
+    )
+    assert seen.count() == 1
 
 
 def test_user_report_and_audited_csv_export(scene):
@@ -59,7 +69,7 @@ def test_user_report_and_audited_csv_export(scene):
     download = auditor.get(url, {"format": "csv"})
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["id", "at", "actor_username"]
-    assert len(rows) - 1 == response.context["events"].count()
+    assert len(rows) - 1 == len(response.context["events"])
     exported = AuditEvent.objects.filter(action="audit_export")
     assert exported.count() == before + 1
     assert exported.last().details["rows"] == len(rows) - 1
@@ -93,7 +103,69 @@ def test_change_timeline_across_charts_and_users(scene, make_user):
     assert any(w.startswith("user #") for w in what)
     moved = next(c for c in changes if c["reason"] == "Moved")
     assert moved["fields"] == [("city", "", "Arnsby")]
+    assert AuditEvent.objects.filter(
+        actor_username="checker", action="view", patient_id=patient.pk
+    ).exists()
     before = AuditEvent.objects.filter(action="audit_export").count()
     download = auditor.get(url, {"format": "csv"})
     assert download.content.decode("utf-8-sig").startswith("at,record,change")
     assert AuditEvent.objects.filter(action="audit_export").count() == before + 1
+
+
+def test_changes_are_those_of_charts_the_reader_may_open(scene, make_user):
+    doctor, patient, _ = scene
+    outsider = make_user("outsider", roles=[roles.CLINICIAN])
+    mine = factories.patient(acting_user=outsider)
+    period = Period.of_days(date.today() - timedelta(days=1), date.today())
+    changes = reports.history_changes(user=outsider, period=period)
+    assert {c["what"] for c in changes.rows if c["what"].startswith("patient")} == {
+        f"patient #{mine.pk}"
+    }
+    read = AuditEvent.objects.filter(actor_username="outsider", action="view")
+    assert set(read.values_list("patient_id", flat=True)) == {mine.pk}
+
+
+def test_each_change_is_told_against_the_version_before_it(scene):
+    doctor, patient, auditor = scene
+    for city in ("Brindle", "Calder", "Dunmore"):
+        services.patient_update(
+            acting_user=doctor, patient=patient, data={"city": city}, reason=city
+        )
+    period = Period.of_days(date.today() - timedelta(days=1), date.today())
+
+    def changes_read():
+        with CaptureQueriesContext(connection) as queries:
+            rows = reports.history_changes(
+                user=auditor_user(), period=period, patient_id=patient.pk
+            ).rows
+        return rows, len(queries)
+
+    rows, queries = changes_read()
+    told = {c["reason"]: c["fields"] for c in rows}
+    assert told["Calder"] == [("city", "Brindle", "Calder")]
+    assert told["Dunmore"] == [("city", "Calder", "Dunmore")]
+    # One more change, no more queries: versions are read together, not each.
+    services.patient_update(
+        acting_user=doctor, patient=patient, data={"city": "Elton"}, reason="Elton"
+    )
+    assert changes_read()[1] == queries
+
+
+def auditor_user():
+    from records.users.models import User
+
+    return User.objects.get(username="checker")
+
+
+def test_a_long_period_says_it_is_shown_in_part(scene, monkeypatch):
+    doctor, patient, auditor = scene
+    period = Period.of_days(date.today() - timedelta(days=1), date.today())
+    changes = reports.history_changes(user=auditor_user(), period=period, limit=1)
+    assert len(changes.rows) == 1 and changes.partial
+    whole = reports.history_changes(user=auditor_user(), period=period)
+    assert not whole.partial and len(whole.rows) > 1
+    monkeypatch.setattr(audit_admin, "REPORT_ROWS", 1)
+    url = reverse("admin:audit_auditevent_patient_report", args=[patient.pk])
+    page = auditor.get(url).content.decode()
+    assert 'data-testid="events-partial"' in page
+    assert 'data-testid="changes-partial"' not in page
