@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EMPTY_VALUES
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -21,8 +22,9 @@ from records.patients.models import PatientStatus, RecordStatus
 from records.audit.services import audit_object
 from records.patients.repositories import patients_visible_to
 from records.patients.services import break_glass_use_record
-from records.users import roles
+from records.patients.services.access import STAFF_FIELDS
 from records.users.models import User
+from records.users.repositories import clinical_staff
 
 STATUS_COLOURS = {
     PatientStatus.ACTIVE: "success",
@@ -201,13 +203,6 @@ class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
         return form.cleaned_data.get("change_reason", "") if form else ""
 
 
-def clinicians() -> "forms.models.QuerySet[User]":
-    """Who may be named as assessor or clinician: active clinical staff."""
-    return User.objects.filter(
-        is_active=True, groups__name__in=(roles.CLINICIAN, roles.ADMINISTRATOR)
-    ).distinct()
-
-
 class LockableAdmin(ChartAdmin):
     """Assessments and visit records: drafts edited, finals amended with a reason."""
 
@@ -215,17 +210,29 @@ class LockableAdmin(ChartAdmin):
         return (*super().get_readonly_fields(request, obj), "status")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name in ("assessor", "clinician"):
-            kwargs["queryset"] = clinicians()
+        if db_field.name in STAFF_FIELDS:
+            kwargs["queryset"] = clinical_staff()
         if db_field.name == "patient":
             # The autocomplete only offers visible charts; the form must only
             # accept them too, whatever id is posted.
             kwargs["queryset"] = patients_visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name in STAFF_FIELDS:
+            field = form.base_fields.get(name)
+            if obj is not None and field is not None:
+                # A record keeps the clinician it names after they leave.
+                named = getattr(obj, f"{name}_id")
+                field.queryset = User.objects.filter(
+                    Q(pk__in=clinical_staff().values("pk")) | Q(pk=named)
+                )
+        return form
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
-        for name in ("assessor", "clinician"):
+        for name in STAFF_FIELDS:
             if any(f.name == name for f in self.model._meta.fields):
                 initial.setdefault(name, request.user.pk)
         return initial

@@ -6,7 +6,7 @@ from typing import Any
 from records.clinical_records.models import ClinicalRecord
 from records.common.services import data_check, versioned_create
 from records.patients.services import lifecycle
-from records.patients.services.access import chart_write_check
+from records.patients.services.access import chart_write_check, named_staff_check
 
 CLINICAL_RECORD_FIELDS = (
     "patient",
@@ -38,6 +38,7 @@ def clinical_record_register(
 ) -> ClinicalRecord:
     """Save a new visit record built by a form (or by clinical_record_create)."""
     chart_write_check(acting_user=acting_user, instance=record)
+    named_staff_check(instance=record)
     _derive(record)
     return versioned_create(instance=record, acting_user=acting_user, reason=reason)
 

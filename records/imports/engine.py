@@ -47,6 +47,7 @@ from records.imports.models import ImportMode
 from records.imports.parsing import Table
 from records.patients.validators import mrn_normalize, today_fixed
 from records.patients.models import Patient, RecordStatus
+from records.patients.services.access import E_NOT_CLINICAL_STAFF
 
 CHUNK_ROWS = 5000
 # Keys of a file's rows kept in memory (about 20 MB); a larger file's other keys
@@ -78,6 +79,11 @@ E_DUPLICATE_KEY = "Same {key} as row {first}: each row must be a different recor
 E_EXISTS = "Already exists, and the mode is 'create only'."
 E_NOT_FOUND = "Does not exist, and the mode is 'update only'."
 E_FINAL = "This record is final; amend it in NDAS, with a reason."
+# Columns naming the clinician responsible for a record, and their fields.
+STAFF_COLUMNS = (
+    ("assessor_id", "assessor_username"),
+    ("clinician_id", "clinician_username"),
+)
 
 
 @dataclass
@@ -144,6 +150,7 @@ class Lookups:
         self._patients: dict[str, Patient | None] = {}
         self._by_id: dict[int, Patient] = {}
         self._users: dict[str, int] | None = None
+        self._staff: set[int] = set()
 
     def patients(self, cursor, mrns: Iterable[str]) -> None:
         """Look these MRNs up, with `cursor` (the writer thread's, while
@@ -174,13 +181,22 @@ class Lookups:
         return self._by_id.get(pk)
 
     def user_id(self, username: str) -> int | None:
+        """Anyone's id, by username: a record may keep naming staff who left."""
         if self._users is None:
             from records.users.models import User
+            from records.users.repositories import clinical_staff
 
-            self._users = dict(
-                User.objects.filter(is_active=True).values_list("username", "pk")
-            )
+            self._users = dict(User.objects.values_list("username", "pk"))
+            self._staff = set(clinical_staff().values_list("pk", flat=True))
         return self._users.get(username)
+
+    def username(self, user_id: int) -> str:
+        return next(name for name, pk in self._users.items() if pk == user_id)
+
+    def is_clinical_staff(self, user_id: int) -> bool:
+        """Whether a user looked up by user_id() may be named as assessor or
+        clinician (see access.named_staff_check)."""
+        return user_id in self._staff
 
 
 class KeyLog:
@@ -483,6 +499,8 @@ class Importer:
         current = existing.get(key)
         if not self._admitted(number, key, current):
             return None
+        if not self._staff_named(number, values, current):
+            return None
         merged = dict(current) if current else dict(self.defaults)
         merged.update(values)
         if current is None or not self.options.blank_keeps_value:
@@ -498,11 +516,7 @@ class Importer:
 
     def _resolve(self, number, values) -> bool:
         """Replace names (patient MRN, usernames) by ids; unknown names are errors."""
-        for attname, column_name in (
-            ("patient_id", "patient_mrn"),
-            ("assessor_id", "assessor_username"),
-            ("clinician_id", "clinician_username"),
-        ):
+        for attname, column_name in (("patient_id", "patient_mrn"), *STAFF_COLUMNS):
             if attname not in values:
                 continue
             name = values[attname]
@@ -517,6 +531,19 @@ class Importer:
                 self.outcome.error(number, column_name, name, message)
                 return False
             values[attname] = resolved
+        return True
+
+    def _staff_named(self, number, values, current) -> bool:
+        """The staff a row names are clinical staff, as the services require,
+        unless the stored record already names them."""
+        for attname, column_name in STAFF_COLUMNS:
+            user_id = values.get(attname)
+            if user_id is None or (current and current[attname] == user_id):
+                continue
+            if not self.lookups.is_clinical_staff(user_id):
+                username = self.lookups.username(user_id)
+                self.outcome.error(number, column_name, username, E_NOT_CLINICAL_STAFF)
+                return False
         return True
 
     def _existing(self, cursor, keys: set[tuple]) -> dict[tuple, dict]:

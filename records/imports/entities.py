@@ -30,7 +30,7 @@ E_INTEGER = "Enter a whole number."
 E_NUMBER = "Enter a number."
 E_CHOICE = "Not one of: {choices}."
 E_UNKNOWN_PATIENT = "No patient has this MRN."
-E_UNKNOWN_USER = "No active user has this username."
+E_UNKNOWN_USER = "No user has this username."
 
 DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
 
@@ -352,7 +352,10 @@ def _assessment_columns() -> tuple[Column, ...]:
         lookup_column(
             "assessor_username",
             "assessor_id",
-            help_text="Username of the assessor.",
+            help_text=(
+                "Username of the assessor: an active clinician or administrator "
+                "(a record keeps one who has left)."
+            ),
             example="clinician",
             export_key="assessor__username",
         ),
@@ -389,7 +392,10 @@ def _visit_columns() -> tuple[Column, ...]:
         lookup_column(
             "clinician_username",
             "clinician_id",
-            help_text="Username of the clinician.",
+            help_text=(
+                "Username of the clinician: an active clinician or administrator "
+                "(a record keeps one who has left)."
+            ),
             example="clinician",
             export_key="clinician__username",
         ),

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from records.patients.models import (
 )
 from records.patients.repositories import patients_visible_to
 from records.users.models import CareTeam
+from records.users.repositories import clinical_staff
 from records.users.services import care_team_set_members, care_teams_of
 
 # A team's grant on a chart: open it and change it.
@@ -35,6 +36,25 @@ E_BREAK_GLASS_NOT_FOUND = "No patient has this MRN. Check it and try again."
 E_BREAK_GLASS_NOT_ALLOWED = "Your role cannot request emergency access."
 E_ALREADY_ACKNOWLEDGED = "This emergency access was already acknowledged."
 E_CHART_NOT_WRITABLE = "You may not change this chart."
+E_NOT_CLINICAL_STAFF = "Only an active clinician or administrator can be named here."
+# Fields that name the clinician responsible for a record.
+STAFF_FIELDS = ("assessor", "clinician")
+
+
+def named_staff_check(*, instance, current=None) -> None:
+    """The assessor or clinician a record names is active clinical staff when
+    named (`current`: the record as stored). A record keeps the one it had when
+    they leave: it is only checked when it changes."""
+    for field in instance._meta.concrete_fields:
+        if field.name not in STAFF_FIELDS:
+            continue
+        user_id = getattr(instance, field.attname)
+        if user_id is None:
+            continue  # required: full_clean says so
+        if current is not None and getattr(current, field.attname) == user_id:
+            continue
+        if not clinical_staff().filter(pk=user_id).exists():
+            raise ValidationError({field.name: E_NOT_CLINICAL_STAFF})
 
 
 def chart_write_check(*, acting_user, instance) -> None:

@@ -7,7 +7,7 @@ from records.common.services import data_check, versioned_create
 from records.patients import validators
 from records.patients.models import Assessment
 from records.patients.services import lifecycle
-from records.patients.services.access import chart_write_check
+from records.patients.services.access import chart_write_check, named_staff_check
 
 ASSESSMENT_FIELDS = (
     "patient",
@@ -32,6 +32,7 @@ def assessment_register(
 ) -> Assessment:
     """Save a new assessment built by a form (or by assessment_create)."""
     chart_write_check(acting_user=acting_user, instance=assessment)
+    named_staff_check(instance=assessment)
     _derive(assessment)
     return versioned_create(instance=assessment, acting_user=acting_user, reason=reason)
 

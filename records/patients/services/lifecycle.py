@@ -14,7 +14,7 @@ from records.common.services import (
     versioned_save,
 )
 from records.patients.models import RecordStatus
-from records.patients.services.access import chart_write_check
+from records.patients.services.access import chart_write_check, named_staff_check
 
 E_FINAL_LOCKED = "This {name} is final. Amend it, giving a reason, to change it."
 E_NOT_FINAL = "Only a final {name} is amended; edit the draft instead."
@@ -34,6 +34,16 @@ def refuse_if_final(current: models.Model) -> None:
         raise LockedRecordError(
             E_FINAL_LOCKED.format(name=_name(current)), code="final"
         )
+
+
+def _staff_checked(instance: models.Model, guard: Callable) -> Callable:
+    """`guard`, then the staff the edit names (against the stored record)."""
+
+    def check(current: models.Model) -> None:
+        guard(current)
+        named_staff_check(instance=instance, current=current)
+
+    return check
 
 
 def record_edit(
@@ -56,7 +66,7 @@ def record_edit(
         acting_user=acting_user,
         expected_version=expected_version,
         reason=reason,
-        guard=refuse_if_final,
+        guard=_staff_checked(instance, refuse_if_final),
     )
 
 
@@ -106,7 +116,7 @@ def record_amend(
         acting_user=acting_user,
         expected_version=expected_version,
         reason=AMENDMENT_REASON.format(reason=reason),
-        guard=guard,
+        guard=_staff_checked(instance, guard),
     )
 
 

@@ -1,0 +1,17 @@
+"""Reads of users that rules depend on."""
+
+from django.db.models import QuerySet
+
+from records.users import roles
+from records.users.models import User
+
+CLINICAL_ROLES = (roles.CLINICIAN, roles.ADMINISTRATOR)
+
+
+def clinical_staff() -> QuerySet[User]:
+    """Who may be named as an assessment's assessor or a visit's clinician:
+    active clinicians and administrators."""
+    return User.objects.filter(
+        is_active=True,
+        pk__in=User.objects.filter(groups__name__in=CLINICAL_ROLES).values("pk"),
+    )
