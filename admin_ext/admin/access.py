@@ -81,7 +81,12 @@ class CareTeamAdmin(ModelAdmin):
             )
             obj.pk, obj.group = created.pk, created.group
         else:
-            obj.save()
+            services.care_team_update(
+                acting_user=request.user,
+                team=obj,
+                description=form.cleaned_data.get("description", ""),
+                reason=form.cleaned_data.get("change_reason", ""),
+            )
 
     def delete_model(self, request, obj):
         patient_services.care_team_delete(acting_user=request.user, team=obj)

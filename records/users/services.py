@@ -100,6 +100,21 @@ def care_team_create(
     return team
 
 
+def care_team_update(
+    *, acting_user: User, team: CareTeam, description: str, reason: str = ""
+) -> CareTeam:
+    """Describe a team anew (its name is its group's: a renamed team is a new one);
+    the change is kept in the team's history with who made it and why."""
+    stored = CareTeam.objects.get(pk=team.pk)
+    if stored.description == description:
+        return team  # nothing to keep in the history
+    team.description = description
+    team.full_clean()
+    history_note(team, user=acting_user, reason=reason or "Care team described")
+    team.save(update_fields=["description"])
+    return team
+
+
 @transaction.atomic
 def care_team_set_members(
     *, acting_user: User, team: CareTeam, members, reason: str = ""

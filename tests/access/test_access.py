@@ -324,6 +324,23 @@ def test_administrators_make_care_teams_with_members(world):
     entry = outside.history.order_by("-history_id").first()
     assert entry.history_user == admin
     assert entry.history_change_reason == "New service"
+    # Described anew: the service keeps who and why; an unchanged save keeps nothing.
+    url = reverse("admin:users_careteam_change", args=[team.pk])
+    data = {
+        "description": "Sleep studies",
+        "members": [outside.pk],
+        "change_reason": "Scope agreed",
+    }
+    for _ in range(2):
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+    described = team.history.order_by("-history_id")
+    assert described.count() == 2  # created, described once
+    assert described[0].description == "Sleep studies"
+    assert (described[0].history_user, described[0].history_change_reason) == (
+        admin,
+        "Scope agreed",
+    )
 
 
 def test_the_services_write_only_to_charts_the_user_may_change(world, stranger):
