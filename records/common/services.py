@@ -117,10 +117,13 @@ def versioned_save(
     expected_version: int | None,
     reason: str = "",
     guard=None,
+    action: str | None = None,
 ) -> list[str]:
     """Save the edits made to `instance` if it is still the version the user edited.
 
     `guard(current)` may refuse the edit given the committed row (a final record, say).
+    `action` names the change in the audit trail (an amendment, say); by default an
+    archiving or an update.
     Returns the names of the changed fields; nothing is written when there are none,
     so saving an unchanged form adds no history.
     """
@@ -137,7 +140,7 @@ def versioned_save(
     history_note(instance, user=acting_user, reason=reason)
     instance.save()
     audit_object(
-        action=_change_action(instance, changed, reason),
+        action=action or _change_action(instance, changed),
         actor=acting_user,
         obj=instance,
         details={"fields": changed, "version": instance.version},
@@ -145,10 +148,8 @@ def versioned_save(
     return changed
 
 
-def _change_action(instance, changed: list[str], reason: str) -> str:
-    """How the audit trail names a change: an amendment, an archiving, an update."""
-    if (reason or "").startswith("Amendment:"):
-        return "amend"
+def _change_action(instance, changed: list[str]) -> str:
+    """How the audit trail names a change: an archiving or an update."""
     if "status" in changed and getattr(instance, "status", None) == "archived":
         return "archive"
     return "update"

@@ -53,6 +53,15 @@ def test_chart_changes(doctor, patient, make_user):
     assert update.patient_id == patient.pk and update.actor == doctor
     assert update.details == {"fields": ["city"], "version": 2}
     assert "Arnsby" not in update.summary and "Arnsby" not in str(update.details)
+    # What a user writes as the reason does not name the change.
+    start = last_id()
+    services.patient_update(
+        acting_user=doctor,
+        patient=patient,
+        data={"city": "Brill"},
+        reason="Amendment: x",
+    )
+    assert [e.action for e in new_events(start)] == ["update"]
 
     start = last_id()
     exam = factories.assessment(acting_user=doctor, patient=patient)

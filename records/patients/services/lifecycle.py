@@ -117,6 +117,7 @@ def record_amend(
         expected_version=expected_version,
         reason=AMENDMENT_REASON.format(reason=reason),
         guard=_staff_checked(instance, guard),
+        action="amend",
     )
 
 
