@@ -104,7 +104,7 @@ def history_changes(
         ]
     everyone = user.has_perm("patients.view_all_patients")
     visible = None if everyone else patients_visible_to(user).values("pk")
-    rows, partial, charts = [], False, set()
+    rows, partial = [], False
     for model, chart in sources:
         records = model.history.filter(
             history_date__gte=period.start, history_date__lt=period.end
@@ -127,10 +127,9 @@ def history_changes(
             if before is not None:
                 delta = record.diff_against(before)
                 fields = [(c.field, _text(c.old), _text(c.new)) for c in delta.changes]
-            if chart is not None:
-                charts.add(getattr(record, chart))
             rows.append(
                 {
+                    "chart": getattr(record, chart) if chart else None,
                     "at": record.history_date,
                     "what": f"{model._meta.verbose_name} #{record.id}",
                     "type": record.get_history_type_display(),
@@ -140,7 +139,9 @@ def history_changes(
                 }
             )
     rows.sort(key=lambda change: change["at"], reverse=True)
-    for chart_id in sorted(charts):
+    partial = partial or len(rows) > limit
+    rows = rows[:limit]
+    for chart_id in sorted({row["chart"] for row in rows} - {None}):
         audit_record(
             action=Action.VIEW,
             actor=user,
@@ -150,7 +151,7 @@ def history_changes(
             summary=f"changes to chart #{chart_id} in the audit console",
             details={"from": period.start.isoformat(), "to": period.end.isoformat()},
         )
-    return Changes(rows=rows[:limit], partial=partial or len(rows) > limit)
+    return Changes(rows=rows, partial=partial)
 
 
 def _previous_records(model, records) -> dict[int, object]:

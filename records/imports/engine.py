@@ -29,6 +29,7 @@ from operator import itemgetter
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
+from psycopg.errors import InFailedSqlTransaction
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models.base import ModelState
@@ -151,6 +152,7 @@ class Lookups:
         self._by_id: dict[int, Patient] = {}
         self._users: dict[str, int] | None = None
         self._staff: set[int] = set()
+        self._names: dict[int, str] | None = None
 
     def patients(self, cursor, mrns: Iterable[str]) -> None:
         """Look these MRNs up, with `cursor` (the writer thread's, while
@@ -191,7 +193,9 @@ class Lookups:
         return self._users.get(username)
 
     def username(self, user_id: int) -> str:
-        return next(name for name, pk in self._users.items() if pk == user_id)
+        if self._names is None:
+            self._names = {pk: name for name, pk in self._users.items()}
+        return self._names[user_id]
 
     def is_clinical_staff(self, user_id: int) -> bool:
         """Whether a user looked up by user_id() may be named as assessor or
@@ -277,6 +281,9 @@ class Importer:
         # when and by whom) is the writer's. A change is a difference in these.
         self.written = [f for f in self.concrete if f.attname not in BOOKKEEPING_FIELDS]
         self.compared = [f.attname for f in self.written]
+        # The stored rows a chunk's keys name: their fields, and the statement.
+        self.existing_names = ["id", *[f.attname for f in self.concrete]]
+        self.existing_statement = self._existing_statement()
         self.row_values = itemgetter(*self.compared)
         # What an unsaved model would hold: "" for text, None where NULL is allowed.
         self.defaults = {f.attname: f.get_default() for f in self.concrete}
@@ -546,23 +553,27 @@ class Importer:
                 return False
         return True
 
+    def _existing_statement(self) -> str:
+        """The SELECT of stored rows by the first key column (made here, on the
+        checking thread: the column's type comes from Django's connection)."""
+        meta = self.model._meta
+        first = meta.get_field(self.spec.key[0])
+        text = first.get_internal_type() in TEXT_FIELDS
+        kind = "text" if text else first.db_type(connection)
+        return (
+            f"SELECT {_quoted([meta.pk.column, *self.column_names])} "
+            f'FROM "{meta.db_table}" WHERE "{first.column}" = ANY(%s::{kind}[])'
+        )
+
     def _existing(self, cursor, keys: set[tuple]) -> dict[tuple, dict]:
         """The stored rows with these keys, as attname -> value dicts."""
         if not keys:
             return {}
-        meta = self.model._meta
-        names = ["id", *[f.attname for f in self.concrete]]
-        columns = ", ".join(
-            f'"{name}"' for name in [meta.pk.column] + self.column_names
-        )
-        first = meta.get_field(self.spec.key[0])
-        text = first.get_internal_type() in TEXT_FIELDS
-        kind = "text" if text else first.db_type(connection)
+        names = self.existing_names
         key_positions = [names.index(attname) for attname in self.spec.key]
         found = {}
         cursor.execute(
-            f'SELECT {columns} FROM "{meta.db_table}" '
-            f'WHERE "{first.column}" = ANY(%s::{kind}[])',
+            self.existing_statement,
             # As text: psycopg would make the array value by value, in Python.
             [_array_literal(str(key[0]) for key in keys)],
         )
@@ -831,7 +842,7 @@ class Writer:
             if kind in TEXT_FIELDS:
                 if model_field.null:  # None and "" would both be "" in the CSV
                     raise ValueError(f"{model_field} allows NULL: COPY could not tell")
-            elif kind in PLAIN_FIELDS or isinstance(model_field, ArrayField):
+            elif kind in PLAIN_FIELDS or _text_array(model_field):
                 nullable.append(model_field.column)
             else:
                 raise ValueError(f"{model_field} ({kind}): no CSV form for COPY here")
@@ -858,9 +869,9 @@ class Writer:
         self._thread = threading.Thread(
             target=self._work, name="import-writer", daemon=True
         )
+        self._thread.start()
         self._handoffs = _quick_handoffs()
         self._handoffs.__enter__()
-        self._thread.start()
         self.importer.write = self._put
         self.importer.lookup = self._lookup
         return self
@@ -870,9 +881,11 @@ class Writer:
         self.importer.lookup = _at_once
         self._abandoned = error is not None  # what is left to write is not needed
         self._tasks.put((_END, next(self._order), None))
-        self._thread.join()
-        self._handoffs.__exit__(None, None, None)
-        if self._error is not None:
+        try:
+            self._thread.join()
+        finally:
+            self._handoffs.__exit__(None, None, None)
+        if self._error is not None and not _echo(self._error, of=error):
             # The database's own error, not what the main thread met after it
             # (a transaction already aborted).
             raise self._error
@@ -919,7 +932,12 @@ class Writer:
     # --- the writer thread ---------------------------------------------------------
 
     def _work(self) -> None:
-        with self._pg.cursor() as cursor:
+        cursor = None
+        try:
+            cursor = self._pg.cursor()
+        except BaseException as error:  # noqa: B036 - every task now fails with it
+            self._error = error
+        try:
             while True:
                 kind, _, job = self._tasks.get()
                 if kind == _END:
@@ -934,6 +952,9 @@ class Writer:
                     self._error = error
                 finally:
                     self._room.release()
+        finally:
+            if cursor is not None:
+                cursor.close()
 
     def _run_lookup(self, cursor, future: Future, context, work) -> None:
         if self._abandoned:
@@ -1002,6 +1023,28 @@ class Writer:
                 params,
             )
         cursor.execute(f'TRUNCATE "{self.stage_table}"')
+
+
+def _text_array(model_field) -> bool:
+    """An array of text that is never NULL: what _array_literal writes."""
+    return (
+        isinstance(model_field, ArrayField)
+        and not model_field.null
+        and model_field.base_field.get_internal_type() in TEXT_FIELDS
+    )
+
+
+def _echo(error: BaseException, *, of: BaseException | None) -> bool:
+    """Whether `error` only says that `of`, raised first, aborted the transaction."""
+    if of is None or of is error:
+        return False
+    return isinstance(error, InFailedSqlTransaction) and not _aborted(of)
+
+
+def _aborted(error: BaseException) -> bool:
+    return isinstance(error, InFailedSqlTransaction) or isinstance(
+        error.__cause__, InFailedSqlTransaction
+    )
 
 
 def _array_literal(values: Iterable[str]) -> str:

@@ -160,8 +160,15 @@ def auditor_user():
 def test_a_long_period_says_it_is_shown_in_part(scene, monkeypatch):
     doctor, patient, auditor = scene
     period = Period.of_days(date.today() - timedelta(days=1), date.today())
+    newest = factories.patient(acting_user=doctor)  # a second chart, changed last
+    views = AuditEvent.objects.filter(actor_username="checker", action="view")
+    before = set(views.values_list("pk", flat=True))
     changes = reports.history_changes(user=auditor_user(), period=period, limit=1)
     assert len(changes.rows) == 1 and changes.partial
+    assert changes.rows[0]["chart"] == newest.pk
+    # Only the chart shown counts as read, not every chart the report looked at.
+    read = views.exclude(pk__in=before)
+    assert list(read.values_list("patient_id", flat=True)) == [newest.pk]
     whole = reports.history_changes(user=auditor_user(), period=period)
     assert not whole.partial and len(whole.rows) > 1
     monkeypatch.setattr(audit_admin, "REPORT_ROWS", 1)

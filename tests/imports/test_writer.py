@@ -2,20 +2,22 @@
 its thread fail as cleanly as writes, and a commit leaves the session as it was."""
 
 import sys
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 
 import psycopg
 import pytest
-from django.db import connection, models, transaction
+from django.db import DataError, connection, models, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from records.clinical_records.models import ClinicalRecord
 from records.imports import engine
 from records.imports.entities import ENTITIES
 from records.patients.models import Patient
 from records.users import roles
+from tests import factories
 from tests.imports.test_imports import csv_bytes, patient_row, run
 
 pytestmark = pytest.mark.django_db
@@ -64,34 +66,31 @@ def value_for(field, draw):
     return None if field.null and draw(st.booleans()) else value
 
 
-@st.composite
-def staged_rows(draw, fields):
-    return [
-        tuple(value_for(f, draw) for f in fields)
-        for _ in range(draw(st.integers(1, 5)))
-    ]
+def staged_fields(entity: str) -> list:
+    model = ENTITIES[entity].model
+    return [model._meta.pk, *writer_for(entity).importer.written]
 
 
-VISIT_FIELDS = [
-    ClinicalRecord._meta.pk,
-    *writer_for("clinical_records").importer.written,
-]
-
-
+@pytest.mark.parametrize("entity", sorted(ENTITIES))
 @settings(
-    max_examples=150,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(rows=staged_rows(VISIT_FIELDS))
-def test_what_the_writer_copies_reads_back_the_same(rows):
-    writer = writer_for("clinical_records")
+@given(data=st.data())
+def test_what_the_writer_copies_reads_back_the_same(entity, data):
+    fields = staged_fields(entity)
+    rows = [
+        tuple(value_for(f, data.draw) for f in fields)
+        for _ in range(data.draw(st.integers(1, 5)))
+    ]
+    writer = writer_for(entity)
     # Each example in a savepoint of its own: a failed one leaves nothing behind.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f'CREATE TEMP TABLE "{writer.stage_table}" ON COMMIT DROP AS SELECT '
             f"{engine._quoted(writer.staged)} "
-            f'FROM "{ClinicalRecord._meta.db_table}" WITH NO DATA'
+            f'FROM "{ENTITIES[entity].model._meta.db_table}" WITH NO DATA'
         )
         with cursor.cursor.copy(writer.copy_statement) as copy:
             copy.write(writer._csv(rows))
@@ -191,3 +190,82 @@ def test_keys_that_read_like_array_syntax_are_found(manager):
     job = run(manager, csv_bytes([patient_row(1, mrn="NULL", given_name="Orla")]))
     assert (job.new, job.changed) == (0, 1), job.errors
     assert Patient.objects.get(mrn="NULL").given_name == "Orla"
+
+
+def test_the_writer_thread_never_uses_django_s_connection(
+    manager, make_user, monkeypatch
+):
+    """Django's connections belong to threads: one used on the writer thread would
+    be a second connection, outside the import's transaction."""
+    from django.db.utils import ConnectionHandler
+
+    threads = set()
+    original = ConnectionHandler.__getitem__
+
+    def getitem(self, alias):
+        threads.add(threading.current_thread().name)
+        return original(self, alias)
+
+    doctor = make_user("doc", roles=[roles.CLINICIAN])
+    patient = factories.patient(acting_user=doctor, date_of_birth=date(2025, 1, 1))
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(ConnectionHandler, "__getitem__", getitem)
+    header = ["patient_mrn", "instrument", "performed_on", "assessor_username"]
+    rows = [[patient.mrn, "hine", f"2026-01-{day:02d}", "doc"] for day in range(1, 9)]
+    job = run(manager, csv_bytes(rows, header), entity="assessments")
+    assert job.new == 8, job.errors
+    assert "MainThread" in threads and "import-writer" not in threads
+
+
+def test_the_checking_thread_s_own_error_is_the_one_raised(manager, monkeypatch):
+    original_check, original_write = engine.Importer._check, engine.Writer._write
+    calls = []
+
+    def check(self, *args):
+        calls.append(1)
+        if len(calls) == 3:  # a query of this thread's fails, writes still queued
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 / 0")
+        return original_check(self, *args)
+
+    def slow_write(self, *args):
+        time.sleep(0.05)
+        return original_write(self, *args)
+
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(engine.Importer, "_check", check)
+    monkeypatch.setattr(engine.Writer, "_write", slow_write)
+    with pytest.raises(DataError) as error:
+        run(manager, csv_bytes([patient_row(n) for n in range(100)]))
+    assert isinstance(error.value.__cause__, psycopg.errors.DivisionByZero)
+    assert Patient.objects.count() == 0 and Patient.history.count() == 0
+
+
+def test_a_writer_thread_without_a_cursor_fails_the_import(manager, monkeypatch):
+    connection.ensure_connection()
+    pg = type(connection.connection)
+    original = pg.cursor
+
+    def cursor(self, *args, **kwargs):
+        if threading.current_thread().name == "import-writer":
+            raise psycopg.OperationalError("no cursor for you")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pg, "cursor", cursor)
+    with pytest.raises(psycopg.OperationalError):
+        run(manager, csv_bytes([patient_row(n) for n in range(20)]))
+    assert Patient.objects.count() == 0
+
+
+def test_a_writer_that_cannot_start_leaves_the_interpreter_as_it_was(
+    manager, monkeypatch
+):
+    before = sys.getswitchinterval()
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    with pytest.raises(RuntimeError):
+        run(manager, csv_bytes([patient_row(1)]))
+    assert sys.getswitchinterval() == before
