@@ -16,6 +16,7 @@ import itertools
 import queue
 import sys
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -206,11 +207,16 @@ class Lookups:
 class KeyLog:
     """The keys a file's rows have used so far, and the row of each: in memory
     for the first MEMORY_KEYS, in a temporary table after that. Any file is
-    checked for duplicate keys, and memory stops growing with the file."""
+    checked for duplicate keys, and memory stops growing with the file.
+
+    The table is written and read through `lane` (the importer's lookups: the
+    writer thread's, while committing), in order with the lookups, so that the
+    checking thread never waits for it."""
 
     table = "import_key_log"
 
-    def __init__(self):
+    def __init__(self, lane: Callable[[Callable[[Any], Any]], Future]):
+        self.lane = lane
         self.memory: dict[tuple, int] = {}
         self.spilled = False
 
@@ -219,42 +225,50 @@ class KeyLog:
 
     def __exit__(self, kind, error, traceback) -> None:
         if self.spilled and error is None:
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP TABLE "{self.table}"')
+            self.lane(self._drop).result()
 
     def add(self, keys: dict[tuple, int]) -> None:
         if not self.spilled and len(self.memory) + len(keys) <= MEMORY_KEYS:
             self.memory.update(keys)
             return
-        with connection.cursor() as cursor:
-            if not self.spilled:
-                # A run that died in this session (outside a transaction) may
-                # have left one.
-                cursor.execute(f'DROP TABLE IF EXISTS "{self.table}"')
-                cursor.execute(
-                    f'CREATE TEMP TABLE "{self.table}" '
-                    '("key" text PRIMARY KEY, "row" integer NOT NULL)'
-                )
-                self.spilled = True
-            cursor.execute(
-                f'INSERT INTO "{self.table}" ("key", "row") '
-                "SELECT * FROM unnest(%s::text[], %s::integer[])",
-                [list(map(_key_text, keys)), list(keys.values())],
-            )
+        if keys or not self.spilled:
+            first, self.spilled = not self.spilled, True
+            texts = _array_literal(map(_key_text, keys))
+            rows = "{" + ",".join(map(str, keys.values())) + "}"
+            # Its failure is the writer's (raised by the next write or lookup).
+            self.lane(partial(self._store, first=first, texts=texts, rows=rows))
 
     def find(self, keys: list[tuple | None]) -> dict[tuple, int]:
-        """The rows of these keys that the log holds (key -> row)."""
+        """The rows of these keys that the log holds in memory (key -> row)."""
         memory = self.memory
-        found = {key: memory[key] for key in keys if key in memory}
-        if self.spilled:
-            texts = {_key_text(key): key for key in keys if key is not None}
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f'SELECT "key", "row" FROM "{self.table}" WHERE "key" = ANY(%s)',
-                    [list(texts)],
-                )
-                found.update((texts[text], row) for text, row in cursor.fetchall())
-        return found
+        return {key: memory[key] for key in keys if key in memory}
+
+    def find_stored(self, cursor, keys: list[tuple | None]) -> dict[tuple, int]:
+        """The rows of these keys that the table holds (key -> row)."""
+        texts = {_key_text(key): key for key in keys if key is not None}
+        cursor.execute(
+            f'SELECT "key", "row" FROM "{self.table}" WHERE "key" = ANY(%s::text[])',
+            [_array_literal(texts)],
+        )
+        return {texts[text]: row for text, row in cursor.fetchall()}
+
+    def _store(self, cursor, *, first: bool, texts: str, rows: str) -> None:
+        if first:
+            # A run that died in this session (outside a transaction) may have
+            # left one.
+            cursor.execute(f'DROP TABLE IF EXISTS "{self.table}"')
+            cursor.execute(
+                f'CREATE TEMP TABLE "{self.table}" '
+                '("key" text PRIMARY KEY, "row" integer NOT NULL)'
+            )
+        cursor.execute(
+            f'INSERT INTO "{self.table}" ("key", "row") '
+            "SELECT * FROM unnest(%s::text[], %s::integer[])",
+            [texts, rows],
+        )
+
+    def _drop(self, cursor) -> None:
+        cursor.execute(f'DROP TABLE "{self.table}"')
 
 
 def _key_text(key: tuple) -> str:
@@ -338,21 +352,27 @@ class Importer:
                     self.blank_refusals.append((column.attname, refusal))
         self.required = {attname for attname, _ in self.blank_refusals}
         # One "today" for every date rule of the file (and the model's clean()).
-        with today_fixed(), _collector_paused(), KeyLog() as self.key_log:
+        lane = partial(_lane, weakref.proxy(self))  # no cycle through the log
+        with today_fixed(), _collector_paused(), KeyLog(lane) as self.key_log:
             # The next chunks' lookups are asked for before they are needed:
             # committing, the writer thread runs them between its writes, and
             # this thread goes on checking instead of waiting for the database.
             ahead = deque(self._fetch(table) for _ in range(READ_AHEAD))
+            # The keys of the chunks checked after the oldest of those lookups
+            # was asked for: the log's table may not have them yet.
+            recent: deque[dict] = deque(maxlen=READ_AHEAD - 1)
             while ahead[0] is not None:
                 rows, malformed, lookup = ahead.popleft()
                 self._count(rows, malformed)
-                keys, existing = lookup.result()
-                # The last chunk's keys join the log, which then says which of
-                # this chunk's keys earlier rows have.
-                self.key_log.add(self.keys_seen)
-                self.keys_seen = {}
-                self.keys_before = self.key_log.find(keys)
+                keys, existing, stored = lookup.result()
+                # Which of this chunk's keys earlier rows have.
+                self.keys_before = {**stored, **self.key_log.find(keys)}
+                for seen in recent:
+                    self.keys_before.update((k, seen[k]) for k in keys if k in seen)
                 new, changed = self._check(rows, keys, existing)
+                self.key_log.add(self.keys_seen)
+                recent.append(self.keys_seen)
+                self.keys_seen = {}
                 ahead.append(self._fetch(table))
                 if self.write is not None and not self.outcome.invalid:
                     if new or changed:
@@ -379,7 +399,11 @@ class Importer:
                     continue
             rows.append((number, cells))
         keys = [self._raw_key(cells) for _, cells in rows]
-        return rows, malformed, self.lookup(partial(self._lookup, keys=keys))
+        # Asked now, the log's table holds the keys of all chunks but the last
+        # READ_AHEAD - 1 checked (see run).
+        logged = self.key_log.spilled
+        work = partial(self._lookup, keys=keys, logged=logged)
+        return rows, malformed, self.lookup(work)
 
     def _count(self, rows, malformed) -> None:
         self.outcome.rows += len(rows) + len(malformed)
@@ -387,9 +411,12 @@ class Importer:
             message = E_CELL_COUNT.format(cells=cells, expected=self.width)
             self.outcome.error(number, "", "", message)
 
-    def _lookup(self, cursor, keys: list[tuple | None]) -> tuple[list, dict]:
+    def _lookup(
+        self, cursor, keys: list[tuple | None], logged: bool
+    ) -> tuple[list, dict, dict]:
         """The chunk's keys, patients' MRNs replaced by their ids (None: no such
-        patient), and the stored rows with those keys.
+        patient), the stored rows with those keys, and the rows of the file that
+        used them before (those in the key log's table, when `logged`).
 
         Committing, this runs on the writer thread: it uses `cursor` only, never
         Django's connection (which belongs to the thread that opened it)."""
@@ -397,7 +424,9 @@ class Importer:
             at = self.patient_at
             self.lookups.patients(cursor, {key[at] for key in keys if key})
             keys = [self._patient_key(key, at) for key in keys]
-        return keys, self._existing(cursor, {key for key in keys if key is not None})
+        existing = self._existing(cursor, {key for key in keys if key is not None})
+        stored = self.key_log.find_stored(cursor, keys) if logged else {}
+        return keys, existing, stored
 
     def _patient_key(self, key: tuple | None, at: int) -> tuple | None:
         patient = self.lookups.patient(key[at]) if key else None
@@ -693,6 +722,11 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def _lane(importer: "Importer", work: Callable[[Any], Any]) -> Future:
+    """The importer's lookups, whichever runs them now (a Writer, or none)."""
+    return importer.lookup(work)
 
 
 def _at_once(work: Callable[[Any], Any]) -> Future:
