@@ -269,3 +269,21 @@ def test_a_writer_that_cannot_start_leaves_the_interpreter_as_it_was(
     with pytest.raises(RuntimeError):
         run(manager, csv_bytes([patient_row(1)]))
     assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_keys_used_before_are_found_however_far_back(manager, monkeypatch, dry_run):
+    # Every key in the log's table; rows 2-3, 4-5, 6-7, ... make a chunk each.
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(engine, "MEMORY_KEYS", 0)
+    again = [1, 6, 7, 1]  # 3, 2 and 1 chunks back, then 4
+    rows = [patient_row(n) for n in range(1, 8)] + [patient_row(n) for n in again]
+    job = run(manager, csv_bytes(rows), dry_run=dry_run)
+    duplicate = engine.E_DUPLICATE_KEY.format
+    assert [(e["row"], e["message"]) for e in job.errors] == [
+        (9, duplicate(key="mrn", first=2)),
+        (10, duplicate(key="mrn", first=7)),
+        (11, duplicate(key="mrn", first=8)),
+        (12, duplicate(key="mrn", first=2)),
+    ]
+    assert Patient.objects.count() == 0
