@@ -152,6 +152,11 @@ def test_final_assessment_needs_a_reason_to_change(client, chart, clinician):
     amended = Assessment.objects.get(pk=assessment.pk)
     assert amended.findings == "Revised" and amended.status == "final"
     assert amended.history.first().history_change_reason == "Amendment: Late finding"
+    # Saved again as it stands: no reason asked, nothing written, no error.
+    versions = amended.history.count()
+    response = client.post(url, admin_form_data(client.get(url)), follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
+    assert amended.history.count() == versions
 
 
 def test_making_final_without_an_outcome_keeps_the_form(client, chart):

@@ -8,6 +8,7 @@ from django.db import models, transaction
 
 from records.common.errors import LockedRecordError, ServiceError
 from records.common.services import (
+    changed_fields,
     data_apply,
     history_delete,
     reason_required,
@@ -99,13 +100,15 @@ def record_amend(
     reason: str,
     derive: Callable[[models.Model], None],
 ) -> list[str]:
-    """Change a final record. The reason is required; history keeps what it replaced."""
+    """Change a final record. The reason is required; history keeps what it replaced.
+    Nothing changed (a form saved as it was), nothing is written: no reason needed."""
     chart_write_check(acting_user=acting_user, instance=instance)
-    reason = reason_required(reason)
 
     def guard(current):
         if current.status != RecordStatus.FINAL:
             raise ServiceError(E_NOT_FINAL.format(name=_name(current)))
+        if changed_fields(current, instance):
+            reason_required(reason)
 
     if data:
         data_apply(instance=instance, fields=fields, data=data)
@@ -115,7 +118,7 @@ def record_amend(
         instance=instance,
         acting_user=acting_user,
         expected_version=expected_version,
-        reason=AMENDMENT_REASON.format(reason=reason),
+        reason=AMENDMENT_REASON.format(reason=(reason or "").strip()),
         guard=_staff_checked(instance, guard),
         action="amend",
     )

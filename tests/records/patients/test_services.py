@@ -197,6 +197,10 @@ def test_amendment_needs_a_reason_and_keeps_the_previous_version(doctor, patient
     entry = latest_history(exam)
     assert entry.history_change_reason == "Amendment: Transcription error"
     assert entry.prev_record.findings == "v1"
+    # Saved as it is (a form nobody changed): nothing to amend, no reason asked.
+    versions = exam.history.count()
+    services.assessment_amend(acting_user=doctor, assessment=exam, reason="")
+    assert exam.history.count() == versions
 
 
 def test_a_long_reason_is_kept_whole_with_its_prefix(doctor, patient):
