@@ -1,10 +1,9 @@
 """The auditor's reports: a chart's trail, a user's trail, who could open a chart."""
 
-from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from records.audit.models import Action, AuditEvent
@@ -156,24 +155,28 @@ def history_changes(
 
 def _previous_records(model, records) -> dict[int, object]:
     """The version before each changed record (history_id -> history row): what
-    simple-history's prev_record gives, for all of them in one query."""
-    changed = [r for r in records if r.history_type == "~"]
+    simple-history's prev_record gives, for all of them in two queries."""
+    changed = [r.history_id for r in records if r.history_type == "~"]
     if not changed:
         return {}
-    latest = max(r.history_date for r in changed)
-    versions: dict[int, list] = {}
-    for version in model.history.filter(
-        id__in={r.id for r in changed}, history_date__lt=latest
-    ).order_by("history_date", "history_id"):
-        versions.setdefault(version.id, []).append(version)
-    previous = {}
-    for record in changed:
-        earlier = versions.get(record.id, [])
-        dates = [v.history_date for v in earlier]
-        at = bisect_left(dates, record.history_date)
-        if at:
-            previous[record.history_id] = earlier[at - 1]
-    return previous
+    before = (
+        model.history.filter(
+            id=OuterRef("id"), history_date__lt=OuterRef("history_date")
+        )
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    pairs = dict(
+        model.history.filter(history_id__in=changed)
+        .annotate(previous=Subquery(before))
+        .values_list("history_id", "previous")
+    )
+    versions = model.history.in_bulk([pk for pk in pairs.values() if pk is not None])
+    return {
+        record: versions[previous]
+        for record, previous in pairs.items()
+        if previous is not None
+    }
 
 
 def _text(value) -> str:

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from admin_ext.admin import audit as audit_admin
 from records.audit import reports
@@ -176,3 +177,19 @@ def test_a_long_period_says_it_is_shown_in_part(scene, monkeypatch):
     page = auditor.get(url).content.decode()
     assert 'data-testid="events-partial"' in page
     assert 'data-testid="changes-partial"' not in page
+
+
+def test_a_change_is_told_against_a_version_from_before_the_period(scene):
+    doctor, patient, auditor = scene
+    # Everything so far happened ten days ago; one change happens now.
+    patient.history.update(history_date=timezone.now() - timedelta(days=10))
+    services.patient_update(
+        acting_user=doctor, patient=patient, data={"city": "Calder"}, reason="Now"
+    )
+    period = Period.of_days(date.today() - timedelta(days=1), date.today())
+    changes = reports.history_changes(
+        user=auditor_user(), period=period, patient_id=patient.pk
+    )
+    assert [(c["reason"], c["fields"]) for c in changes.rows] == [
+        ("Now", [("city", "Arnsby", "Calder")])
+    ]
