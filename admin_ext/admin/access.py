@@ -14,6 +14,7 @@ from unfold.widgets import (
 )
 
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
+from admin_ext.admin.search import SessionSearchMixin
 from records.patients import services as patient_services
 from records.patients.models import BreakGlassGrant
 from records.users import services
@@ -105,7 +106,7 @@ class CareTeamAdmin(ModelAdmin):
 
 
 @admin.register(BreakGlassGrant)
-class BreakGlassGrantAdmin(ModelAdmin):
+class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
     """The auditors' review list of emergency access."""
 
     list_display = (

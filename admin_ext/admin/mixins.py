@@ -16,6 +16,7 @@ from unfold.decorators import display
 from unfold.utils import parse_datetime_str
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
+from admin_ext.admin.search import SessionSearchMixin
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
 from records.patients.models import PatientStatus, RecordStatus
@@ -82,7 +83,7 @@ class LockableForm(ChartForm):
     )
 
 
-class ChartAdmin(SimpleHistoryAdmin, ModelAdmin):
+class ChartAdmin(SessionSearchMixin, SimpleHistoryAdmin, ModelAdmin):
     """Base of every chart admin. Subclasses name their services."""
 
     form = ChartForm

@@ -62,7 +62,9 @@ def test_every_list_shows_only_reachable_charts(world, persona, sees):
     ):
         assert changelist_mrns(client, name) == expected, name
     search = client.get(
-        reverse("admin:patients_patient_changelist"), {"q": world.patient.mrn}
+        reverse("admin:patients_patient_changelist"),
+        {"q": world.patient.mrn},
+        follow=True,
     )
     assert len(search.context["cl"].result_list) == (1 if sees else 0)
     autocomplete = client.get(

@@ -1,5 +1,6 @@
 """Admin smoke tests for the chart screens: list, search, add, change, history."""
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -90,10 +91,32 @@ def test_patient_list_never_counts_the_whole_table(client, chart):
     assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
 
 
-def test_search_finds_by_fuzzy_name(client, chart):
+def test_search_finds_by_fuzzy_name_and_keeps_it_out_of_addresses(client, chart):
     patient, *_ = chart
-    response = client.get(reverse("admin:patients_patient_changelist"), {"q": "Orin"})
+    url = reverse("admin:patients_patient_changelist")
+    page = client.get(url).content.decode()
+    assert 'method="post" role="search"' in page  # the box posts its term
+    response = client.post(
+        f"{url}?status__exact=active&p=2", {"_search": "1", "q": "Orin"}
+    )
+    # The list again, at its first page, with its filter and a token, no term.
+    assert response.status_code == 302
+    address = response["Location"]
+    assert "Orin" not in address and "p=" not in address
+    assert address.startswith(f"{url}?status__exact=active&s=")
+    response = client.get(address)
     assert [p.pk for p in response.context["cl"].result_list] == [patient.pk]
+    page = response.content.decode()
+    assert 'value="Orin"' in page  # in the box, on the page
+    assert not [link for link in re.findall(r'href="([^"]*)"', page) if "Orin" in link]
+    # An address with the term in it (an old bookmark) loses it the same way.
+    response = client.get(url, {"q": "Orin"})
+    assert response.status_code == 302 and "Orin" not in response["Location"]
+    assert client.get(response["Location"]).context["cl"].query == "Orin"
+    # An empty search is no search; a token from elsewhere finds nothing to apply.
+    response = client.post(url, {"_search": "1", "q": " "})
+    assert response["Location"] == url
+    assert client.get(url, {"s": "not-a-token"}).context["cl"].query == ""
 
 
 # --- writes through the admin --------------------------------------------------------

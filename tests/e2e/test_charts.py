@@ -1,5 +1,7 @@
 """A clinician registers a patient, records a visit and finds it in the history."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -65,5 +67,14 @@ def test_register_patient_record_visit_and_see_history(
 
     page.goto(patient_url)
     expect(page.locator("body")).to_contain_text("New visit on 2026-11-02")
+
+    # The list's search finds her, and the name stays out of the address.
+    page.goto(f"{live_server.url}/admin/patients/patient/")
+    page.fill("#searchbar", "Quennard")
+    page.press("#searchbar", "Enter")
+    expect(page).to_have_url(re.compile(r"/admin/patients/patient/\?s=[\w-]+$"))
+    expect(page.locator("#result_list")).to_contain_text("E2E-0001")
+    expect(page.locator("#searchbar")).to_have_value("Quennard")
+    assert "Quennard" not in page.url
     page.wait_for_load_state("networkidle")
     assert console_errors == []

@@ -353,6 +353,19 @@ def test_export_page_downloads_the_filtered_changelist_as_csv(client, data_manag
     assert rows == [["mrn", "status"], [active.mrn, "active"]]
     job = ExportJob.objects.get()
     assert job.completed and job.filters == {"status": ["active"]}
+    # A searched list exports what it shows; its record names the search's
+    # token, not the name searched for.
+    other = factories.patient(acting_user=clinician, family_name="Zyxwell")
+    listed = client.post(
+        "/admin/patients/patient/?status=active", {"_search": "1", "q": "Zyxwell"}
+    )["Location"]
+    query = listed.split("?", 1)[1]
+    response = client.post(
+        f"{EXPORT_URL}?{query}", {"file_format": "csv", "columns": ["mrn"]}
+    )
+    assert _csv(response.streaming_content) == [["mrn"], [other.mrn]]
+    job = ExportJob.objects.latest("pk")
+    assert set(job.filters) == {"status", "s"} and "Zyxwell" not in str(job.filters)
 
 
 @pytest.mark.urls(__name__)
