@@ -13,10 +13,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import FieldTextFilter, TextFilter
+from unfold.contrib.filters.admin import FieldTextFilter
 from unfold.paginator import InfinitePaginator
 
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
+from admin_ext.admin.search import SessionSearchMixin
 from records.audit import reports
 from records.audit.models import AuditEvent
 from records.audit.services import audit_record
@@ -56,27 +57,12 @@ class ExactTextFilter(FieldTextFilter):
         )
 
 
-class PatientMrnFilter(TextFilter):
-    """A chart by its MRN (the trail keeps ids, which outlive a deleted chart)."""
-
-    title = "patient MRN"
-    parameter_name = "mrn"
-
-    def queryset(self, request, queryset):
-        mrn = mrn_normalize(self.value())
-        if not mrn:
-            return queryset
-        ids = (
-            patients_visible_to(request.user)
-            .filter(mrn=mrn)
-            .values_list("pk", flat=True)
-        )
-        return queryset.filter(patient_id__in=list(ids))
-
-
 @admin.register(AuditEvent)
-class AuditEventAdmin(ModelAdmin):
-    """Read-only: the trail is written by services alone and never changed."""
+class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
+    """Read-only: the trail is written by services alone and never changed.
+
+    Its search box takes a chart's MRN (the trail keeps ids, which outlive a
+    deleted chart), kept out of the address like every search naming patients."""
 
     list_display = (
         "at",
@@ -93,8 +79,9 @@ class AuditEventAdmin(ModelAdmin):
         ("at", LocalDateTimeRangeFilter),
         ("actor_username", FieldTextFilter),
         ("patient_id", ExactTextFilter),
-        PatientMrnFilter,
     )
+    search_fields = ("patient_id",)  # a search box; get_search_results reads MRNs
+    search_help_text = "A patient's MRN"
     list_filter_submit = True
     # Millions of rows: no COUNT(*) for the total, none for the pages either.
     show_full_result_count = False
@@ -102,6 +89,13 @@ class AuditEventAdmin(ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        mrn = mrn_normalize(search_term)
+        if not mrn:
+            return queryset, False
+        ids = patients_visible_to(request.user).filter(mrn=mrn).values("pk")
+        return queryset.filter(patient_id__in=ids), False
 
     def get_urls(self):
         view = self.admin_site.admin_view
