@@ -82,6 +82,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     )
     search_fields = ("patient_id",)  # a search box; get_search_results reads MRNs
     search_help_text = "A patient's MRN"
+    address_search_vars = ("q", "mrn")  # ?mrn= was this list's MRN filter
     list_filter_submit = True
     # Millions of rows: no COUNT(*) for the total, none for the pages either.
     show_full_result_count = False

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -12,6 +13,7 @@ from unfold.widgets import (
     UnfoldAdminRadioSelectWidget,
 )
 
+from admin_ext.admin.search import TOKEN_VAR, search_redirect, search_term
 from records.imports.entities import ENTITIES
 from records.imports.exports import EXPORT_PERMISSION, export_csv, export_xlsx
 
@@ -77,6 +79,11 @@ class ExportMixin:
         ordering come in this page's query string) as a download."""
         if not self.has_export_permission(request):
             raise PermissionDenied
+        if getattr(self, "search_in_session", False):
+            # Never more rows than the list showed: a search's term by its token.
+            redirect = search_redirect(request)
+            if redirect is not None:
+                return redirect
         spec = ENTITIES[self.export_entity]
         form = ExportForm(
             request.POST or None, column_names=[c.name for c in spec.columns]
@@ -102,13 +109,24 @@ class ExportMixin:
         }
         return TemplateResponse(request, "admin_ext/export.html", context)
 
+    @staticmethod
+    def _export_filters(request) -> dict[str, list[str]]:
+        """The list's filters, and the term searched rather than its token (the
+        job is in the database, not in an address; the audit trail keeps only
+        the filters' names)."""
+        filters = {k: v for k, v in request.GET.lists() if k != TOKEN_VAR}
+        term = search_term(request)
+        if term:
+            filters[SEARCH_VAR] = [term]
+        return filters
+
     def _export_response(self, request, queryset, file_format: str, columns):
         options = {
             "user": request.user,
             "entity": self.export_entity,
             "columns": columns,
             # What narrowed the rows, kept with the export for the auditors.
-            "filters": dict(request.GET.lists()),
+            "filters": self._export_filters(request),
             "queryset": queryset,
         }
         if file_format == "csv":

@@ -9,6 +9,7 @@ pages, sorting and filters keep the search while the term stays on the server.
 
 import secrets
 
+from django.contrib import messages
 from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
 from django.http import HttpResponseRedirect
 from django.middleware.csrf import get_token
@@ -18,6 +19,11 @@ TOKEN_VAR = "s"
 SESSION_KEY = "ndas:searches"
 # Searches a session keeps (the oldest go first): enough for a few open tabs.
 KEPT_SEARCHES = 20
+MAX_TERM = 200
+E_SEARCH_GONE = (
+    "That search is no longer kept (it was made in another session, or too many "
+    "searches came after it): the whole list is shown. Search again."
+)
 
 
 class SessionSearchChangeList(ChangeList):
@@ -45,20 +51,37 @@ class SessionSearchMixin:
     `search_in_session` is set."""
 
     search_in_session = True
+    # Parameters that once carried a term in the address (old bookmarks).
+    address_search_vars = (SEARCH_VAR,)
 
     def get_changelist(self, request, **kwargs):
         return SessionSearchChangeList
 
     def changelist_view(self, request, extra_context=None):
-        posted = request.method == "POST" and "_search" in request.POST
-        if posted or SEARCH_VAR in request.GET:
-            # A search typed in the box, or an address with a term in it (an old
-            # bookmark): keep the term, and show the list without it in the URL.
-            source = request.POST if posted else request.GET
-            return HttpResponseRedirect(
-                search_url(request, source.get(SEARCH_VAR, "").strip())
-            )
+        redirect = search_redirect(request, self.address_search_vars)
+        if redirect is not None:
+            return redirect
         return super().changelist_view(request, extra_context)
+
+
+def search_redirect(request, address_vars=(SEARCH_VAR,)) -> HttpResponseRedirect | None:
+    """Where a request that names a search must go first, if anywhere: a search
+    typed in the box, or an address with a term in it, to the list with its
+    token; a token this session does not hold, to the whole list, saying so (an
+    action or an export must not run on more rows than were shown)."""
+    if request.method == "POST" and "_search" in request.POST:
+        return HttpResponseRedirect(
+            search_url(request, request.POST.get(SEARCH_VAR, ""), address_vars)
+        )
+    given = [name for name in address_vars if name in request.GET]
+    if given and request.method == "GET":
+        term = request.GET.get(given[0], "")
+        return HttpResponseRedirect(search_url(request, term, address_vars))
+    token = request.GET.get(TOKEN_VAR)
+    if token and token not in request.session.get(SESSION_KEY, {}):
+        messages.warning(request, E_SEARCH_GONE)
+        return HttpResponseRedirect(search_url(request, "", address_vars))
+    return None
 
 
 def search_term(request) -> str:
@@ -67,17 +90,20 @@ def search_term(request) -> str:
     return request.session.get(SESSION_KEY, {}).get(token, "") if token else ""
 
 
-def search_url(request, term: str) -> str:
-    """The list at its first page, with the request's filters, searching `term`."""
+def search_url(request, term: str, address_vars=(SEARCH_VAR,)) -> str:
+    """This page at its first page, with the request's filters, searching `term`."""
+    term = term.strip()[:MAX_TERM]
     query = request.GET.copy()
-    for name in (SEARCH_VAR, TOKEN_VAR, PAGE_VAR):
+    for name in (*address_vars, TOKEN_VAR, PAGE_VAR):
         query.pop(name, None)
     if term:
         searches = dict(request.session.get(SESSION_KEY, {}))
-        while len(searches) >= KEPT_SEARCHES:
-            searches.pop(next(iter(searches)))
-        token = secrets.token_urlsafe(8)
-        searches[token] = term
-        request.session[SESSION_KEY] = searches
+        token = next((t for t, kept in searches.items() if kept == term), None)
+        if token is None:
+            while len(searches) >= KEPT_SEARCHES:
+                searches.pop(next(iter(searches)))
+            token = secrets.token_urlsafe(8)
+            searches[token] = term
+            request.session[SESSION_KEY] = searches
         query[TOKEN_VAR] = token
     return request.path + (f"?{query.urlencode()}" if query else "")

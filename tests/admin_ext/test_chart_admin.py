@@ -113,10 +113,24 @@ def test_search_finds_by_fuzzy_name_and_keeps_it_out_of_addresses(client, chart)
     response = client.get(url, {"q": "Orin"})
     assert response.status_code == 302 and "Orin" not in response["Location"]
     assert client.get(response["Location"]).context["cl"].query == "Orin"
-    # An empty search is no search; a token from elsewhere finds nothing to apply.
+    # The same term again, the same token; an empty search is no search.
+    again = client.post(url, {"_search": "1", "q": "Orin"})["Location"]
+    assert again == address.replace("status__exact=active&", "")
     response = client.post(url, {"_search": "1", "q": " "})
     assert response["Location"] == url
-    assert client.get(url, {"s": "not-a-token"}).context["cl"].query == ""
+    # A token this session does not hold: the whole list, saying so, and no
+    # action or edit runs on rows nobody was shown.
+    response = client.get(url, {"s": "not-a-token"}, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert [m.level_tag for m in response.context["messages"]] == ["warning"]
+    response = client.post(f"{url}?s=gone", {"action": "delete_selected"})
+    assert response.status_code == 302 and response["Location"] == url
+    # A form posted to an address with a term is not a search: it runs (here,
+    # Django's "no action selected"), and the term is not taken up.
+    searches = client.session["ndas:searches"]
+    response = client.post(f"{url}?q=Orin", {"action": "", "index": "0"})
+    assert "?s=" not in response.get("Location", "")
+    assert client.session["ndas:searches"] == searches
 
 
 # --- writes through the admin --------------------------------------------------------

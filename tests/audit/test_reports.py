@@ -98,6 +98,10 @@ def test_the_trail_is_searched_by_patient_mrn_kept_out_of_the_address(scene):
     assert shown and {event.patient_id for event in shown} == {patient.pk}
     assert other.pk not in {event.patient_id for event in shown}
     assert not searched("NO-SUCH")
+    # The list's old ?mrn= filter, bookmarked: the same search, by token.
+    response = auditor.get(url, {"mrn": patient.mrn}, follow=True)
+    assert patient.mrn not in response.redirect_chain[-1][0]
+    assert {e.patient_id for e in response.context["cl"].result_list} == {patient.pk}
 
 
 def test_change_timeline_across_charts_and_users(scene, make_user):
