@@ -179,11 +179,13 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         form, period = self._period(request)
         changes = self._changes(request, period)
         if request.GET.get("format") == "csv":
-            return self._changes_csv(request, changes["changes"])
+            return self._changes_csv(
+                request, changes["changes"], partial=changes["changes_partial"]
+            )
         context = {"title": "Change timeline", "form": form, "period": period}
         return self._page(request, {**context, **changes, "timeline": True})
 
-    def _changes_csv(self, request, changes) -> HttpResponse:
+    def _changes_csv(self, request, changes, *, partial: bool) -> HttpResponse:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["at", "record", "change", "user", "reason", "fields"])
@@ -202,7 +204,9 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
                     )
                 ]
             )
-        return self._download(request, out, "change timeline", len(changes))
+        return self._download(
+            request, out, "change timeline", len(changes), partial=partial
+        )
 
     def user_report_view(self, request, username):
         """Everything one user did in a period."""
@@ -243,8 +247,11 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
             count += 1
         return self._download(request, out, subject, count)
 
-    def _download(self, request, out, subject: str, count: int) -> HttpResponse:
-        """The report as a file; exporting the trail is itself on the trail."""
+    def _download(
+        self, request, out, subject: str, count: int, *, partial: bool = False
+    ) -> HttpResponse:
+        """The report as a file; exporting the trail is itself on the trail. A
+        partial one (the newest changes of a long period) says so in its name."""
         data = out.getvalue().encode("utf-8-sig")
         audit_record(
             action="audit_export",
@@ -253,11 +260,13 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
             details={
                 "subject": subject,
                 "rows": count,
+                "partial": partial,
                 "sha256": hashlib.sha256(data).hexdigest(),
             },
         )
+        name = "ndas-audit-partial.csv" if partial else "ndas-audit.csv"
         response = HttpResponse(data, content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="ndas-audit.csv"'
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
     def has_change_permission(self, request, obj=None):

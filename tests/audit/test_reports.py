@@ -182,6 +182,13 @@ def test_a_long_period_says_it_is_shown_in_part(scene, monkeypatch):
     assert list(read.values_list("patient_id", flat=True)) == [newest.pk]
     whole = reports.history_changes(user=auditor_user(), period=period)
     assert not whole.partial and len(whole.rows) > 1
+    # Its CSV says so too: in the file's name and in the export's audit event.
+    monkeypatch.setattr(reports.history_changes, "__kwdefaults__", {"limit": 1})
+    timeline = reverse("admin:audit_auditevent_timeline")
+    download = auditor.get(timeline, {"format": "csv"})
+    assert 'filename="ndas-audit-partial.csv"' in download["Content-Disposition"]
+    assert AuditEvent.objects.filter(action="audit_export").last().details["partial"]
+    monkeypatch.undo()
     monkeypatch.setattr(audit_admin, "REPORT_ROWS", 1)
     url = reverse("admin:audit_auditevent_patient_report", args=[patient.pk])
     page = auditor.get(url).content.decode()
