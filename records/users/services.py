@@ -100,12 +100,13 @@ def care_team_create(
     return team
 
 
+@transaction.atomic
 def care_team_update(
     *, acting_user: User, team: CareTeam, description: str, reason: str = ""
 ) -> CareTeam:
     """Describe a team anew (its name is its group's: a renamed team is a new one);
     the change is kept in the team's history with who made it and why."""
-    stored = CareTeam.objects.get(pk=team.pk)
+    stored = CareTeam.objects.select_for_update().get(pk=team.pk)
     if stored.description == description:
         return team  # nothing to keep in the history
     team.description = description

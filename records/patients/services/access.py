@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,7 +54,7 @@ def named_staff_check(*, instance, current=None) -> None:
         if current is not None and getattr(current, field.attname) == user_id:
             continue
         if not clinical_staff().filter(pk=user_id).exists():
-            raise ValidationError({field.name: E_NOT_CLINICAL_STAFF})
+            raise ServiceError({field.name: E_NOT_CLINICAL_STAFF})
 
 
 def chart_write_check(*, acting_user, instance) -> None:

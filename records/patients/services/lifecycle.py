@@ -85,7 +85,7 @@ def record_finalize(
         acting_user=acting_user,
         expected_version=expected_version,
         reason="Finalised",
-        guard=guard,
+        guard=_staff_checked(instance, guard),
     )
     return instance
 
@@ -103,6 +103,8 @@ def record_amend(
     """Change a final record. The reason is required; history keeps what it replaced.
     Nothing changed (a form saved as it was), nothing is written: no reason needed."""
     chart_write_check(acting_user=acting_user, instance=instance)
+    if data:
+        reason_required(reason)  # before anything of the record is touched
 
     def guard(current):
         if current.status != RecordStatus.FINAL:

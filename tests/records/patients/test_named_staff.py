@@ -84,7 +84,12 @@ def test_a_record_keeps_naming_staff_who_left(staff):
     )
     exam.refresh_from_db()
     assert exam.assessor == locum and exam.recommendations == "Review at 6 months"
-    # Naming someone else is naming: the rule applies.
+    # Naming someone else is naming, whichever service saves it.
+    draft = factories.assessment(acting_user=doctor, patient=patient)
+    draft.assessor = staff["manager"]
+    with pytest.raises(ValidationError) as error:
+        services.assessment_finalize(acting_user=doctor, assessment=draft)
+    assert error.value.message_dict == {"assessor": [E_NOT_CLINICAL_STAFF]}
     with pytest.raises(ValidationError) as error:
         services.assessment_amend(
             acting_user=doctor,
@@ -121,14 +126,16 @@ def run_import(manager, data: bytes, entity: str):
 
 def test_imports_follow_the_same_rule(staff):
     doctor, patient, manager = staff["doctor"], staff["patient"], staff["manager"]
-    header = "patient_mrn,instrument,performed_on,assessor_username\n"
+    header_line = "patient_mrn,instrument,performed_on,assessor_username\n"
     row = f"{patient.mrn},hine,{TODAY - timedelta(days=3)},manager\n"
-    job = run_import(manager, (header + row).encode(), "assessments")
+    job = run_import(manager, (header_line + row).encode(), "assessments")
     assert [(e["column"], e["value"], e["message"]) for e in job.errors] == [
         ("assessor_username", "manager", E_NOT_CLINICAL_STAFF)
     ]
     job = run_import(
-        manager, (header + row.replace("manager", "nobody")).encode(), "assessments"
+        manager,
+        (header_line + row.replace("manager", "nobody")).encode(),
+        "assessments",
     )
     assert [e["message"] for e in job.errors] == [E_UNKNOWN_USER]
     assert not Assessment.objects.exists()
@@ -140,3 +147,15 @@ def test_imports_follow_the_same_rule(staff):
         data = b"".join(export_csv(user=manager, entity=entity))
         job = run_import(manager, data, entity)
         assert (job.invalid, job.unchanged, job.changed) == (0, 1, 0), job.errors
+    # Changed in another cell, the record still names them; a new one may not.
+    data = b"".join(export_csv(user=manager, entity="assessments")).decode()
+    header, stored = data.splitlines()[:2]
+    changed = stored.replace(",60", ",61", 1)  # the total score
+    assert changed != stored
+    job = run_import(manager, f"{header}\n{changed}\n".encode(), "assessments")
+    assert (job.invalid, job.changed) == (0, 1), job.errors
+    new = row.replace("manager", "locum")
+    job = run_import(manager, (header_line + new).encode(), "assessments")
+    assert [(e["value"], e["message"]) for e in job.errors] == [
+        ("locum", E_NOT_CLINICAL_STAFF)
+    ]
