@@ -26,6 +26,8 @@ from records.patients.repositories import patients_visible_to
 from records.patients.validators import mrn_normalize
 
 REPORT_ROWS = 1000
+# Changes a report shows (the newest of its period) and exports.
+CHANGE_ROWS = 500
 CSV_COLUMNS = (
     "id",
     "at",
@@ -146,7 +148,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
             "period": period,
             **self._events(events.select_related("actor")),
             "access": self._access(patient, period),
-            **self._changes(request, period, patient_id=patient_id),
+            **self._context(self._changes(request, period, patient_id=patient_id)),
         }
         return self._page(request, context)
 
@@ -160,10 +162,13 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         }
 
     @staticmethod
-    def _changes(request, period, *, patient_id=None) -> dict:
-        changes = reports.history_changes(
-            user=request.user, period=period, patient_id=patient_id
+    def _changes(request, period, *, patient_id=None) -> reports.Changes:
+        return reports.history_changes(
+            user=request.user, period=period, patient_id=patient_id, limit=CHANGE_ROWS
         )
+
+    @staticmethod
+    def _context(changes: reports.Changes) -> dict:
         return {"changes": changes.rows, "changes_partial": changes.partial}
 
     @staticmethod
@@ -179,17 +184,16 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         form, period = self._period(request)
         changes = self._changes(request, period)
         if request.GET.get("format") == "csv":
-            return self._changes_csv(
-                request, changes["changes"], partial=changes["changes_partial"]
-            )
+            return self._changes_csv(request, changes)
         context = {"title": "Change timeline", "form": form, "period": period}
-        return self._page(request, {**context, **changes, "timeline": True})
+        context.update(self._context(changes), timeline=True)
+        return self._page(request, context)
 
-    def _changes_csv(self, request, changes, *, partial: bool) -> HttpResponse:
+    def _changes_csv(self, request, changes: reports.Changes) -> HttpResponse:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["at", "record", "change", "user", "reason", "fields"])
-        for change in changes:
+        for change in changes.rows:
             fields = "; ".join(f"{n}: {o} -> {v}" for n, o, v in change["fields"])
             writer.writerow(
                 [
@@ -205,7 +209,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
                 ]
             )
         return self._download(
-            request, out, "change timeline", len(changes), partial=partial
+            request, out, "change timeline", len(changes.rows), partial=changes.partial
         )
 
     def user_report_view(self, request, username):

@@ -81,7 +81,7 @@ class ExportMixin:
             raise PermissionDenied
         if getattr(self, "search_in_session", False):
             # Never more rows than the list showed: a search's term by its token.
-            redirect = search_redirect(request)
+            redirect = search_redirect(request, self.address_search_vars)
             if redirect is not None:
                 return redirect
         spec = ENTITIES[self.export_entity]

@@ -111,7 +111,7 @@ class ImportJobAdmin(ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "can_import": request.user.has_perm("imports.import_records"),
+            "can_import": services.import_allowed(request.user),
         }
         return super().changelist_view(request, extra_context)
 
@@ -164,7 +164,7 @@ class ImportJobAdmin(ModelAdmin):
             raise Http404 from None
 
     def upload_view(self, request):
-        if not request.user.has_perm("imports.import_records"):
+        if not services.import_allowed(request.user):
             raise PermissionDenied
         form = ImportForm(
             request.POST or None, request.FILES or None, acting_user=request.user
@@ -251,7 +251,7 @@ class ImportJobAdmin(ModelAdmin):
         )
 
     def template_view(self, request, entity, file_format):
-        if not request.user.has_perm("imports.import_records"):
+        if not services.import_allowed(request.user):
             raise PermissionDenied
         if entity not in Entity.values or file_format not in ("csv", "xlsx"):
             raise Http404

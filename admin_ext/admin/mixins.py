@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EMPTY_VALUES
-from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -21,7 +20,7 @@ from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
 from records.patients.models import PatientStatus, RecordStatus
 from records.audit.services import audit_object
-from records.patients.repositories import patients_visible_to
+from records.patients.repositories import opens_every_chart, patients_visible_to
 from records.patients.services import break_glass_use_record
 from records.patients.services.access import STAFF_FIELDS
 from records.users.models import User
@@ -141,7 +140,7 @@ class ChartAdmin(SessionSearchMixin, SimpleHistoryAdmin, ModelAdmin):
         if obj is not None:
             return obj
         deleted = not self.model._default_manager.filter(pk=unquote(object_id)).exists()
-        if deleted and request.user.has_perm("patients.view_all_patients"):
+        if deleted and opens_every_chart(request.user):
             return None
         raise Http404
 
@@ -221,14 +220,13 @@ class LockableAdmin(ChartAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            return form
         for name in STAFF_FIELDS:
-            field = form.base_fields.get(name)
-            if obj is not None and field is not None:
+            if name in form.base_fields:
                 # A record keeps the clinician it names after they leave.
-                named = getattr(obj, f"{name}_id")
-                field.queryset = User.objects.filter(
-                    Q(pk__in=clinical_staff().values("pk")) | Q(pk=named)
-                )
+                named = User.objects.filter(pk=getattr(obj, f"{name}_id"))
+                form.base_fields[name].queryset = clinical_staff() | named
         return form
 
     def get_changeform_initial_data(self, request):

@@ -9,7 +9,11 @@ from django.utils import timezone
 from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
 from records.patients.models import Patient, PatientGroupObjectPermission
-from records.patients.repositories import patient_access_at, patients_visible_to
+from records.patients.repositories import (
+    opens_every_chart,
+    patient_access_at,
+    patients_visible_to,
+)
 
 # Enough for any chart's period; past it the report says it is partial.
 MAX_ACCESS_POINTS = 200
@@ -94,15 +98,13 @@ def history_changes(
     from records.patients.models import Assessment, MediaFile
     from records.users.models import User
 
+    children = (Assessment, ClinicalRecord, MediaFile)
+    sources = [(Patient, "id"), *[(model, "patient_id") for model in children]]
     if patient_id is None:
-        sources = [(m, "patient_id") for m in (Assessment, ClinicalRecord, MediaFile)]
-        sources = [(Patient, "id"), *sources, (User, None)]
-    else:
-        sources = [(Patient, "id")] + [
-            (m, "patient_id") for m in (Assessment, ClinicalRecord, MediaFile)
-        ]
-    everyone = user.has_perm("patients.view_all_patients")
-    visible = None if everyone else patients_visible_to(user).values("pk")
+        sources.append((User, None))
+    visible = (
+        None if opens_every_chart(user) else patients_visible_to(user).values("pk")
+    )
     rows, partial = [], False
     for model, chart in sources:
         records = model.history.filter(
@@ -113,9 +115,9 @@ def history_changes(
         if chart is not None and visible is not None:
             records = records.filter(**{f"{chart}__in": visible})
         records = list(
-            records.select_related("history_user").order_by("-history_date")[
-                : limit + 1
-            ]
+            records.select_related("history_user")
+            .annotate(previous=_previous_version(model))
+            .order_by("-history_date")[: limit + 1]
         )
         partial = partial or len(records) > limit
         records = records[:limit]
@@ -153,30 +155,24 @@ def history_changes(
     return Changes(rows=rows, partial=partial)
 
 
-def _previous_records(model, records) -> dict[int, object]:
-    """The version before each changed record (history_id -> history row): what
-    simple-history's prev_record gives, for all of them in two queries."""
-    changed = [r.history_id for r in records if r.history_type == "~"]
-    if not changed:
-        return {}
-    before = (
+def _previous_version(model) -> Subquery:
+    """The history_id of the version before a history row (simple-history's
+    prev_record, as a column of the query)."""
+    return Subquery(
         model.history.filter(
             id=OuterRef("id"), history_date__lt=OuterRef("history_date")
         )
         .order_by("-history_date", "-history_id")
         .values("history_id")[:1]
     )
-    pairs = dict(
-        model.history.filter(history_id__in=changed)
-        .annotate(previous=Subquery(before))
-        .values_list("history_id", "previous")
-    )
-    versions = model.history.in_bulk([pk for pk in pairs.values() if pk is not None])
-    return {
-        record: versions[previous]
-        for record, previous in pairs.items()
-        if previous is not None
-    }
+
+
+def _previous_records(model, records) -> dict[int, object]:
+    """The version before each changed record (history_id -> history row), read
+    together in one query."""
+    wanted = {r.history_id: r.previous for r in records if r.history_type == "~"}
+    versions = model.history.in_bulk([pk for pk in wanted.values() if pk])
+    return {record: versions[pk] for record, pk in wanted.items() if pk}
 
 
 def _text(value) -> str:

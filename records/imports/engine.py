@@ -16,7 +16,6 @@ import itertools
 import queue
 import sys
 import threading
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -49,7 +48,7 @@ from records.imports.models import ImportMode
 from records.imports.parsing import Table
 from records.patients.validators import mrn_normalize, today_fixed
 from records.patients.models import Patient, RecordStatus
-from records.patients.services.access import E_NOT_CLINICAL_STAFF
+from records.patients.services.access import E_NOT_CLINICAL_STAFF, STAFF_FIELDS
 
 CHUNK_ROWS = 5000
 # Keys of a file's rows kept in memory (about 20 MB); a larger file's other keys
@@ -82,10 +81,7 @@ E_EXISTS = "Already exists, and the mode is 'create only'."
 E_NOT_FOUND = "Does not exist, and the mode is 'update only'."
 E_FINAL = "This record is final; amend it in NDAS, with a reason."
 # Columns naming the clinician responsible for a record, and their fields.
-STAFF_COLUMNS = (
-    ("assessor_id", "assessor_username"),
-    ("clinician_id", "clinician_username"),
-)
+STAFF_COLUMNS = tuple((f"{name}_id", f"{name}_username") for name in STAFF_FIELDS)
 
 
 @dataclass
@@ -231,12 +227,13 @@ class KeyLog:
         if not self.spilled and len(self.memory) + len(keys) <= MEMORY_KEYS:
             self.memory.update(keys)
             return
-        if keys or not self.spilled:
-            first, self.spilled = not self.spilled, True
-            texts = _array_literal(map(_key_text, keys))
-            rows = "{" + ",".join(map(str, keys.values())) + "}"
-            # Its failure is the writer's (raised by the next write or lookup).
-            self.lane(partial(self._store, first=first, texts=texts, rows=rows))
+        if not keys:
+            return
+        first, self.spilled = not self.spilled, True
+        texts = _array_literal(map(_key_text, keys))
+        rows = "{" + ",".join(map(str, keys.values())) + "}"
+        # Its failure is the writer's (raised by the next write or lookup).
+        self.lane(partial(self._store, first=first, texts=texts, rows=rows))
 
     def find(self, keys: list[tuple | None]) -> dict[tuple, int]:
         """The rows of these keys that the log holds in memory (key -> row)."""
@@ -352,8 +349,8 @@ class Importer:
                     self.blank_refusals.append((column.attname, refusal))
         self.required = {attname for attname, _ in self.blank_refusals}
         # One "today" for every date rule of the file (and the model's clean()).
-        lane = partial(_lane, weakref.proxy(self))  # no cycle through the log
-        with today_fixed(), _collector_paused(), KeyLog(lane) as self.key_log:
+        # The log's table goes through the lookups' lane (the writer's, if any).
+        with today_fixed(), _collector_paused(), KeyLog(self.lookup) as self.key_log:
             # The next chunks' lookups are asked for before they are needed:
             # committing, the writer thread runs them between its writes, and
             # this thread goes on checking instead of waiting for the database.
@@ -379,6 +376,7 @@ class Importer:
                         self.write(new, changed)
                 if progress:
                     progress(self.outcome.rows)
+        self.key_log = None  # its lane may be a Writer's, which holds this importer
         return self.outcome
 
     def _fetch(self, table: Table) -> tuple[list, list, Future] | None:
@@ -724,11 +722,6 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _lane(importer: "Importer", work: Callable[[Any], Any]) -> Future:
-    """The importer's lookups, whichever runs them now (a Writer, or none)."""
-    return importer.lookup(work)
-
-
 def _at_once(work: Callable[[Any], Any]) -> Future:
     """Run a chunk's lookups now, on this thread's connection."""
     future: Future = Future()
@@ -860,12 +853,57 @@ class Writer:
             "history_type",
             "history_user_id",
         ]
+        self.params = {
+            "now": importer.now,
+            "user": getattr(importer.acting_user, "pk", None),
+            "reason": reason,
+        }
+        self.insert_statement, self.update_statement = self._write_statements()
         self._tasks: queue.PriorityQueue = queue.PriorityQueue()
         self._order = itertools.count()
         self._room = threading.Semaphore(WRITES_WAITING)
         self._error: BaseException | None = None
         self._abandoned = False
         self._thread: threading.Thread | None = None
+
+    def _write_statements(self) -> tuple[str, str]:
+        """The INSERT of a chunk's new rows and the UPDATE of its changed ones,
+        each writing the history rows of what it wrote."""
+        history_columns = _quoted(self.columns + self.history_tail)
+        every = _quoted(self.columns)
+        data = _quoted(self.staged[1:])
+        # The new ids only when someone wants them (the care team's grants).
+        returning = f'RETURNING "{self.pk}"' if self.on_insert else ""
+        insert = f"""
+            WITH inserted AS (
+                INSERT INTO "{self.table}" ({data},
+                    "created_at", "updated_at", "created_by_id", "version")
+                SELECT {data}, %(now)s, %(now)s, %(user)s, 1
+                FROM "{self.stage_table}" WHERE "{self.pk}" IS NULL
+                RETURNING *
+            )
+            INSERT INTO "{self.history_table}" ({history_columns})
+            SELECT {every}, %(now)s, %(reason)s, '+', %(user)s FROM inserted
+            {returning}
+        """
+        meta = self.importer.model._meta
+        keys = {meta.get_field(a).column for a in self.importer.spec.key}
+        updates = ", ".join(
+            f'"{c}" = stage."{c}"' for c in self.staged[1:] if c not in keys
+        )
+        updated = ", ".join(f'updated."{c}"' for c in self.columns)
+        update = f"""
+            WITH updated AS (
+                UPDATE "{self.table}" AS target SET {updates},
+                    "updated_at" = %(now)s, "version" = target."version" + 1
+                FROM "{self.stage_table}" AS stage
+                WHERE target."{self.pk}" = stage."{self.pk}"
+                RETURNING target.*
+            )
+            INSERT INTO "{self.history_table}" ({history_columns})
+            SELECT {updated}, %(now)s, %(reason)s, '~', %(user)s FROM updated
+        """
+        return insert, update
 
     def _copy_statement(self, staged) -> str:
         """COPY of the staged columns as CSV (see _csv): an empty quoted cell is
@@ -1005,57 +1043,14 @@ class Writer:
     def _write(self, cursor, payload: bytes, new: bool, changed: bool) -> None:
         """COPY the rows into the staging table; insert the new ones, update the
         changed ones, and write a history row for each, in two statements."""
-        importer = self.importer
         with cursor.copy(self.copy_statement) as copy:
             copy.write(payload)
-        history_columns = _quoted(self.columns + self.history_tail)
-        every = _quoted(self.columns)
-        params = {
-            "now": importer.now,
-            "user": importer.acting_user.pk,
-            "reason": self.reason,
-        }
         if new:
-            data = _quoted(self.staged[1:])
-            # The new ids only when someone wants them (the care team's grants).
-            returning = f'RETURNING "{self.pk}"' if self.on_insert else ""
-            cursor.execute(
-                f"""
-                WITH inserted AS (
-                    INSERT INTO "{self.table}" ({data},
-                        "created_at", "updated_at", "created_by_id", "version")
-                    SELECT {data}, %(now)s, %(now)s, %(user)s, 1
-                    FROM "{self.stage_table}" WHERE "{self.pk}" IS NULL
-                    RETURNING *
-                )
-                INSERT INTO "{self.history_table}" ({history_columns})
-                SELECT {every}, %(now)s, %(reason)s, '+', %(user)s FROM inserted
-                {returning}
-                """,
-                params,
-            )
+            cursor.execute(self.insert_statement, self.params)
             if self.on_insert is not None:
                 self.on_insert(cursor, [pk for (pk,) in cursor.fetchall()])
         if changed:
-            keys = {importer.model._meta.get_field(a).column for a in importer.spec.key}
-            updates = ", ".join(
-                f'"{c}" = stage."{c}"' for c in self.staged[1:] if c not in keys
-            )
-            updated = ", ".join(f'updated."{c}"' for c in self.columns)
-            cursor.execute(
-                f"""
-                WITH updated AS (
-                    UPDATE "{self.table}" AS target SET {updates},
-                        "updated_at" = %(now)s, "version" = target."version" + 1
-                    FROM "{self.stage_table}" AS stage
-                    WHERE target."{self.pk}" = stage."{self.pk}"
-                    RETURNING target.*
-                )
-                INSERT INTO "{self.history_table}" ({history_columns})
-                SELECT {updated}, %(now)s, %(reason)s, '~', %(user)s FROM updated
-                """,
-                params,
-            )
+            cursor.execute(self.update_statement, self.params)
         cursor.execute(f'TRUNCATE "{self.stage_table}"')
 
 

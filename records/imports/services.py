@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -26,7 +25,8 @@ from records.imports.entities import ENTITIES
 from records.imports.models import ImportJob, ImportMode
 from records.imports.parsing import ParseError, read_table
 from records.patients.models import Patient, PatientGroupObjectPermission
-from records.patients.services.access import TEAM_PERMISSIONS, care_team_check
+from records.patients.repositories import patients_visible_to
+from records.patients.services.access import care_team_check, team_permissions
 from records.patients.services.patients import (
     BIRTH_FIELDS,
     assessment_ages_recompute,
@@ -45,7 +45,7 @@ E_NOT_COMMITTABLE = "Only a validated import without errors can be committed."
 E_UNKNOWN_ENTITY = "Unknown kind of record: {entity}."
 
 
-def _may_import(user) -> bool:
+def import_allowed(user) -> bool:
     """Importers write any chart a file names (the engine looks MRNs up in every
     chart), so they must be allowed to open every chart too."""
     return user.has_perm("imports.import_records") and user.has_perm(
@@ -54,7 +54,7 @@ def _may_import(user) -> bool:
 
 
 def _check(acting_user, entity: str, reason: str) -> None:
-    if not _may_import(acting_user):
+    if not import_allowed(acting_user):
         raise PermissionDenied(E_NOT_ALLOWED)
     if entity not in ENTITIES:
         raise ServiceError(E_UNKNOWN_ENTITY.format(entity=entity))
@@ -88,7 +88,10 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
                         raise _Invalid
                 # New birth details: the patients' assessments' ages follow, as
                 # when a patient is edited in NDAS.
-                for patient in Patient.objects.filter(pk__in=importer.watched_changes):
+                changed = patients_visible_to(job.user).filter(
+                    pk__in=importer.watched_changes
+                )
+                for patient in changed:
                     assessment_ages_recompute(patient=patient, acting_user=job.user)
         else:
             outcome = importer.run(table, progress)
@@ -128,11 +131,7 @@ class _Invalid(Exception):
 def _team_grants(job: ImportJob, now) -> Callable[[Any, list[int]], None]:
     """What gives new patients to the job's care team: grants and their history,
     set-based, on the import writer's cursor, for each chunk of new patients."""
-    permissions = list(
-        Permission.objects.filter(
-            content_type__app_label="patients", codename__in=TEAM_PERMISSIONS
-        ).values_list("pk", flat=True)
-    )
+    permissions = list(team_permissions().values_list("pk", flat=True))
     table = PatientGroupObjectPermission._meta.db_table
     history = PatientGroupObjectPermission.history.model._meta.db_table
     statement = f"""
@@ -218,21 +217,25 @@ def import_validate(
     return _run(job, data, commit=False)
 
 
+def _committable(job: ImportJob) -> bool:
+    """Validated without errors, and its upload still kept."""
+    return job.status == ImportJob.Status.VALIDATED and bool(job.stored_as)
+
+
 def import_commit_allowed(*, acting_user, job: ImportJob) -> bool:
     """Whether `acting_user` may commit `job` now (the admin shows the button)."""
     return (
         job.user_id == acting_user.pk
-        and _may_import(acting_user)
-        and job.status == ImportJob.Status.VALIDATED
-        and bool(job.stored_as)
+        and import_allowed(acting_user)
+        and _committable(job)
     )
 
 
 def import_commit(*, acting_user, job: ImportJob) -> ImportJob:
     """Step two: validate again (the records may have changed) and write it all."""
-    if job.user_id != acting_user.pk or not _may_import(acting_user):
+    if job.user_id != acting_user.pk or not import_allowed(acting_user):
         raise PermissionDenied(E_NOT_ALLOWED)
-    if not import_commit_allowed(acting_user=acting_user, job=job):
+    if not _committable(job):
         raise ServiceError(E_NOT_COMMITTABLE)
     with default_storage.open(job.stored_as, "rb") as handle:
         data = handle.read()

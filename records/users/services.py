@@ -1,12 +1,13 @@
 """Writes concerning users: sign-in facts and events, care teams."""
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from user_agents import parse as parse_user_agent
 
 from records.common.errors import ServiceError
-from records.common.services import history_note
+from records.common.services import history_note, model_update, row_lock
 from records.users.models import CareTeam, LoginEvent, User
 
 DEVICE_MAX_LENGTH = User._meta.get_field("last_login_device").max_length
@@ -105,14 +106,16 @@ def care_team_update(
     *, acting_user: User, team: CareTeam, description: str, reason: str = ""
 ) -> CareTeam:
     """Describe a team anew (its name is its group's: a renamed team is a new one);
-    the change is kept in the team's history with who made it and why."""
-    stored = CareTeam.objects.select_for_update().get(pk=team.pk)
-    if stored.description == description:
-        return team  # nothing to keep in the history
-    team.description = description
-    team.full_clean()
-    history_note(team, user=acting_user, reason=reason or "Care team described")
-    team.save(update_fields=["description"])
+    the change is kept in the team's history with who made it and why; an
+    unchanged description writes nothing."""
+    if not acting_user.has_perm("users.change_careteam"):
+        raise PermissionDenied
+    stored = row_lock(team)
+    history_note(stored, user=acting_user, reason=reason or "Care team described")
+    model_update(
+        instance=stored, fields=("description",), data={"description": description}
+    )
+    team.description = stored.description
     return team
 
 

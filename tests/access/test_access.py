@@ -17,7 +17,7 @@ from records.patients.models import (
     PatientGroupObjectPermission,
 )
 from records.patients.services import access
-from records.users.services import care_team_set_members
+from records.users.services import care_team_set_members, care_team_update
 from tests import factories
 from tests.admin_ext.forms import admin_form_data
 
@@ -384,6 +384,14 @@ def test_the_services_write_only_to_charts_the_user_may_change(world, stranger):
         acting_user=inside, assessment=exam, data={"findings": "Symmetric"}
     )
     assert exam.version == 2
+    # Moved to a chart they may not change, the record stays where it was.
+    elsewhere = factories.patient(acting_user=stranger)
+    with pytest.raises(PermissionDenied, match=access.E_CHART_NOT_WRITABLE):
+        services.assessment_update(
+            acting_user=inside, assessment=exam, data={"patient": elsewhere}
+        )
+    exam.refresh_from_db()
+    assert exam.patient_id == patient.pk and exam.version == 2
 
 
 def test_closing_a_care_team_ends_its_members_access(world):
@@ -411,4 +419,19 @@ def test_closing_a_care_team_ends_its_members_access(world):
     with pytest.raises(PermissionDenied):
         services.care_team_delete(
             acting_user=inside, team=factories.team("Another", inside)
+        )
+    # Closed from the list's bulk action, a team goes the same way.
+    another = CareTeam.objects.get(name="Another")
+    changelist = reverse("admin:users_careteam_changelist")
+    selected = {"action": "delete_selected", "_selected_action": [another.pk]}
+    assert client.post(changelist, {**selected, "post": "yes"}).status_code == 302
+    assert not Group.objects.filter(pk=another.group_id).exists()
+    assert not PatientGroupObjectPermission.objects.filter(
+        group_id=another.group_id
+    ).exists()
+    with pytest.raises(PermissionDenied):
+        care_team_update(
+            acting_user=inside,
+            team=factories.team("Third", inside),
+            description="Ours now",
         )

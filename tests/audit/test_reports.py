@@ -183,7 +183,7 @@ def test_a_long_period_says_it_is_shown_in_part(scene, monkeypatch):
     whole = reports.history_changes(user=auditor_user(), period=period)
     assert not whole.partial and len(whole.rows) > 1
     # Its CSV says so too: in the file's name and in the export's audit event.
-    monkeypatch.setattr(reports.history_changes, "__kwdefaults__", {"limit": 1})
+    monkeypatch.setattr(audit_admin, "CHANGE_ROWS", 1)
     timeline = reverse("admin:audit_auditevent_timeline")
     download = auditor.get(timeline, {"format": "csv"})
     assert 'filename="ndas-audit-partial.csv"' in download["Content-Disposition"]

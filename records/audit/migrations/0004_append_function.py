@@ -7,8 +7,8 @@ lock and hashes the result, so writing and verify_audit hash the same bytes.
 
 from django.db import migrations
 
-# records.audit.services.AUDIT_CHAIN_LOCK ("NDASAUDT"), fixed here: a migration
-# must not change when the code it was written with changes.
+# The chain's lock key ("NDASAUDT"), fixed here: a migration must not change
+# when the code it was written with changes.
 AUDIT_CHAIN_LOCK = 0x4E44_4153_4155_4454
 
 CREATE = f"""

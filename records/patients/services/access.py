@@ -98,7 +98,8 @@ def registration_team_check(*, acting_user, team: CareTeam | None) -> None:
     care_team_check(acting_user=acting_user, team=team)
 
 
-def _permissions():
+def team_permissions():
+    """The permissions a care team's grant on a chart gives."""
     return Permission.objects.filter(
         content_type__app_label="patients", codename__in=TEAM_PERMISSIONS
     )
@@ -109,7 +110,7 @@ def patient_assign_care_team(
     *, acting_user, patient: Patient, team: CareTeam, reason: str = ""
 ) -> None:
     care_team_check(acting_user=acting_user, team=team)
-    for permission in _permissions():
+    for permission in team_permissions():
         if PatientGroupObjectPermission.objects.filter(
             group_id=team.group_id, permission=permission, content_object=patient
         ).exists():
@@ -132,10 +133,21 @@ def patient_unassign_care_team(
     *, acting_user, patient: Patient, team: CareTeam, reason: str = ""
 ) -> None:
     care_team_check(acting_user=acting_user, team=team)
-    for grant in PatientGroupObjectPermission.objects.filter(
+    grants = PatientGroupObjectPermission.objects.filter(
         group_id=team.group_id, content_object=patient
-    ):
-        history_note(grant, user=acting_user, reason=reason or f"Removed from {team}")
+    )
+    _grants_revoke(
+        acting_user=acting_user,
+        team=team,
+        grants=grants,
+        reason=reason or f"Removed from {team}",
+    )
+
+
+def _grants_revoke(*, acting_user, team: CareTeam, grants, reason: str) -> None:
+    """Take a team's grants away, each with its history and an audit event."""
+    for grant in grants.select_related("permission"):
+        history_note(grant, user=acting_user, reason=reason)
         audit_object(
             action="revoke",
             actor=acting_user,
@@ -154,15 +166,7 @@ def care_team_delete(*, acting_user, team: CareTeam, reason: str = "") -> None:
         raise PermissionDenied
     reason = reason or f"Team {team.name} closed"
     grants = PatientGroupObjectPermission.objects.filter(group_id=team.group_id)
-    for grant in grants.select_related("permission"):
-        history_note(grant, user=acting_user, reason=reason)
-        audit_object(
-            action="revoke",
-            actor=acting_user,
-            obj=grant,
-            details={"team_id": team.pk, "permission": grant.permission.codename},
-        )
-        grant.delete()
+    _grants_revoke(acting_user=acting_user, team=team, grants=grants, reason=reason)
     care_team_set_members(acting_user=acting_user, team=team, members=[], reason=reason)
     group = team.group
     history_note(team, user=acting_user, reason=reason)

@@ -37,11 +37,15 @@ def refuse_if_final(current: models.Model) -> None:
         )
 
 
-def _staff_checked(instance: models.Model, guard: Callable) -> Callable:
-    """`guard`, then the staff the edit names (against the stored record)."""
+def _write_checked(instance: models.Model, acting_user, guard: Callable) -> Callable:
+    """`guard`, then what the edit changes against the stored record: a record
+    moved to another chart must be writable on both, and the staff it names."""
 
     def check(current: models.Model) -> None:
         guard(current)
+        if current.patient_id != instance.patient_id:
+            chart_write_check(acting_user=acting_user, instance=current)
+            chart_write_check(acting_user=acting_user, instance=instance)
         named_staff_check(instance=instance, current=current)
 
     return check
@@ -67,7 +71,7 @@ def record_edit(
         acting_user=acting_user,
         expected_version=expected_version,
         reason=reason,
-        guard=_staff_checked(instance, refuse_if_final),
+        guard=_write_checked(instance, acting_user, refuse_if_final),
     )
 
 
@@ -85,7 +89,7 @@ def record_finalize(
         acting_user=acting_user,
         expected_version=expected_version,
         reason="Finalised",
-        guard=_staff_checked(instance, guard),
+        guard=_write_checked(instance, acting_user, guard),
     )
     return instance
 
@@ -121,7 +125,7 @@ def record_amend(
         acting_user=acting_user,
         expected_version=expected_version,
         reason=AMENDMENT_REASON.format(reason=(reason or "").strip()),
-        guard=_staff_checked(instance, guard),
+        guard=_write_checked(instance, acting_user, guard),
         action="amend",
     )
 
