@@ -2,6 +2,7 @@
 export_records command and the admin's export page."""
 
 import csv
+import dataclasses
 import hashlib
 import io
 import re
@@ -14,7 +15,10 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
+from django.db.models import Func
 from django.urls import path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from admin_ext.admin.exports import ExportMixin
@@ -106,6 +110,54 @@ def test_negative_score_from_a_numeric_field_is_exported_as_a_number(data_manage
         ["patient_mrn", "total_score", "findings"],
         [patient.mrn, "-3.5", "'-worse than expected"],
     ]
+
+
+text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=12,
+)
+formula = st.tuples(st.sampled_from(exports.FORMULA_PREFIXES), text).map("".join)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(values=st.lists(st.one_of(text, formula), min_size=2, max_size=2))
+def test_csv_cells_made_by_postgresql_are_what_escape_cell_writes(data_manager, values):
+    # One chart for every example: the fixture's transaction spans them all.
+    patient = Patient.objects.first() or factories.patient(
+        acting_user=factories.clinician()
+    )
+    # Free text as any writer might have stored it (no form rules here).
+    Patient.objects.filter(pk=patient.pk).update(
+        address_line1=values[0], address_line2=values[1]
+    )
+
+    rows = _csv(
+        exports.export_csv(
+            user=data_manager,
+            entity="patients",
+            columns=["address_line1", "address_line2"],
+        )
+    )
+
+    assert rows[1] == [exports.escape_cell(value) for value in values]
+
+
+def test_every_exported_column_has_a_csv_form():
+    for spec in ENTITIES.values():
+        for column in spec.columns:
+            cell = exports._csv_cell(spec, column)
+            assert cell == column.source or isinstance(cell, Func)
+
+
+def test_a_column_with_no_csv_form_is_refused():
+    spec = ENTITIES["patients"]
+    created = dataclasses.replace(spec.columns[0], source="created_at")
+    with pytest.raises(ValueError, match="created_at: no CSV form for DateTimeField"):
+        exports._csv_cell(spec, created)
 
 
 # --- access and the export log ----------------------------------------------------
