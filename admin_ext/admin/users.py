@@ -54,6 +54,11 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
     list_select_related = ()
     show_full_result_count = False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deactivate instead: a user's name stays on everything they did
+        # (records.common.models.change_history).
+        return False
+
     def save_model(self, request, obj, form, change):
         reason = form.cleaned_data.get("change_reason", "") if change else ""
         history_note(obj, user=request.user, reason=reason or "")

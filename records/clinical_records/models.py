@@ -4,9 +4,9 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from records.clinical_records import validators as rules
+from records.common.models import change_history
 from records.patients import validators as patient_rules
 from records.patients.models import Patient, RecordStatus, VersionedModel
 
@@ -68,7 +68,7 @@ class ClinicalRecord(VersionedModel):
         max_length=5, choices=RecordStatus.choices, default=RecordStatus.DRAFT
     )
 
-    history = HistoricalRecords(no_db_index=["created_by"])
+    history = change_history(no_db_index=["created_by"])
 
     class Meta:
         ordering = ["-visit_date", "-pk"]

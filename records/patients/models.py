@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
-from records.common.models import TimeStampedModel
+from records.common.models import TimeStampedModel, change_history
 from records.patients import ages, validators
 from records.patients.fields import MRNField, PhoneNumberField
 
@@ -103,7 +102,7 @@ class Patient(VersionedModel):
     )
 
     # History is read by patient id: no indexes on what nobody searches it by.
-    history = HistoricalRecords(no_db_index=["mrn", "created_by"])
+    history = change_history(no_db_index=["mrn", "created_by"])
 
     class Meta:
         ordering = ["family_name", "given_name", "pk"]
@@ -181,7 +180,7 @@ class Assessment(VersionedModel):
         max_length=5, choices=RecordStatus.choices, default=RecordStatus.DRAFT
     )
 
-    history = HistoricalRecords(no_db_index=["created_by"])
+    history = change_history(no_db_index=["created_by"])
 
     class Meta:
         ordering = ["-performed_on", "-pk"]
@@ -280,7 +279,7 @@ class MediaFile(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = change_history()
 
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
@@ -311,7 +310,7 @@ class PatientGroupObjectPermission(GroupObjectPermissionBase):
         Patient, on_delete=models.CASCADE, related_name="team_permissions"
     )
 
-    history = HistoricalRecords()
+    history = change_history()
 
 
 class BreakGlassGrant(models.Model):

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
-from simple_history.models import HistoricalRecords
+
+from records.common.models import change_history
 
 
 class User(AbstractUser):
@@ -17,7 +18,7 @@ class User(AbstractUser):
     # Password hashes stay out of history; sign-in facts change on every login and are
     # recorded as login events instead. Group membership (roles and care teams) is
     # kept, so that who could open a chart on a past date can be answered.
-    history = HistoricalRecords(
+    history = change_history(
         excluded_fields=[
             "password",
             "last_login",
@@ -41,7 +42,7 @@ class CareTeam(models.Model):
         Group, on_delete=models.PROTECT, related_name="care_team", editable=False
     )
 
-    history = HistoricalRecords()
+    history = change_history()
 
     class Meta:
         ordering = ["name"]

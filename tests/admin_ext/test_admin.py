@@ -140,3 +140,19 @@ def test_user_changes_keep_history_with_reason(client, administrator, make_user)
     assert entry.history_change_reason == "Name corrected"
     assert not hasattr(entry, "password")  # hashes stay out of history
     assert client.get(f"/admin/users/user/{user.pk}/history/").status_code == 200
+
+
+def test_users_are_deactivated_never_deleted(client, make_user):
+    superuser = make_user("root", is_superuser=True)
+    client.force_login(superuser)
+    user = make_user("leaver")
+
+    assert client.get(f"/admin/users/user/{user.pk}/delete/").status_code == 403
+    listing = client.get("/admin/users/user/")
+    assert "delete_selected" not in listing.content.decode()
+    response = client.post(
+        "/admin/users/user/",
+        {"action": "delete_selected", "_selected_action": [user.pk], "post": "yes"},
+    )
+    assert response.status_code in (200, 302)
+    assert User.objects.filter(pk=user.pk).exists()
