@@ -13,7 +13,8 @@ def change_history(**options) -> HistoricalRecords:
     user up again for every history row written (an import of 100,000 rows
     writes 100,000 of them). simple-history copies a model's own foreign keys
     into its history the same way. Users are deactivated, never deleted (the
-    admin offers no delete), so every id names someone.
+    admin offers none and records.users.receivers refuses any), so every id
+    names someone and no history row loses its user.
     """
     return HistoricalRecords(user_db_constraint=False, **options)
 

@@ -55,8 +55,9 @@ def escape_cell(value: Any) -> str:
         return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""
-    if isinstance(value, list):  # ICD-10 codes
-        return " ".join(value)
+    if isinstance(value, list):  # ICD-10 codes: text once joined
+        value = " ".join(value)
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if isinstance(value, Decimal):
         # "f" keeps 1E+2 from reaching the file as scientific notation.
         return format(value, "f")
@@ -220,12 +221,13 @@ def _csv_cell(spec: EntitySpec, column: Column) -> str | Func:
         # numeric's text has no exponent: format(value, "f").
         return Cast(F(path), models.TextField())
     if isinstance(model_field, ArrayField):
-        return Func(
+        joined = Func(
             F(path),
             Value(" "),
             function="array_to_string",
             output_field=models.TextField(),
         )
+        return FormulaEscaped(joined)
     plain = (models.IntegerField, models.FloatField, models.DateField)
     if isinstance(model_field, plain) and not isinstance(
         model_field, models.DateTimeField

@@ -1,4 +1,5 @@
-"""Auth signal receivers: they translate the request into arguments for services."""
+"""Auth signal receivers: they translate the request into arguments for services;
+and the guard that keeps users from being deleted."""
 
 from axes.signals import user_locked_out
 from django.contrib.auth.models import update_last_login
@@ -7,6 +8,8 @@ from django.contrib.auth.signals import (
     user_logged_out,
     user_login_failed,
 )
+from django.db.models import ProtectedError
+from django.db.models.signals import pre_delete
 
 from ndas.net import client_ip
 from records.users.models import LoginEvent, User
@@ -82,6 +85,17 @@ def _audit(action: str, event: LoginEvent) -> None:
     )
 
 
+E_USER_DELETE = (
+    "Users are deactivated, never deleted: their name stays on what they did."
+)
+
+
+def on_user_delete(sender, instance, **kwargs) -> None:
+    """Refuse before anything is written: Django would otherwise empty the user
+    from every history row they wrote (simple-history's history_user is SET_NULL)."""
+    raise ProtectedError(E_USER_DELETE, {instance})
+
+
 def connect() -> None:
     # Django's own receiver saves the user, which would write a history row per login;
     # ours records last_login together with the IP and device, without one.
@@ -90,3 +104,5 @@ def connect() -> None:
     user_login_failed.connect(on_user_login_failed, dispatch_uid="users.login_failed")
     user_locked_out.connect(on_user_locked_out, dispatch_uid="users.locked_out")
     user_logged_out.connect(on_user_logged_out, dispatch_uid="users.logged_out")
+    # An instance's delete() and a queryset's alike (a receiver stops fast deletes).
+    pre_delete.connect(on_user_delete, sender=User, dispatch_uid="users.never_deleted")

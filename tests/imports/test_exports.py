@@ -26,6 +26,7 @@ from admin_ext.admin.patients import PatientAdmin
 from records.imports import exports
 from records.imports.entities import ENTITIES
 from records.imports.models import ExportJob
+from records.clinical_records.models import ClinicalRecord
 from records.patients.models import Assessment, Patient, PatientStatus
 from records.users import roles
 from tests import factories
@@ -144,6 +145,47 @@ def test_csv_cells_made_by_postgresql_are_what_escape_cell_writes(data_manager, 
     )
 
     assert rows[1] == [exports.escape_cell(value) for value in values]
+
+
+def test_csv_made_by_postgresql_is_what_escape_cell_makes_for_every_entity(
+    data_manager,
+):
+    """Every column of every entity, on values that could go wrong: the export is
+    the CSV that escape_cell would write from the same rows."""
+    author = factories.clinician("@author")  # a username that starts like a formula
+    patient = factories.patient(acting_user=author)
+    Patient.objects.filter(pk=patient.pk).update(
+        guardian_name="=HYPERLINK(1)", address_line1="\tTabbed", address_line2=""
+    )
+    for score in (Decimal("-3.5"), Decimal("70"), None):
+        assessment = factories.assessment(acting_user=author, patient=patient)
+        Assessment.objects.filter(pk=assessment.pk).update(
+            total_score=score, findings="-worse\r\nsince May", recommendations=""
+        )
+    for weight, codes in ((Decimal("12.50"), ["=A00", "B01.2"]), (None, [])):
+        visit = factories.visit(acting_user=author, patient=patient)
+        ClinicalRecord.objects.filter(pk=visit.pk).update(
+            weight_kg=weight, diagnoses=codes, chief_complaint='+fever, "high"'
+        )
+
+    # The seeded values reach the files, escaped where they must be.
+    expected = {
+        "patients": {"'=HYPERLINK(1)", "'\tTabbed"},
+        "assessments": {",'@author,-3.5,", ",70.0,", '"\'-worse\r\nsince May"'},
+        "clinical_records": {",'=A00 B01.2\r\n", ",12.500,", '"\'+fever, ""high"""'},
+    }
+    for entity, spec in ENTITIES.items():
+        produced = b"".join(exports.export_csv(user=data_manager, entity=entity))
+        rows = exports._export_rows(
+            user=data_manager, spec=spec, selected=list(spec.columns), queryset=None
+        )
+        lines = [
+            [exports.escape_cell(row[c.source]) for c in spec.columns] for row in rows
+        ]
+        header = [[c.name for c in spec.columns]]
+        reference = exports.CSV_BOM + exports._csv_text(header + lines)
+        assert produced.decode() == reference, entity
+        assert all(part in reference for part in expected[entity]), entity
 
 
 def test_every_exported_column_has_a_csv_form():

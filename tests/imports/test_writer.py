@@ -146,12 +146,18 @@ def test_a_lookup_that_fails_on_the_writer_thread_writes_nothing(manager, monkey
 def test_foreign_keys_are_checked_at_commit_again_after_an_import(manager):
     job = run(manager, csv_bytes([patient_row(1)]))
     assert job.new == 1, job.errors
-    table = Patient._meta.db_table
+    links = 'UPDATE "users_user_groups" SET "group_id" = %s WHERE "id" = %s'
     with connection.cursor() as cursor:
-        # A dangling reference waits for COMMIT, as with Django's deferred foreign
-        # keys; were they still checked at once, this would fail here.
-        cursor.execute(f'UPDATE "{table}" SET "created_by_id" = -1')
-        cursor.execute(f'UPDATE "{table}" SET "created_by_id" = %s', [manager.pk])
+        cursor.execute(
+            'SELECT "id", "group_id" FROM "users_user_groups" WHERE "user_id" = %s',
+            [manager.pk],
+        )
+        link, group = cursor.fetchone()
+        # A dangling reference (here: the importer's role) waits for COMMIT, as
+        # with Django's deferred foreign keys; were they still checked at once,
+        # this would fail here.
+        cursor.execute(links, [-1, link])
+        cursor.execute(links, [group, link])
 
 
 def test_every_deferrable_constraint_starts_deferred():

@@ -3,9 +3,12 @@ database does not look the user up for each row an import writes."""
 
 import pytest
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import ProtectedError
 
 from records.common.models import TimeStampedModel
+from records.users.models import User
+from records.users.receivers import E_USER_DELETE
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +50,17 @@ def test_authorship_still_names_the_user_and_follows_to_them():
 
     assert patient.created_by == clinician
     assert patient.history.get().history_user == clinician
+
+
+def test_a_user_is_never_deleted_so_history_keeps_their_name():
+    clinician = factories.clinician()
+    patient = factories.patient(acting_user=clinician)
+
+    # Each in a savepoint: the refusal dooms the transaction it is raised in.
+    with pytest.raises(ProtectedError, match=E_USER_DELETE), transaction.atomic():
+        clinician.delete()
+    with pytest.raises(ProtectedError, match=E_USER_DELETE), transaction.atomic():
+        User.objects.filter(pk=clinician.pk).delete()
+
+    assert User.objects.filter(pk=clinician.pk).exists()
+    assert patient.history.get().history_user_id == clinician.pk
