@@ -396,7 +396,7 @@ class Importer:
                     malformed.append((number, len(cells)))
                     continue
             rows.append((number, cells))
-        keys = [self._raw_key(cells) for _, cells in rows]
+        keys = self._raw_keys([cells for _, cells in rows])
         # Asked now, the log's table holds the keys of all chunks but the last
         # READ_AHEAD - 1 checked (see run).
         logged = self.key_log.spilled
@@ -493,8 +493,7 @@ class Importer:
                 filled, raws = range(len(cells)), cells
             if not raws:
                 continue
-            if "\n'" in "\n" + "\n".join(raws):
-                raws = list(map(_unescaped, raws))
+            raws = _unescaped_all(raws)
             cleaned = column.clean_many(raws)
             if cleaned is None:  # some cell fails: each on its own, for messages
                 cleaned = []
@@ -509,19 +508,18 @@ class Importer:
                 values[index][attname] = value
         return list(zip(values, blanks, errors))
 
-    def _raw_key(self, cells) -> tuple | None:
-        """The row's key, from its key cells alone, a patient named by MRN (None:
-        a key cell is blank or invalid; cleaning the whole row names the problem)."""
-        key = []
+    def _raw_keys(self, rows: list[list[str]]) -> list[tuple | None]:
+        """Each row's key, from its key cells alone, a patient named by MRN (None:
+        a key cell is blank or invalid; cleaning the whole row names the problem).
+        A key column is cleaned for all the rows at once, as in _clean_rows."""
+        columns = []
         for position, column in self.key_cells:
-            raw = _unescaped(cells[position])
-            if raw == "":
-                return None
-            try:
-                key.append(column.clean(raw))
-            except ValidationError:
-                return None
-        return tuple(key)
+            raws = _unescaped_all([cells[position] for cells in rows])
+            values = column.clean_many(raws) if "" not in raws else None
+            if values is None:
+                values = [_key_value(column, raw) for raw in raws]
+            columns.append(values)
+        return [None if None in key else key for key in zip(*columns)]
 
     def _row(self, number, values, blanks, existing) -> tuple | None:
         """The row to write, pk first (None for a new row); None when the row is
@@ -728,6 +726,24 @@ def _at_once(work: Callable[[Any], Any]) -> Future:
     with connection.cursor() as cursor:
         future.set_result(work(cursor))
     return future
+
+
+def _key_value(column: Column, raw: str) -> Any:
+    """A key cell's value; None when it is blank or invalid."""
+    if raw == "":
+        return None
+    try:
+        return column.clean(raw)
+    except ValidationError:
+        return None
+
+
+def _unescaped_all(raws: list[str]) -> list[str]:
+    """The cells as the user meant them (see _unescaped): the same list when no
+    cell needs it, as nearly always."""
+    if "\n'" in "\n" + "\n".join(raws):
+        return list(map(_unescaped, raws))
+    return raws
 
 
 def _unescaped(raw: str) -> str:

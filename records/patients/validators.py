@@ -99,12 +99,15 @@ def phone_normalize(value: str) -> str:
     if not value:
         return ""
     number = phone_parse_e164(value)
-    if number is None:
-        region = getattr(settings, "PHONE_DEFAULT_REGION", "GB")
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            raise ValidationError(E_PHONE, code="phone") from None
+    if number is not None:
+        if not phone_is_valid(number):
+            raise ValidationError(E_PHONE, code="phone")
+        return value  # already its E.164 form (the tests hold format_number to it)
+    region = getattr(settings, "PHONE_DEFAULT_REGION", "GB")
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(E_PHONE, code="phone") from None
     if not phone_is_valid(number):
         raise ValidationError(E_PHONE, code="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -136,14 +139,11 @@ def phone_parse_e164(value: str) -> phonenumbers.PhoneNumber | None:
     national = digits[size:]
     if not 2 <= len(national) <= 17:
         return None
-    region = phonenumbers.region_code_for_country_code(code)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
-        code, region
-    )
+    metadata = _metadata(code, phonenumbers.region_code_for_country_code(code))
     if metadata is None:
         return None
     prefix = metadata.national_prefix_for_parsing
-    if prefix and re.match(prefix, national):
+    if prefix and _pattern(prefix).match(national):
         return None  # parse() may strip it: let it decide
     number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
     if len(national) > 1 and national[0] == "0":
@@ -173,12 +173,12 @@ def phone_is_valid(number: phonenumbers.PhoneNumber) -> bool:
     if len(regions) == 1:
         return _valid_for_region(number.country_code, regions[0], national)
     for region in regions:
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper(), None)
+        metadata = _metadata(number.country_code, region)
         if metadata is None:
             continue
         if metadata.leading_digits is not None:
             # A region known by its leading digits is the number's region.
-            if re.match(metadata.leading_digits, national):
+            if _pattern(metadata.leading_digits).match(national):
                 return _valid_for_region(number.country_code, region, national)
         elif _valid_for_region(number.country_code, region, national):
             return True
@@ -189,9 +189,7 @@ def _valid_for_region(country_code: int, region: str, national: str) -> bool:
     """phonenumbers.is_valid_number_for_region, for a region of the number's
     calling code: the national number fits the region's general description and
     the description of one of its types."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
-        country_code, region.upper()
-    )
+    metadata = _metadata(country_code, region)
     if metadata is None:
         return False
     general = metadata.general_desc
@@ -207,7 +205,20 @@ def _fits(desc, national: str) -> bool:
         return False
     if desc.possible_length and len(national) not in desc.possible_length:
         return False
-    return re.fullmatch(desc.national_number_pattern, national) is not None
+    return _pattern(desc.national_number_pattern).fullmatch(national) is not None
+
+
+@functools.cache
+def _metadata(country_code: int, region: str):
+    """The library's metadata of a region (or of a non-geographic calling code),
+    looked up once: a phone cell asks for it up to three times."""
+    return phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        country_code, region.upper()
+    )
+
+
+# The library's patterns, compiled once: re's own cache costs a lookup per call.
+_pattern = functools.cache(re.compile)
 
 
 @functools.cache

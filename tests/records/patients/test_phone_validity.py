@@ -99,6 +99,13 @@ def test_e164_parsing_agrees_on_every_regions_examples_and_neighbours():
     # Most E.164 texts take the shortcut, or it saves nothing.
     assert len(shortcut) > len(texts) / 2
     assert [text for text in texts if not _agrees(text)] == []
+    # A number the shortcut read is already in its E.164 form (phone_normalize
+    # returns the text as it is).
+    e164 = PhoneNumberFormat.E164
+    formatted = [
+        phonenumbers.format_number(phone_parse_e164(t), e164) for t in shortcut
+    ]
+    assert [t for t, f in zip(shortcut, formatted) if t != f] == []
     # The default region does not change a number written with its calling code.
     assert all(_agrees(text, "US") and _agrees(text, "IT") for text in shortcut[::50])
 
@@ -107,6 +114,9 @@ def test_e164_parsing_agrees_on_every_regions_examples_and_neighbours():
 @given(text=st.from_regex(r"\+[0-9]{1,20}", fullmatch=True))
 def test_e164_parsing_agrees_on_any_digits(text):
     assert _agrees(text)
+    number = phone_parse_e164(text)
+    if number is not None:
+        assert phonenumbers.format_number(number, PhoneNumberFormat.E164) == text
 
 
 @pytest.mark.parametrize("text", ["", "+", "+0441234567", "+44 20 7946 0123", "0207"])
