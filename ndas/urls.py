@@ -4,8 +4,17 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from admin_ext.admin.autocomplete import PostedAutocompleteJsonView
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Before the admin's own: the address its widgets call, answering POSTs only.
+    path(
+        "admin/autocomplete/",
+        admin.site.admin_view(
+            PostedAutocompleteJsonView.as_view(admin_site=admin.site)
+        ),
+    ),
     path("admin/", admin.site.urls),
 ]
 

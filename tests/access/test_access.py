@@ -67,7 +67,7 @@ def test_every_list_shows_only_reachable_charts(world, persona, sees):
         follow=True,
     )
     assert len(search.context["cl"].result_list) == (1 if sees else 0)
-    autocomplete = client.get(
+    autocomplete = client.post(
         reverse("admin:autocomplete"),
         {"app_label": "patients", "model_name": "assessment", "field_name": "patient"},
     ).json()

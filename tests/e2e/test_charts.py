@@ -41,10 +41,15 @@ def test_register_patient_record_visit_and_see_history(
     patient_url = page.url
 
     page.goto(f"{live_server.url}/admin/clinical_records/clinicalrecord/add/")
-    # The patient field is an autocomplete: type, then pick the match.
+    # The patient field is an autocomplete: type, then pick the match. What is
+    # typed is posted: no address the browser asks for holds it.
+    addresses = []
+    page.on("request", lambda request: addresses.append(request.url))
     page.locator(".field-patient .select2-selection").click()
     page.locator(".select2-search__field").fill("Quenn")
     page.locator(".select2-results__option", has_text="E2E-0001").click()
+    assert any("/admin/autocomplete/" in address for address in addresses)
+    assert not any("Quenn" in address for address in addresses)
     page.fill("input[name=visit_date]", "2026-11-02")
     page.select_option("select[name=visit_type]", "new")
     page.fill("input[name=weight_kg]", "9.8")

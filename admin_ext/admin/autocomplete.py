@@ -1,0 +1,34 @@
+"""Autocomplete by POST: what is typed (part of a name, an MRN) goes in the
+request body, never in an address, a browser's history or a log line.
+
+Django's admin asks /admin/autocomplete/?term=... by GET. Here the widget posts
+the same parameters, with the page's CSRF token (admin_ext/autocomplete.js), and
+the view takes them from the body; a GET is refused.
+"""
+
+from django import forms
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect
+
+
+class PostedAutocompleteJsonView(AutocompleteJsonView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        # Django's view reads its parameters (term, page, app_label, model_name,
+        # field_name) from the query string; they come in the body here.
+        request.GET = request.POST
+        return self.get(request, *args, **kwargs)
+
+
+class PostedAutocompleteSelect(AutocompleteSelect):
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs=extra_attrs)
+        attrs["data-ajax--type"] = "POST"
+        return attrs
+
+    @property
+    def media(self):
+        # After jquery.init.js, which makes django.jQuery.
+        token = forms.Media(js=["admin/js/jquery.init.js", "admin_ext/autocomplete.js"])
+        return super().media + token
