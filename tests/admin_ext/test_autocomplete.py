@@ -4,9 +4,11 @@ MRN) never reaches an address. Only charts the user may open are offered."""
 import re
 
 import pytest
+from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from admin_ext.admin.autocomplete import PostedAutocompleteSelect
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +74,18 @@ def test_the_patient_field_posts_with_the_token_script(clinician):
     field = re.search(r"<select[^>]*name=\"patient\"[^>]*>", page).group(0)
     assert 'data-ajax--type="POST"' in field
     assert "admin_ext/autocomplete" in page  # sends the CSRF token with it
+
+
+def test_every_autocomplete_of_the_admin_posts(rf, clinician):
+    """The view answers POSTs only: a picker that asked by GET would be broken."""
+    request = rf.get("/")
+    request.user = clinician
+    checked = 0
+    for model, model_admin in admin.site._registry.items():
+        for name in model_admin.get_autocomplete_fields(request):
+            field = model._meta.get_field(name)
+            formfield = model_admin.formfield_for_dbfield(field, request)
+            widget = getattr(formfield.widget, "widget", formfield.widget)
+            assert isinstance(widget, PostedAutocompleteSelect), (model, name)
+            checked += 1
+    assert checked >= 3  # assessments, visits and media files name a patient
