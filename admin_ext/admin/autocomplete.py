@@ -8,7 +8,7 @@ the view takes them from the body; a GET is refused.
 
 from django import forms
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
 
 class PostedAutocompleteJsonView(AutocompleteJsonView):
@@ -21,7 +21,9 @@ class PostedAutocompleteJsonView(AutocompleteJsonView):
         return self.get(request, *args, **kwargs)
 
 
-class PostedAutocompleteSelect(AutocompleteSelect):
+class _Posted:
+    """An autocomplete widget that asks by POST, with the page's CSRF token."""
+
     def build_attrs(self, base_attrs, extra_attrs=None):
         attrs = super().build_attrs(base_attrs, extra_attrs=extra_attrs)
         attrs["data-ajax--type"] = "POST"
@@ -32,3 +34,34 @@ class PostedAutocompleteSelect(AutocompleteSelect):
         # After jquery.init.js, which makes django.jQuery.
         token = forms.Media(js=["admin/js/jquery.init.js", "admin_ext/autocomplete.js"])
         return super().media + token
+
+
+class PostedAutocompleteSelect(_Posted, AutocompleteSelect):
+    pass
+
+
+class PostedAutocompleteSelectMultiple(_Posted, AutocompleteSelectMultiple):
+    pass
+
+
+class PostedAutocompleteMixin:
+    """For a ModelAdmin or an inline: its autocomplete fields ask by POST (the view
+    answers nothing else)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(
+            request
+        ):
+            kwargs["widget"] = PostedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(
+            request
+        ):
+            kwargs["widget"] = PostedAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -15,7 +15,7 @@ from unfold.decorators import display
 from unfold.utils import parse_datetime_str
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
-from admin_ext.admin.autocomplete import PostedAutocompleteSelect
+from admin_ext.admin.autocomplete import PostedAutocompleteMixin
 from admin_ext.admin.search import SessionSearchMixin
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
@@ -83,7 +83,9 @@ class LockableForm(ChartForm):
     )
 
 
-class ChartAdmin(SessionSearchMixin, SimpleHistoryAdmin, ModelAdmin):
+class ChartAdmin(
+    PostedAutocompleteMixin, SessionSearchMixin, SimpleHistoryAdmin, ModelAdmin
+):
     """Base of every chart admin. Subclasses name their services."""
 
     form = ChartForm
@@ -94,16 +96,6 @@ class ChartAdmin(SessionSearchMixin, SimpleHistoryAdmin, ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "version")
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(
-            request
-        ):
-            # What is typed is posted, never put in an address (autocomplete.py).
-            kwargs["widget"] = PostedAutocompleteSelect(
-                db_field, self.admin_site, using=kwargs.get("using")
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index with "doesn't exist"; a chart outside the

@@ -23,6 +23,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from admin_ext.admin.autocomplete import PostedAutocompleteMixin
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.mixins import (
     STATUS_COLOURS,
@@ -69,7 +70,7 @@ class DuplicateWarningMixin:
 # --- summaries of a chart's records, shown as tabs on the patient page -------------
 
 
-class ChartSummaryInline(TabularInline):
+class ChartSummaryInline(PostedAutocompleteMixin, TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
@@ -447,7 +448,7 @@ class MediaUploadForm(forms.ModelForm):
         return cleaned
 
 
-class MediaUploadInline(StackedInline):
+class MediaUploadInline(PostedAutocompleteMixin, StackedInline):
     model = MediaFile
     form = MediaUploadForm
     fk_name = "assessment"

@@ -512,6 +512,8 @@ class Importer:
         """Each row's key, from its key cells alone, a patient named by MRN (None:
         a key cell is blank or invalid; cleaning the whole row names the problem).
         A key column is cleaned for all the rows at once, as in _clean_rows."""
+        if not self.key_cells:  # an entity keyed on nothing: every row is new
+            return [()] * len(rows)
         columns = []
         for position, column in self.key_cells:
             raws = _unescaped_all([cells[position] for cells in rows])
@@ -519,7 +521,7 @@ class Importer:
             if values is None:
                 values = [_key_value(column, raw) for raw in raws]
             columns.append(values)
-        return [None if None in key else key for key in zip(*columns)]
+        return [None if _NO_KEY in key else key for key in zip(*columns)]
 
     def _row(self, number, values, blanks, existing) -> tuple | None:
         """The row to write, pk first (None for a new row); None when the row is
@@ -728,14 +730,18 @@ def _at_once(work: Callable[[Any], Any]) -> Future:
     return future
 
 
+# A key cell that is blank or invalid (None could be a value).
+_NO_KEY = object()
+
+
 def _key_value(column: Column, raw: str) -> Any:
-    """A key cell's value; None when it is blank or invalid."""
+    """A key cell's value; _NO_KEY when it is blank or invalid."""
     if raw == "":
-        return None
+        return _NO_KEY
     try:
         return column.clean(raw)
     except ValidationError:
-        return None
+        return _NO_KEY
 
 
 def _unescaped_all(raws: list[str]) -> list[str]:

@@ -7,8 +7,10 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from unfold.admin import ModelAdmin
 
-from admin_ext.admin.autocomplete import PostedAutocompleteSelect
+from admin_ext.admin import autocomplete
+from records.users.models import User
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -77,15 +79,29 @@ def test_the_patient_field_posts_with_the_token_script(clinician):
 
 
 def test_every_autocomplete_of_the_admin_posts(rf, clinician):
-    """The view answers POSTs only: a picker that asked by GET would be broken."""
+    """The view answers POSTs only: a picker that asked by GET would be broken.
+    Every admin and inline, foreign keys and many-to-many fields alike."""
     request = rf.get("/")
     request.user = clinician
     checked = 0
     for model, model_admin in admin.site._registry.items():
-        for name in model_admin.get_autocomplete_fields(request):
-            field = model._meta.get_field(name)
-            formfield = model_admin.formfield_for_dbfield(field, request)
-            widget = getattr(formfield.widget, "widget", formfield.widget)
-            assert isinstance(widget, PostedAutocompleteSelect), (model, name)
-            checked += 1
+        for admin_ in [model_admin, *model_admin.get_inline_instances(request)]:
+            for name in admin_.get_autocomplete_fields(request):
+                field = admin_.model._meta.get_field(name)
+                formfield = admin_.formfield_for_dbfield(field, request)
+                widget = getattr(formfield.widget, "widget", formfield.widget)
+                assert isinstance(widget, autocomplete._Posted), (admin_, name)
+                checked += 1
     assert checked >= 3  # assessments, visits and media files name a patient
+
+
+def test_any_admin_with_the_mixin_posts_many_to_many_too(rf, clinician):
+    class TeamsAdmin(autocomplete.PostedAutocompleteMixin, ModelAdmin):
+        autocomplete_fields = ["groups"]
+
+    request = rf.get("/")
+    request.user = clinician
+    model_admin = TeamsAdmin(User, admin.site)
+    field = User._meta.get_field("groups")
+    widget = model_admin.formfield_for_dbfield(field, request).widget
+    assert isinstance(getattr(widget, "widget", widget), autocomplete._Posted)
