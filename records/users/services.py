@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 from user_agents import parse as parse_user_agent
 
+from records.audit.models import Action
+from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.common.services import history_note, model_update, row_lock
 from records.users.models import CareTeam, LoginEvent, User
@@ -123,17 +125,31 @@ def care_team_update(
 def care_team_set_members(
     *, acting_user: User, team: CareTeam, members, reason: str = ""
 ) -> None:
-    """Make `members` the team's members; each change is kept in the user's history."""
+    """Make `members` the team's members. Joining gives the team's charts, leaving
+    takes them: each change is kept in the user's history and in the audit trail
+    (grant, revoke), as a team's grants on charts are."""
     wanted = {user.pk: user for user in members}
     current = {user.pk: user for user in team.group.user_set.all()}
     for pk in wanted.keys() - current.keys():
         user = wanted[pk]
         history_note(user, user=acting_user, reason=reason or f"Joined {team.name}")
         user.groups.add(team.group)
+        _membership_audit(Action.GRANT, acting_user, team, user, "joined")
     for pk in current.keys() - wanted.keys():
         user = current[pk]
         history_note(user, user=acting_user, reason=reason or f"Left {team.name}")
         user.groups.remove(team.group)
+        _membership_audit(Action.REVOKE, acting_user, team, user, "left")
+
+
+def _membership_audit(action, acting_user, team: CareTeam, user: User, verb: str):
+    audit_object(
+        action=action,
+        actor=acting_user,
+        obj=user,
+        summary=f"{user.get_username()} {verb} care team {team.name}",
+        details={"team_id": team.pk, "member_id": user.pk},
+    )
 
 
 def care_teams_of(user: User):

@@ -435,3 +435,23 @@ def test_closing_a_care_team_ends_its_members_access(world):
             team=factories.team("Third", inside),
             description="Ours now",
         )
+
+
+def test_joining_and_leaving_a_team_are_in_the_audit_trail(world):
+    from records.audit.models import AuditEvent
+    from records.audit.verify import audit_chain_verify
+
+    admin = world.users["administrator"]
+    newcomer = factories.clinician("newcomer")
+    inside = world.users["clinician_in_team"]
+
+    care_team_set_members(acting_user=admin, team=world.team, members=[newcomer])
+
+    events = AuditEvent.objects.filter(object_type="users.user").order_by("pk")
+    assert [(e.action, e.object_id, e.actor_id) for e in events] == [
+        ("grant", str(newcomer.pk), admin.pk),
+        ("revoke", str(inside.pk), admin.pk),
+    ]
+    assert events[0].details == {"team_id": world.team.pk, "member_id": newcomer.pk}
+    assert events[0].summary == "newcomer joined care team Neonatal follow-up"
+    assert audit_chain_verify().intact
