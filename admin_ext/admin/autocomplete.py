@@ -49,19 +49,17 @@ class PostedAutocompleteMixin:
     answers nothing else)."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(
-            request
-        ):
-            kwargs["widget"] = PostedAutocompleteSelect(
-                db_field, self.admin_site, using=kwargs.get("using")
-            )
+        self._posted(db_field, request, kwargs, PostedAutocompleteSelect)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
+        self._posted(db_field, request, kwargs, PostedAutocompleteSelectMultiple)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _posted(self, db_field, request, kwargs, widget) -> None:
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(
             request
         ):
-            kwargs["widget"] = PostedAutocompleteSelectMultiple(
+            kwargs["widget"] = widget(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
