@@ -8,6 +8,11 @@ from django.db import connection
 from django.utils import timezone
 
 from records.audit.chain import event_hash
+from records.audit.management.commands.verify_audit import (
+    E_HEAD_CHANGED,
+    E_HEAD_CUT,
+    E_HEAD_GONE,
+)
 from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
 from records.audit.verify import HASH_MISMATCH, PREV_HASH_MISMATCH, audit_chain_verify
@@ -174,3 +179,81 @@ def test_the_report_for_callers():
     # prev_hash is hashed too: changing it alone is an altered row.
     assert report.broken.problem == HASH_MISMATCH
     assert "changed after it was written" in report.broken.detail
+
+
+# --- a head kept outside the database ------------------------------------------------
+
+
+def rewrite_from(events: list[AuditEvent], first: int) -> None:
+    """What the table's owner could do: change an event and recompute every hash
+    after it, so that the chain itself is intact again."""
+    previous = AuditEvent.objects.get(pk=events[first - 1].pk).hash if first else None
+    with triggers_disabled():
+        for index, event in enumerate(events[first:]):
+            row = AuditEvent.objects.values().get(pk=event.pk)
+            if index == 0:
+                row["summary"] = "Nothing happened"
+            if previous is not None:
+                row["prev_hash"] = previous
+            row["hash"] = event_hash(row)
+            AuditEvent.objects.filter(pk=event.pk).update(**row)
+            previous = row["hash"]
+
+
+def test_a_recorded_head_unchanged_passes():
+    events = record(4)
+    head = f"{events[2].pk}:{events[2].hash}"
+    out = verify("--head", head)
+    assert f"recorded head #{events[2].pk} unchanged" in out
+
+
+def test_a_rewritten_trail_passes_the_chain_but_not_the_head():
+    events = record(4)
+    head = f"{events[-1].pk}:{events[-1].hash}"
+    rewrite_from(events, 1)
+    assert verify().startswith("4 events verified, chain intact")
+    assert E_HEAD_CHANGED.format(id=events[-1].pk) in broken("--head", head)
+
+
+def test_a_trail_cut_at_its_end_does_not_reach_the_head():
+    events = record(4)
+    head = f"{events[-1].pk}:{events[-1].hash}"
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk__in=[e.pk for e in events[2:]]).delete()
+    assert verify().startswith("2 events verified, chain intact")
+    assert E_HEAD_CUT.format(id=events[-1].pk) in broken("--head", head)
+
+
+def test_a_head_that_is_gone_below_the_end(tmp_path):
+    events = record(3)
+    head = f"{events[1].pk}:{events[1].hash}"
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=events[1].pk).delete()
+        row = AuditEvent.objects.values().get(pk=events[2].pk)
+        row["prev_hash"] = events[0].hash
+        row["hash"] = event_hash(row)
+        AuditEvent.objects.filter(pk=events[2].pk).update(**row)
+    assert verify().startswith("2 events verified, chain intact")
+    assert E_HEAD_GONE.format(id=events[1].pk) in broken("--head", head)
+
+
+@pytest.mark.parametrize("given", ["7", "7:abc", "x:" + "0" * 64, "7:" + "G" * 64])
+def test_a_head_not_in_the_printed_form_is_refused(given):
+    assert "ID:HASH" in broken("--head", given)
+
+
+def test_a_head_file_is_checked_then_kept(tmp_path):
+    kept = tmp_path / "audit-head"
+    events = record(2)
+    verify("--head-file", str(kept))  # the first run: nothing to check yet
+    assert kept.read_text() == f"{events[-1].pk}:{events[-1].hash}\n"
+
+    more = record(2)
+    out = verify("--head-file", str(kept))
+    assert f"recorded head #{events[-1].pk} unchanged" in out
+    assert kept.read_text() == f"{more[-1].pk}:{more[-1].hash}\n"
+
+    rewrite_from(events + more, 0)
+    assert "the trail was rewritten" in broken("--head-file", str(kept))
+    # A failed check keeps the head it checked against.
+    assert kept.read_text() == f"{more[-1].pk}:{more[-1].hash}\n"
