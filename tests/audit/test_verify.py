@@ -257,3 +257,9 @@ def test_a_head_file_is_checked_then_kept(tmp_path):
     assert "the trail was rewritten" in broken("--head-file", str(kept))
     # A failed check keeps the head it checked against.
     assert kept.read_text() == f"{more[-1].pk}:{more[-1].hash}\n"
+
+
+def test_a_head_file_that_cannot_be_written_is_a_clear_error(tmp_path):
+    record(1)
+    message = broken("--head-file", str(tmp_path / "missing-dir" / "audit-head"))
+    assert "missing-dir/audit-head: No such file or directory" in message

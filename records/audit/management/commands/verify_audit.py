@@ -19,6 +19,7 @@ E_HEAD_GONE = "Event #{id}, the recorded head, is gone: the trail was rewritten.
 E_HEAD_CHANGED = (
     "Event #{id}, the recorded head, has another hash: the trail was rewritten."
 )
+E_HEAD_FILE = "The head file {path}: {error}."
 HEAD = re.compile(r"(\d+):([0-9a-f]{64})")
 
 
@@ -57,7 +58,7 @@ class Command(BaseCommand):
         self, *args, since=None, chunk_size=5000, head=None, head_file=None, **options
     ) -> None:
         if head is None and head_file is not None and head_file.exists():
-            head = head_file.read_text().strip()
+            head = _file_io(head_file, head_file.read_text).strip()
         recorded = _parsed(head) if head else None
         report = audit_chain_verify(since=since, chunk_size=chunk_size)
         if report.broken is not None:
@@ -106,5 +107,12 @@ def _head_check(head_id: int, head_hash: str, *, last_id: int | None) -> None:
 def _head_keep(path: Path, head: str) -> None:
     """Replace the file's head in one step: a crash leaves the old one or the new."""
     partial = path.with_name(path.name + ".new")
-    partial.write_text(head + "\n")
-    os.replace(partial, path)
+    _file_io(path, lambda: partial.write_text(head + "\n"))
+    _file_io(path, lambda: os.replace(partial, path))
+
+
+def _file_io(path: Path, work):
+    try:
+        return work()
+    except OSError as error:
+        raise CommandError(E_HEAD_FILE.format(path=path, error=error.strerror))
