@@ -454,4 +454,9 @@ def test_joining_and_leaving_a_team_are_in_the_audit_trail(world):
     ]
     assert events[0].details == {"team_id": world.team.pk, "member_id": newcomer.pk}
     assert events[0].summary == "newcomer joined care team Neonatal follow-up"
+
+    # Closing the team: its last member leaves, in the trail too.
+    access.care_team_delete(acting_user=admin, team=world.team, reason="Merged")
+    last = AuditEvent.objects.filter(object_type="users.user").latest("pk")
+    assert (last.action, last.object_id) == ("revoke", str(newcomer.pk))
     assert audit_chain_verify().intact

@@ -12,6 +12,7 @@ from records.audit.management.commands.verify_audit import (
     E_HEAD_CHANGED,
     E_HEAD_CUT,
     E_HEAD_GONE,
+    E_HEAD_SINCE,
 )
 from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
@@ -224,7 +225,7 @@ def test_a_trail_cut_at_its_end_does_not_reach_the_head():
     assert E_HEAD_CUT.format(id=events[-1].pk) in broken("--head", head)
 
 
-def test_a_head_that_is_gone_below_the_end(tmp_path):
+def test_a_head_that_is_gone_below_the_end():
     events = record(3)
     head = f"{events[1].pk}:{events[1].hash}"
     with triggers_disabled():
@@ -245,7 +246,8 @@ def test_a_head_not_in_the_printed_form_is_refused(given):
 def test_a_head_file_is_checked_then_kept(tmp_path):
     kept = tmp_path / "audit-head"
     events = record(2)
-    verify("--head-file", str(kept))  # the first run: nothing to check yet
+    # The first run: nothing to check yet, and the log says so.
+    assert f"no head kept in {kept} yet" in verify("--head-file", str(kept))
     assert kept.read_text() == f"{events[-1].pk}:{events[-1].hash}\n"
 
     more = record(2)
@@ -263,3 +265,38 @@ def test_a_head_file_that_cannot_be_written_is_a_clear_error(tmp_path):
     record(1)
     message = broken("--head-file", str(tmp_path / "missing-dir" / "audit-head"))
     assert "missing-dir/audit-head: No such file or directory" in message
+
+
+def test_since_past_the_head_is_refused_as_it_would_leave_events_unchecked():
+    events = record(6)
+    head = f"{events[1].pk}:{events[1].hash}"
+    refusal = E_HEAD_SINCE.format(
+        since=events[4].pk, id=events[1].pk, next=events[1].pk + 1
+    )
+    assert refusal in broken("--since", str(events[4].pk), "--head", head)
+    # From the event after the head: every later event is walked, and a rewrite
+    # reaching back to the head is found there.
+    assert verify("--since", str(events[2].pk), "--head", head)
+    rewrite_from(events, 1)
+    message = broken("--since", str(events[2].pk), "--head", head)
+    assert E_HEAD_CHANGED.format(id=events[1].pk) in message
+
+
+@pytest.mark.parametrize("text", ["", "garbage\n"])
+def test_a_head_file_with_no_head_is_refused_and_kept(tmp_path, text):
+    kept = tmp_path / "audit-head"
+    kept.write_text(text)
+    record(2)
+    assert f"The head file {kept} holds no head" in broken("--head-file", str(kept))
+    assert kept.read_text() == text
+
+
+def test_an_empty_trail_does_not_reach_a_recorded_head(tmp_path):
+    kept = tmp_path / "audit-head"
+    kept.write_text(f"7:{'a' * 64}\n")
+    assert E_HEAD_CUT.format(id=7) in broken("--head-file", str(kept))
+
+
+def test_a_head_and_a_head_file_together_are_refused(tmp_path):
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        verify("--head", f"7:{'a' * 64}", "--head-file", str(tmp_path / "h"))

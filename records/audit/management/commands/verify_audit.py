@@ -10,7 +10,16 @@ from records.audit.models import AuditEvent
 from records.audit.verify import audit_chain_verify
 
 E_BROKEN = "Audit chain broken at event #{id}: {problem}; {detail}. {checked} verified."
-E_HEAD_FORM = "A head is ID:HASH, as this command prints it (got {given!r})."
+E_HEAD_FORM = (
+    "A head is ID:HASH, an event's id and hash as this command prints them "
+    "(got {given!r})."
+)
+E_HEAD_FILE_FORM = "The head file {path} holds no head (ID:HASH): {given!r}."
+E_HEAD_FILE = "The head file {path}: {error}."
+E_HEAD_SINCE = (
+    "--since #{since} would leave the events after the recorded head #{id} "
+    "unchecked: start at #{next} at the latest."
+)
 E_HEAD_CUT = (
     "The trail ends before the recorded head, event #{id}: events were removed "
     "from its end."
@@ -19,7 +28,7 @@ E_HEAD_GONE = "Event #{id}, the recorded head, is gone: the trail was rewritten.
 E_HEAD_CHANGED = (
     "Event #{id}, the recorded head, has another hash: the trail was rewritten."
 )
-E_HEAD_FILE = "The head file {path}: {error}."
+NO_HEAD_YET = "no head kept in {path} yet: this run's is the first"
 HEAD = re.compile(r"(\d+):([0-9a-f]{64})")
 
 
@@ -40,26 +49,38 @@ class Command(BaseCommand):
         parser.add_argument(
             "--chunk-size", type=int, default=5000, help="Rows read per batch."
         )
-        parser.add_argument(
+        heads = parser.add_mutually_exclusive_group()
+        heads.add_argument(
             "--head",
             metavar="ID:HASH",
             help="A head an earlier run printed, kept outside the database: the "
-            "trail must still reach it, with the same hash.",
+            "trail must still reach that event, with that hash.",
         )
-        parser.add_argument(
+        heads.add_argument(
             "--head-file",
             type=Path,
             metavar="PATH",
-            help="Check the head kept in this file (if there is one), then keep "
-            "the new head there.",
+            help="Check the head kept in this file (none the first time), then "
+            "keep the new head there.",
         )
 
     def handle(
         self, *args, since=None, chunk_size=5000, head=None, head_file=None, **options
     ) -> None:
-        if head is None and head_file is not None and head_file.exists():
-            head = _file_io(head_file, head_file.read_text).strip()
-        recorded = _parsed(head) if head else None
+        notes = []
+        recorded = _parsed(head, E_HEAD_FORM.format(given=head)) if head else None
+        if head_file is not None:
+            if head_file.exists():
+                text = _file_io(head_file, head_file.read_text).strip()
+                form = E_HEAD_FILE_FORM.format(path=head_file, given=text)
+                recorded = _parsed(text, form)  # an empty file is no first run
+            else:
+                notes.append(NO_HEAD_YET.format(path=head_file))
+        if recorded is not None and since is not None and since > recorded[0] + 1:
+            # Nothing would link the events after the head to it.
+            raise CommandError(
+                E_HEAD_SINCE.format(since=since, id=recorded[0], next=recorded[0] + 1)
+            )
         report = audit_chain_verify(since=since, chunk_size=chunk_size)
         if report.broken is not None:
             raise CommandError(
@@ -72,22 +93,21 @@ class Command(BaseCommand):
             )
         if recorded is not None:
             _head_check(*recorded, last_id=report.last_id)
-        message = f"{report.checked} events verified, chain intact"
-        if recorded is not None:
-            message += f"; recorded head #{recorded[0]} unchanged"
+            notes.append(f"recorded head #{recorded[0]} unchanged")
+        message = "; ".join([f"{report.checked} events verified, chain intact", *notes])
         if report.last_id is not None:
             # The head, to keep outside the database: a later run that does not
             # reach it (or finds another hash at that id) reveals a rewrite.
             message += f"; head: event #{report.last_id}, hash {report.last_hash}"
-            if head_file is not None:
-                _head_keep(head_file, f"{report.last_id}:{report.last_hash}")
-        self.stdout.write(message)
+        self.stdout.write(message)  # in the log even if the file cannot be written
+        if head_file is not None and report.last_id is not None:
+            _head_keep(head_file, f"{report.last_id}:{report.last_hash}")
 
 
-def _parsed(head: str) -> tuple[int, str]:
+def _parsed(head: str, refusal: str) -> tuple[int, str]:
     match = HEAD.fullmatch(head)
     if match is None:
-        raise CommandError(E_HEAD_FORM.format(given=head))
+        raise CommandError(refusal)
     return int(match.group(1)), match.group(2)
 
 
@@ -95,7 +115,7 @@ def _head_check(head_id: int, head_hash: str, *, last_id: int | None) -> None:
     """The chain walked is intact; it still holds the recorded head unchanged, so
     everything up to the head is what it was when the head was recorded."""
     if last_id is None or last_id < head_id:
-        raise CommandError(E_HEAD_CUT.format(last=last_id, id=head_id))
+        raise CommandError(E_HEAD_CUT.format(id=head_id))
     stored = AuditEvent.objects.filter(pk=head_id).values_list("hash", flat=True)
     found = stored.first()
     if found is None:
@@ -105,10 +125,23 @@ def _head_check(head_id: int, head_hash: str, *, last_id: int | None) -> None:
 
 
 def _head_keep(path: Path, head: str) -> None:
-    """Replace the file's head in one step: a crash leaves the old one or the new."""
+    """Replace the file's head in one step, on disk before the step: a crash
+    leaves the old head or the new one, never an empty file."""
     partial = path.with_name(path.name + ".new")
-    _file_io(path, lambda: partial.write_text(head + "\n"))
-    _file_io(path, lambda: os.replace(partial, path))
+
+    def write() -> None:
+        with open(partial, "w") as handle:
+            handle.write(head + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    _file_io(path, write)
 
 
 def _file_io(path: Path, work):
