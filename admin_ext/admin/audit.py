@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -27,7 +28,7 @@ from records.patients.validators import mrn_normalize
 
 REPORT_ROWS = 1000
 # Changes a report shows (the newest of its period) and exports.
-CHANGE_ROWS = 500
+CHANGE_ROWS = reports.CHANGE_ROWS
 CSV_COLUMNS = (
     "id",
     "at",
@@ -84,7 +85,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     )
     search_fields = ("patient_id",)  # a search box; get_search_results reads MRNs
     search_help_text = "A patient's MRN"
-    address_search_vars = ("q", "mrn")  # ?mrn= was this list's MRN filter
+    address_search_vars = (SEARCH_VAR, "mrn")  # ?mrn= was this list's MRN filter
     list_filter_submit = True
     # Millions of rows: no COUNT(*) for the total, none for the pages either.
     show_full_result_count = False

@@ -32,8 +32,10 @@ class _Posted:
     @property
     def media(self):
         # After jquery.init.js, which makes django.jQuery.
-        token = forms.Media(js=["admin/js/jquery.init.js", "admin_ext/autocomplete.js"])
-        return super().media + token
+        posting = forms.Media(
+            js=["admin/js/jquery.init.js", "admin_ext/autocomplete.js"]
+        )
+        return super().media + posting
 
 
 class PostedAutocompleteSelect(_Posted, AutocompleteSelect):

@@ -23,7 +23,6 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from admin_ext.admin.autocomplete import PostedAutocompleteMixin
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.mixins import (
     STATUS_COLOURS,
@@ -70,7 +69,7 @@ class DuplicateWarningMixin:
 # --- summaries of a chart's records, shown as tabs on the patient page -------------
 
 
-class ChartSummaryInline(PostedAutocompleteMixin, TabularInline):
+class ChartSummaryInline(TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
@@ -448,7 +447,7 @@ class MediaUploadForm(forms.ModelForm):
         return cleaned
 
 
-class MediaUploadInline(PostedAutocompleteMixin, StackedInline):
+class MediaUploadInline(StackedInline):
     model = MediaFile
     form = MediaUploadForm
     fk_name = "assessment"

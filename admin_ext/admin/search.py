@@ -64,7 +64,7 @@ class SessionSearchMixin:
         return super().changelist_view(request, extra_context)
 
 
-def search_redirect(request, address_vars=(SEARCH_VAR,)) -> HttpResponseRedirect | None:
+def search_redirect(request, address_vars) -> HttpResponseRedirect | None:
     """Where a request that names a search must go first, if anywhere: a search
     typed in the box, or an address with a term in it, to the list with its
     token; a token this session does not hold, to the whole list, saying so (an
@@ -90,7 +90,7 @@ def search_term(request) -> str:
     return request.session.get(SESSION_KEY, {}).get(token, "") if token else ""
 
 
-def search_url(request, term: str, address_vars=(SEARCH_VAR,)) -> str:
+def search_url(request, term: str, address_vars) -> str:
     """This page at its first page, with the request's filters, searching `term`."""
     term = term.strip()[:MAX_TERM]
     query = request.GET.copy()

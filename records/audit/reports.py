@@ -17,6 +17,8 @@ from records.patients.repositories import (
 
 # Enough for any chart's period; past it the report says it is partial.
 MAX_ACCESS_POINTS = 200
+# Changes a report shows at the most (newest first): its page says when there are more.
+CHANGE_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,11 @@ class Changes:
 
 
 def history_changes(
-    *, user, period: Period, patient_id: int | None = None, limit: int = 500
+    *,
+    user,
+    period: Period,
+    patient_id: int | None = None,
+    limit: int = CHANGE_ROWS,
 ) -> Changes:
     """Changes to the charts `user` may open (and, for the whole clinic, to users)
     in the period: one chart's when `patient_id` is given.

@@ -71,6 +71,9 @@ PATIENT_FACTS = frozenset(
     }
 )
 PREVIEW_ROWS = 20
+_PATIENT_FACT_FIELDS = [
+    f for f in Patient._meta.concrete_fields if f.attname in PATIENT_FACTS
+]
 
 E_UNKNOWN_HEADER = "Unknown column. Columns are: {columns}."
 E_DUPLICATE_HEADER = "This column appears twice."
@@ -82,6 +85,7 @@ E_NOT_FOUND = "Does not exist, and the mode is 'update only'."
 E_FINAL = "This record is final; amend it in NDAS, with a reason."
 # Columns naming the clinician responsible for a record, and their fields.
 STAFF_COLUMNS = tuple((f"{name}_id", f"{name}_username") for name in STAFF_FIELDS)
+STAFF_ATTNAMES = frozenset(attname for attname, _ in STAFF_COLUMNS)
 
 
 @dataclass
@@ -157,9 +161,7 @@ class Lookups:
         wanted = set(map(mrn_normalize, mrns)) - self._patients.keys()
         if not wanted:
             return
-        fields = [
-            f for f in Patient._meta.concrete_fields if f.attname in PATIENT_FACTS
-        ]
+        fields = _PATIENT_FACT_FIELDS
         cursor.execute(
             f"SELECT {_quoted([f.column for f in fields])} "
             f'FROM "{Patient._meta.db_table}" WHERE "mrn" = ANY(%s::text[])',
@@ -294,6 +296,7 @@ class Importer:
         self.compared = [f.attname for f in self.written]
         # The stored rows a chunk's keys name: their fields, and the statement.
         self.existing_names = ["id", *[f.attname for f in self.concrete]]
+        self.key_positions = [self.existing_names.index(a) for a in spec.key]
         self.existing_statement = self._existing_statement()
         self.row_values = itemgetter(*self.compared)
         # What an unsaved model would hold: "" for text, None where NULL is allowed.
@@ -371,9 +374,9 @@ class Importer:
                 recent.append(self.keys_seen)
                 self.keys_seen = {}
                 ahead.append(self._fetch(table))
-                if self.write is not None and not self.outcome.invalid:
-                    if new or changed:
-                        self.write(new, changed)
+                writing = self.write is not None and not self.outcome.invalid
+                if writing and (new or changed):
+                    self.write(new, changed)
                 if progress:
                     progress(self.outcome.rows)
         self.key_log = None  # its lane may be a Writer's, which holds this importer
@@ -512,8 +515,6 @@ class Importer:
         """Each row's key, from its key cells alone, a patient named by MRN (None:
         a key cell is blank or invalid; cleaning the whole row names the problem).
         A key column is cleaned for all the rows at once, as in _clean_rows."""
-        if not self.key_cells:  # an entity keyed on nothing: every row is new
-            return [()] * len(rows)
         columns = []
         for position, column in self.key_cells:
             raws = _unescaped_all([cells[position] for cells in rows])
@@ -596,13 +597,12 @@ class Importer:
         """The stored rows with these keys, as attname -> value dicts."""
         if not keys:
             return {}
-        names = self.existing_names
-        key_positions = [names.index(attname) for attname in self.spec.key]
+        names, key_positions = self.existing_names, self.key_positions
         found = {}
         cursor.execute(
             self.existing_statement,
             # As text: psycopg would make the array value by value, in Python.
-            [_array_literal(str(key[0]) for key in keys)],
+            [_array_literal({str(key[0]) for key in keys})],
         )
         for row in cursor.fetchall():
             key = tuple(row[i] for i in key_positions)
@@ -767,7 +767,7 @@ def _same_check(column: Column, lookups: Lookups) -> Callable[[str, Any, bool], 
     the same number. A True must be certain: the cell is exactly how an export
     writes the stored value (or blank, where blank cells keep values).
     """
-    if column.attname in ("assessor_id", "clinician_id"):
+    if column.attname in STAFF_ATTNAMES:
 
         def same_user(raw, stored, keeps_blanks):
             if raw == "":
@@ -1109,7 +1109,7 @@ def _array_literal(values: Iterable[str]) -> str:
 
 _handoff_lock = threading.Lock()
 _handoff_users = 0
-_handoff_default = sys.getswitchinterval()
+_handoff_default: float | None = None  # the interval to restore, while lowered
 HANDOFF_S = 0.0005
 
 

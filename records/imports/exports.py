@@ -52,12 +52,11 @@ def escape_cell(value: Any) -> str:
     formula (OWASP, CSV injection), so '=HYPERLINK(...)' is shown, never run.
     """
     if value.__class__ is str:  # most cells: decided at once
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return _formula_safe(value)
     if value is None:
         return ""
     if isinstance(value, list):  # ICD-10 codes: text once joined
-        value = " ".join(value)
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return _formula_safe(" ".join(value))
     if isinstance(value, Decimal):
         # "f" keeps 1E+2 from reaching the file as scientific notation.
         return format(value, "f")
@@ -65,7 +64,10 @@ def escape_cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, (int, float)):
         return str(value)
-    text = str(value)
+    return _formula_safe(str(value))
+
+
+def _formula_safe(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
@@ -80,11 +82,12 @@ class FormulaEscaped(Func):
 
     def as_sql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
+        # The apostrophe or nothing, then the text (NULL stays NULL).
         escaped = (
-            f"CASE WHEN left({sql}, 1) IN ({self.PREFIXES}) "
-            f"THEN '''' || {sql} ELSE {sql} END"
+            f"(CASE WHEN left({sql}, 1) IN ({self.PREFIXES}) "
+            f"THEN '''' ELSE '' END || {sql})"
         )
-        return escaped, (*params, *params, *params)
+        return escaped, (*params, *params)
 
 
 def export_queryset(*, user, entity: str) -> QuerySet:

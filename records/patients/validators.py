@@ -98,18 +98,18 @@ def phone_normalize(value: str) -> str:
     value = (value or "").strip()
     if not value:
         return ""
-    number = phone_parse_e164(value)
-    if number is not None:
-        if not phone_is_valid(number):
-            raise ValidationError(E_PHONE, code="phone")
-        return value  # already its E.164 form (the tests hold format_number to it)
-    region = getattr(settings, "PHONE_DEFAULT_REGION", "GB")
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        raise ValidationError(E_PHONE, code="phone") from None
+    shortcut = phone_parse_e164(value)
+    number = shortcut
+    if number is None:
+        region = getattr(settings, "PHONE_DEFAULT_REGION", "GB")
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            raise ValidationError(E_PHONE, code="phone") from None
     if not phone_is_valid(number):
         raise ValidationError(E_PHONE, code="phone")
+    if shortcut is not None:
+        return value  # already its E.164 form (the tests hold format_number to it)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -229,9 +229,7 @@ def _type_pattern(country_code: int, region: str, length: int) -> re.Pattern | N
     The library tries the types one by one, in the order that names the type;
     validity only asks whether one matches. Mobile counts only where its
     pattern differs from the fixed lines' (the library skips it otherwise)."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
-        country_code, region.upper()
-    )
+    metadata = _metadata(country_code, region)
     kinds = [
         "premium_rate",
         "toll_free",

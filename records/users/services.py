@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 from user_agents import parse as parse_user_agent
 
-from records.audit.models import Action
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.common.services import history_note, model_update, row_lock
@@ -134,15 +133,16 @@ def care_team_set_members(
         user = wanted[pk]
         history_note(user, user=acting_user, reason=reason or f"Joined {team.name}")
         user.groups.add(team.group)
-        _membership_audit(Action.GRANT, acting_user, team, user, "joined")
+        _membership_audit("grant", acting_user=acting_user, team=team, user=user)
     for pk in current.keys() - wanted.keys():
         user = current[pk]
         history_note(user, user=acting_user, reason=reason or f"Left {team.name}")
         user.groups.remove(team.group)
-        _membership_audit(Action.REVOKE, acting_user, team, user, "left")
+        _membership_audit("revoke", acting_user=acting_user, team=team, user=user)
 
 
-def _membership_audit(action, acting_user, team: CareTeam, user: User, verb: str):
+def _membership_audit(action: str, *, acting_user, team: CareTeam, user: User) -> None:
+    verb = "joined" if action == "grant" else "left"
     audit_object(
         action=action,
         actor=acting_user,

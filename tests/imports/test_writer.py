@@ -295,7 +295,7 @@ def test_keys_used_before_are_found_however_far_back(manager, monkeypatch, dry_r
     assert Patient.objects.count() == 0
 
 
-def test_raw_keys_of_a_chunk_blank_invalid_and_keyless():
+def test_raw_keys_of_a_chunk_blank_and_invalid():
     spec = ENTITIES["patients"]
     importer = engine.Importer(spec=spec, options=engine.Options(), acting_user=None)
     mrn = next(c for c in spec.columns if c.attname == "mrn")
@@ -306,5 +306,3 @@ def test_raw_keys_of_a_chunk_blank_invalid_and_keyless():
     # before a formula-like cell dropped); blank or invalid: no key.
     assert importer._raw_keys(rows) == [("IMP-00001",), None, None, ("-IMP-2",)]
     assert importer._raw_keys(rows[:1]) == [("IMP-00001",)]  # all at once
-    importer.key_cells = []
-    assert importer._raw_keys(rows) == [(), (), (), ()]

@@ -18,7 +18,7 @@ from records.patients.models import (
     Patient,
     PatientGroupObjectPermission,
 )
-from records.patients.repositories import patients_visible_to
+from records.patients.repositories import opens_every_chart, patients_visible_to
 from records.users.models import CareTeam
 from records.users.repositories import clinical_staff
 from records.users.services import care_team_set_members, care_teams_of
@@ -45,16 +45,14 @@ def named_staff_check(*, instance, current=None) -> None:
     """The assessor or clinician a record names is active clinical staff when
     named (`current`: the record as stored). A record keeps the one it had when
     they leave: it is only checked when it changes."""
-    for field in instance._meta.concrete_fields:
-        if field.name not in STAFF_FIELDS:
-            continue
-        user_id = getattr(instance, field.attname)
+    for name in STAFF_FIELDS:
+        user_id = getattr(instance, f"{name}_id", None)
         if user_id is None:
-            continue  # required: full_clean says so
-        if current is not None and getattr(current, field.attname) == user_id:
+            continue  # none on this model, or required: full_clean says so
+        if current is not None and getattr(current, f"{name}_id") == user_id:
             continue
         if not clinical_staff().filter(pk=user_id).exists():
-            raise ServiceError({field.name: E_NOT_CLINICAL_STAFF})
+            raise ServiceError({name: E_NOT_CLINICAL_STAFF})
 
 
 def chart_write_check(*, acting_user, instance) -> None:
@@ -92,7 +90,7 @@ def registration_team_check(*, acting_user, team: CareTeam | None) -> None:
     """A clinician who registers a patient must place it in one of their teams
     (or they could not open the chart they just made)."""
     if team is None:
-        if acting_user.has_perm("patients.view_all_patients"):
+        if opens_every_chart(acting_user):
             return
         raise ServiceError({"care_teams": E_TEAM_REQUIRED}, code="team_required")
     care_team_check(acting_user=acting_user, team=team)

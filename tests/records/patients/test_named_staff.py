@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from records.clinical_records import services as visit_services
-from records.imports import services as import_services
+
 from records.imports.entities import E_UNKNOWN_USER
 from records.imports.exports import export_csv
 from records.patients import services
@@ -18,6 +18,7 @@ from records.patients.services.access import E_NOT_CLINICAL_STAFF
 from records.users import roles
 from records.users.repositories import clinical_staff
 from tests import factories
+from tests.imports.test_imports import run
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
@@ -114,28 +115,18 @@ def test_the_admin_offers_clinical_staff_and_keeps_a_record_s_own(staff, client)
     assert offered == {doctor, staff["boss"], locum}
 
 
-def run_import(manager, data: bytes, entity: str):
-    return import_services.import_file(
-        acting_user=manager,
-        entity=entity,
-        file_name="file.csv",
-        data=data,
-        reason="Quarterly upload",
-    )
-
-
 def test_imports_follow_the_same_rule(staff):
     doctor, patient, manager = staff["doctor"], staff["patient"], staff["manager"]
     header_line = "patient_mrn,instrument,performed_on,assessor_username\n"
     row = f"{patient.mrn},hine,{TODAY - timedelta(days=3)},manager\n"
-    job = run_import(manager, (header_line + row).encode(), "assessments")
+    job = run(manager, (header_line + row).encode(), entity="assessments")
     assert [(e["column"], e["value"], e["message"]) for e in job.errors] == [
         ("assessor_username", "manager", E_NOT_CLINICAL_STAFF)
     ]
-    job = run_import(
+    job = run(
         manager,
         (header_line + row.replace("manager", "nobody")).encode(),
-        "assessments",
+        entity="assessments",
     )
     assert [e["message"] for e in job.errors] == [E_UNKNOWN_USER]
     assert not Assessment.objects.exists()
@@ -145,17 +136,17 @@ def test_imports_follow_the_same_rule(staff):
     leave(staff["locum"])
     for entity in ("assessments", "clinical_records"):
         data = b"".join(export_csv(user=manager, entity=entity))
-        job = run_import(manager, data, entity)
+        job = run(manager, data, entity=entity)
         assert (job.invalid, job.unchanged, job.changed) == (0, 1, 0), job.errors
     # Changed in another cell, the record still names them; a new one may not.
     data = b"".join(export_csv(user=manager, entity="assessments")).decode()
     header, stored = data.splitlines()[:2]
     changed = stored.replace(",60", ",61", 1)  # the total score
     assert changed != stored
-    job = run_import(manager, f"{header}\n{changed}\n".encode(), "assessments")
+    job = run(manager, f"{header}\n{changed}\n".encode(), entity="assessments")
     assert (job.invalid, job.changed) == (0, 1), job.errors
     new = row.replace("manager", "locum")
-    job = run_import(manager, (header_line + new).encode(), "assessments")
+    job = run(manager, (header_line + new).encode(), entity="assessments")
     assert [(e["value"], e["message"]) for e in job.errors] == [
         ("locum", E_NOT_CLINICAL_STAFF)
     ]

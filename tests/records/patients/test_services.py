@@ -201,6 +201,13 @@ def test_amendment_needs_a_reason_and_keeps_the_previous_version(doctor, patient
     versions = exam.history.count()
     services.assessment_amend(acting_user=doctor, assessment=exam, reason="")
     assert exam.history.count() == versions
+    # Changed on the instance (as a form does) without a reason: refused, and
+    # nothing is stored.
+    exam.findings = "v3"
+    with pytest.raises(ServiceError):
+        services.assessment_amend(acting_user=doctor, assessment=exam, reason="")
+    exam.refresh_from_db()
+    assert exam.findings == "v2" and exam.history.count() == versions
 
 
 def test_a_long_reason_is_kept_whole_with_its_prefix(doctor, patient):
