@@ -60,7 +60,8 @@ def server(production_env, tmp_path_factory):
             try:
                 requests.get(f"{url}/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            # Not listening yet, or a cold worker slow on its first request.
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.2)
         yield url, log
     finally:
