@@ -130,8 +130,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# cached_db: a Redis outage logs nobody out and loses nothing.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database alone. A cached copy outlives a sign-out that could
+# not reach Redis (cache errors are ignored), and would open the chart again when Redis
+# came back; checking each cached copy against its row costs the same query as reading
+# the row (README, "Operations").
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Seconds of inactivity after which a signed-in user must sign in again.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 # Seconds after sign-in after which the session ends, however active.
