@@ -23,7 +23,7 @@ from records.patients.models import PatientStatus, RecordStatus
 from records.audit.services import audit_object
 from records.patients.repositories import opens_every_chart, patients_visible_to
 from records.patients.services import break_glass_use_record
-from records.patients.services.access import STAFF_FIELDS
+from records.patients.services.access import STAFF_FIELDS, chart_write_check
 from records.users.models import User
 from records.users.repositories import clinical_staff
 
@@ -162,16 +162,22 @@ class ChartAdmin(
         )
 
     def has_change_permission(self, request, obj=None):
-        # Object-aware: the object must be one the user can reach at all.
+        # Object-aware: the services' rule for this object (a chart the user
+        # reaches, and not only by emergency access unless they may record there).
         allowed = super().has_change_permission(request, obj)
         if not allowed or obj is None:
             return allowed
         # Asked several times while a page renders: answer from the database once.
-        reachable = request.__dict__.setdefault("_ndas_reachable", {})
+        writable = request.__dict__.setdefault("_ndas_writable", {})
         key = (obj._meta.label_lower, obj.pk)
-        if key not in reachable:
-            reachable[key] = self.get_queryset(request).filter(pk=obj.pk).exists()
-        return reachable[key]
+        if key not in writable:
+            try:
+                chart_write_check(acting_user=request.user, instance=obj)
+            except PermissionDenied:
+                writable[key] = False
+            else:
+                writable[key] = True
+        return writable[key]
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -49,12 +49,39 @@ def patients_visible_to(user) -> QuerySet[Patient]:
         return Patient.objects.all()
     if not user.has_perm("patients.view_patient"):
         return Patient.objects.none()
-    live_grants = BreakGlassGrant.objects.filter(
-        user=user, expires_at__gt=timezone.now()
-    ).values("patient_id")
+    live_grants = live_emergency_grants(user).values("patient_id")
     return Patient.objects.filter(
         Q(pk__in=patients_by_team(user).values("pk")) | Q(pk__in=live_grants)
     )
+
+
+def live_emergency_grants(user) -> QuerySet[BreakGlassGrant]:
+    """The user's emergency grants that have not lapsed, checked now."""
+    return BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now())
+
+
+# How a user reaches a chart: as one of its carers (every chart, or their care
+# team's), or only through a live emergency grant.
+REACH_CARE = "care"
+REACH_EMERGENCY = "emergency"
+
+
+def chart_reach(user, patient_id: int) -> str | None:
+    """REACH_CARE, REACH_EMERGENCY, or None when the user may not open the chart.
+
+    Emergency access is a time-limited grant to read and record; whatever would
+    change who may open the chart, or the chart itself, needs REACH_CARE."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if opens_every_chart(user):
+        return REACH_CARE
+    if not user.has_perm("patients.view_patient"):
+        return None
+    if patients_by_team(user).filter(pk=patient_id).exists():
+        return REACH_CARE
+    if live_emergency_grants(user).filter(patient_id=patient_id).exists():
+        return REACH_EMERGENCY
+    return None
 
 
 def opens_every_chart(user) -> bool:

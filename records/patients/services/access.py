@@ -18,7 +18,14 @@ from records.patients.models import (
     Patient,
     PatientGroupObjectPermission,
 )
-from records.patients.repositories import opens_every_chart, patients_visible_to
+from records.patients.repositories import (
+    REACH_CARE,
+    REACH_EMERGENCY,
+    chart_reach,
+    live_emergency_grants,
+    opens_every_chart,
+    patients_by_team,
+)
 from records.users.models import CareTeam
 from records.users.repositories import clinical_staff
 from records.users.services import care_team_set_members, care_teams_of
@@ -36,6 +43,11 @@ E_BREAK_GLASS_NOT_FOUND = "No patient has this MRN. Check it and try again."
 E_BREAK_GLASS_NOT_ALLOWED = "Your role cannot request emergency access."
 E_ALREADY_ACKNOWLEDGED = "This emergency access was already acknowledged."
 E_CHART_NOT_WRITABLE = "You may not change this chart."
+E_EMERGENCY_READ_AND_RECORD = (
+    "Emergency access lets you read this chart and add assessments, visits and "
+    "media (and change those you added); it does not let you change the patient's "
+    "details, care teams or other staff's records."
+)
 E_NOT_CLINICAL_STAFF = "Only an active clinician or administrator can be named here."
 # Fields that name the clinician responsible for a record.
 STAFF_FIELDS = ("assessor", "clinician")
@@ -58,15 +70,42 @@ def named_staff_check(*, instance, current=None) -> None:
 def chart_write_check(*, acting_user, instance) -> None:
     """The rule behind every write to a chart (a patient, or a record of one): the
     user's role may add or change this kind of record, and the chart is one they
-    may open. The admin offers only such charts; this is where the rule is kept."""
+    may open. The admin offers only such charts; this is where the rule is kept.
+
+    Emergency access is a time-limited grant to read and record: its holder may
+    add assessments, visits and media, and change those they created, but not the
+    patient (details, status, care teams) nor anyone else's record."""
     opts = instance._meta
     action = "add" if instance.pk is None else "change"
     patient_id = instance.pk if isinstance(instance, Patient) else instance.patient_id
-    allowed = acting_user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
-    if allowed and patient_id is not None:
-        allowed = patients_visible_to(acting_user).filter(pk=patient_id).exists()
-    if not allowed:
+    if not acting_user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
         raise PermissionDenied(E_CHART_NOT_WRITABLE)
+    if patient_id is None:
+        return
+    reach = chart_reach(acting_user, patient_id)
+    if reach is None:
+        raise PermissionDenied(E_CHART_NOT_WRITABLE)
+    if reach == REACH_EMERGENCY and not _emergency_may_write(acting_user, instance):
+        raise PermissionDenied(E_EMERGENCY_READ_AND_RECORD)
+
+
+def _emergency_may_write(user, instance) -> bool:
+    if isinstance(instance, Patient):
+        return False
+    if instance.pk is None:
+        return True
+    # The author as stored, not as the unsaved instance says.
+    stored = type(instance)._default_manager.filter(pk=instance.pk)
+    author = "uploaded_by_id" if hasattr(instance, "uploaded_by_id") else "created_by"
+    return stored.filter(**{author: user.pk}).exists()
+
+
+def chart_manage_check(*, acting_user, patient: Patient) -> None:
+    """Who may change who opens a chart (its care teams): its carers with the right
+    to change it; never an emergency grant, which would outlive itself."""
+    chart_write_check(acting_user=acting_user, instance=patient)
+    if chart_reach(acting_user, patient.pk) != REACH_CARE:
+        raise PermissionDenied(E_EMERGENCY_READ_AND_RECORD)
 
 
 def _manages_all_teams(user) -> bool:
@@ -107,6 +146,13 @@ def team_permissions():
 def patient_assign_care_team(
     *, acting_user, patient: Patient, team: CareTeam, reason: str = ""
 ) -> None:
+    chart_manage_check(acting_user=acting_user, patient=patient)
+    _assign_care_team(
+        acting_user=acting_user, patient=patient, team=team, reason=reason
+    )
+
+
+def _assign_care_team(*, acting_user, patient: Patient, team: CareTeam, reason: str):
     care_team_check(acting_user=acting_user, team=team)
     for permission in team_permissions():
         if PatientGroupObjectPermission.objects.filter(
@@ -130,6 +176,13 @@ def patient_assign_care_team(
 def patient_unassign_care_team(
     *, acting_user, patient: Patient, team: CareTeam, reason: str = ""
 ) -> None:
+    chart_manage_check(acting_user=acting_user, patient=patient)
+    _unassign_care_team(
+        acting_user=acting_user, patient=patient, team=team, reason=reason
+    )
+
+
+def _unassign_care_team(*, acting_user, patient: Patient, team: CareTeam, reason: str):
     care_team_check(acting_user=acting_user, team=team)
     grants = PatientGroupObjectPermission.objects.filter(
         group_id=team.group_id, content_object=patient
@@ -184,17 +237,32 @@ def patient_set_care_teams(
 ) -> None:
     """Make `teams` the chart's teams, among those the acting user may manage: a
     clinician's choice leaves the chart's other teams as they are."""
+    chart_manage_check(acting_user=acting_user, patient=patient)
+    _set_care_teams(
+        acting_user=acting_user, patient=patient, teams=teams, reason=reason
+    )
+
+
+def care_teams_register(*, acting_user, patient: Patient, teams, reason: str) -> None:
+    """The first teams of a chart just registered by `acting_user` (who checked
+    them with registration_team_check): nobody opens it yet, so no reach to ask."""
+    _set_care_teams(
+        acting_user=acting_user, patient=patient, teams=teams, reason=reason
+    )
+
+
+def _set_care_teams(*, acting_user, patient: Patient, teams, reason: str) -> None:
     wanted = {team.pk: team for team in teams}
     current = {team.pk: team for team in patient_care_teams(patient)}
     if not _manages_all_teams(acting_user):
         own = set(care_teams_of(acting_user).values_list("pk", flat=True))
         current = {pk: team for pk, team in current.items() if pk in own}
     for pk in wanted.keys() - current.keys():
-        patient_assign_care_team(
+        _assign_care_team(
             acting_user=acting_user, patient=patient, team=wanted[pk], reason=reason
         )
     for pk in current.keys() - wanted.keys():
-        patient_unassign_care_team(
+        _unassign_care_team(
             acting_user=acting_user, patient=patient, team=current[pk], reason=reason
         )
 
@@ -233,14 +301,11 @@ def break_glass_open(*, acting_user, mrn: str, reason: str) -> BreakGlassGrant:
 
 def break_glass_use_record(*, user, patient_id: int, action: str) -> None:
     """Record an opening of a chart that the user reaches only through a live grant."""
-    from records.patients.repositories import patients_by_team
-
     # Every chart opening passes here: the live-grant lookup (indexed, and nearly
     # always empty) comes first; team membership is asked only when there is one.
     grant = (
-        BreakGlassGrant.objects.filter(
-            user=user, patient_id=patient_id, expires_at__gt=timezone.now()
-        )
+        live_emergency_grants(user)
+        .filter(patient_id=patient_id)
         .order_by("-expires_at")
         .first()
     )

@@ -63,7 +63,7 @@ def patient_register(
         acting_user=acting_user, team=care_teams[0] if care_teams else None
     )
     versioned_create(instance=patient, acting_user=acting_user, reason=reason)
-    access.patient_set_care_teams(
+    access.care_teams_register(
         acting_user=acting_user, patient=patient, teams=care_teams, reason=reason
     )
     return patient
