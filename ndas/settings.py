@@ -8,6 +8,7 @@ missing any of them (see `ndas/checks.py`).
 from pathlib import Path
 
 import environ
+from botocore.config import Config as S3ClientConfig
 from django.templatetags.static import static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,6 +153,13 @@ CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-ndas_csrf"
 
 # Media: a private S3 bucket in production; local files under var/media in development.
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+# Every S3 call gives up after these (botocore's own defaults are 60 s and 60 s, with
+# 5 tries): seconds to connect, seconds to wait for each read, tries in all. A call
+# takes at most about S3_MAX_ATTEMPTS x (S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT), which
+# must stay under GUNICORN_TIMEOUT and the proxy's read timeout (130 s).
+S3_CONNECT_TIMEOUT = env.float("S3_CONNECT_TIMEOUT", default=3)
+S3_READ_TIMEOUT = env.float("S3_READ_TIMEOUT", default=20)
+S3_MAX_ATTEMPTS = env.int("S3_MAX_ATTEMPTS", default=2)
 if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
     DEFAULT_FILE_STORAGE_CONFIG = {
@@ -166,9 +174,16 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,  # every download URL is presigned...
             "querystring_expire": 300,  # ...and valid for five minutes at most
             "file_overwrite": False,
-            "signature_version": "s3v4",
-            # S3-compatible stores (MinIO, moto) need path-style addressing.
-            "addressing_style": "path" if AWS_S3_ENDPOINT_URL else "auto",
+            # django-storages ignores its signature_version and addressing_style
+            # options when given a client_config: they are set here.
+            "client_config": S3ClientConfig(
+                signature_version="s3v4",
+                # S3-compatible stores (MinIO, moto) need path-style addressing.
+                s3={"addressing_style": "path" if AWS_S3_ENDPOINT_URL else "auto"},
+                connect_timeout=S3_CONNECT_TIMEOUT,
+                read_timeout=S3_READ_TIMEOUT,
+                retries={"mode": "standard", "max_attempts": S3_MAX_ATTEMPTS},
+            ),
         },
     }
 else:
@@ -176,6 +191,10 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": VAR_DIR / "media"},
     }
+
+# Seconds each /readyz check may take before it counts as failed (they run side by
+# side, so /readyz answers within about this long whatever hangs).
+READINESS_CHECK_TIMEOUT = env.float("READINESS_CHECK_TIMEOUT", default=2)
 
 STATIC_URL = "/static/"
 # Development and tests serve static files from the apps, without `collectstatic`.

@@ -7,10 +7,15 @@ name unique to the run), grants it with the command, connects as it, and drops i
 """
 
 import io
+import os
 import secrets
+import subprocess
+import sys
+from urllib.parse import quote
 
 import psycopg
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 from django.db import connection
 from psycopg import errors, sql
@@ -28,11 +33,15 @@ from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
 from tests import factories
+from tests.conftest import BASE_DIR
 
 # The grants must be committed for another connection to see them.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AUDIT = "audit_auditevent"
+POSTGRES_DEPLOY = BASE_DIR / "deploy" / "postgres"
+INIT_SCRIPT = POSTGRES_DEPLOY / "initdb" / "10-ndas-roles.sh"
+ADOPT_SQL = POSTGRES_DEPLOY / "adopt-owner.sql"
 CREATE_ROLE = (
     "CREATE ROLE {role} LOGIN PASSWORD {password} "
     "NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT"
@@ -266,3 +275,146 @@ def test_a_missing_role_or_the_owner_itself_is_refused():
     with pytest.raises(CommandError) as caught:
         call_command("grant_app_role", owner, stdout=io.StringIO())
     assert str(caught.value) == E_ROLE_IS_CURRENT.format(role=owner)
+
+
+class Server:
+    """A database of its own on the test server, with an owner and an application
+    role named for this run: the compose stack's database, made as it makes it."""
+
+    def __init__(self):
+        settings = connection.settings_dict
+        run = secrets.token_hex(5)
+        self.database = f"ndas_init_{run}"
+        self.owner, self.app = f"ndas_own_{run}", f"ndas_app_{run}"
+        self.passwords = {
+            self.owner: secrets.token_urlsafe(16),
+            self.app: "it's " + run,
+        }
+        self.params = {
+            "host": settings.get("HOST") or None,
+            "port": settings.get("PORT") or None,
+            "user": settings.get("USER") or None,
+            "password": settings.get("PASSWORD") or None,
+        }
+
+    def __enter__(self):
+        self.admin = psycopg.connect(dbname="postgres", autocommit=True, **self.params)
+        self.admin.execute(
+            sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database))
+        )
+        return self
+
+    def __exit__(self, *exc):
+        self.admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(self.database)
+            )
+        )
+        for role in (self.app, self.owner):
+            self.admin.execute(
+                sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role))
+            )
+        self.admin.close()
+
+    def psql_env(self) -> dict:
+        env = {
+            **os.environ,
+            "POSTGRES_USER": self.admin.info.user,
+            "POSTGRES_DB": self.database,
+            "NDAS_DB_OWNER": self.owner,
+            "NDAS_DB_OWNER_PASSWORD": self.passwords[self.owner],
+            "NDAS_DB_APP_USER": self.app,
+            "NDAS_DB_APP_PASSWORD": self.passwords[self.app],
+            "PGHOST": self.params["host"] or "",
+            "PGPORT": str(self.params["port"] or ""),
+            "PGPASSWORD": self.params["password"] or "",
+        }
+        return {key: value for key, value in env.items() if value != ""}
+
+    def url(self, user: str | None) -> str:
+        """DATABASE_URL as `user` (None: the test server's own superuser)."""
+        host = self.params["host"] or ""
+        port = f":{self.params['port']}" if self.params["port"] else ""
+        if user is None:
+            user, password = self.admin.info.user, self.params["password"] or ""
+        else:
+            password = self.passwords[user]
+        credentials = f"{quote(user)}:{quote(password, safe='')}"
+        return f"postgres://{credentials}@{host}{port}/{self.database}"
+
+    def manage(self, user: str | None, *command: str) -> None:
+        subprocess.run(
+            [sys.executable, str(BASE_DIR / "manage.py"), *command],
+            env={**os.environ, "DATABASE_URL": self.url(user)},
+            check=True,
+            timeout=300,
+        )
+
+    def init_script(self) -> None:
+        subprocess.run(["sh", str(INIT_SCRIPT)], env=self.psql_env(), check=True)
+
+    def check_roles(self) -> None:
+        params = {**self.params, "user": self.app, "password": self.passwords[self.app]}
+        with psycopg.connect(dbname=self.database, autocommit=True, **params) as conn:
+            conn.execute("SELECT count(*) FROM patients_patient")
+            refused(conn, "CREATE TABLE ndas_role_test (id int)")
+            refused(conn, f"ALTER TABLE {AUDIT} DISABLE TRIGGER USER")
+            refused(conn, f"DELETE FROM {AUDIT}")
+            owners = conn.execute(
+                "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class "
+                "WHERE relnamespace = current_schema()::regnamespace"
+            ).fetchall()
+            assert owners == [(self.owner,)]
+            definer = conn.execute(
+                "SELECT pg_get_userbyid(proowner), prosecdef FROM pg_proc "
+                "WHERE proname = 'audit_append'"
+            ).fetchone()
+            assert definer == (self.owner, True)
+
+
+def test_the_init_script_then_migrate_as_the_owner_then_grant():
+    """The compose stack on a fresh server: the postgres image's init script makes
+    the roles, migrate runs as the owner (no superuser), then grant_app_role."""
+    with Server() as server:
+        server.init_script()
+        server.manage(server.owner, "migrate", "--no-input", "-v0")
+        server.manage(server.owner, "grant_app_role", server.app)
+        server.check_roles()
+
+
+def test_a_database_made_by_the_superuser_is_adopted_by_the_owner():
+    """An existing stack (tables owned by the image's superuser): the init script
+    run by hand, then adopt-owner.sql, then the migrate service as usual."""
+    with Server() as server:
+        server.manage(None, "migrate", "--no-input", "-v0")
+        server.init_script()
+        subprocess.run(
+            ["psql", "-v", "ON_ERROR_STOP=1", "-q", "-d", server.database]
+            + ["-v", f"owner={server.owner}", "-f", str(ADOPT_SQL)],
+            env=server.psql_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        server.manage(server.owner, "migrate", "--no-input", "-v0")
+        server.manage(server.owner, "grant_app_role", server.app)
+        server.check_roles()
+
+
+def test_the_compose_stack_keeps_owner_secrets_from_the_application():
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.prod.yml").read_text())
+    services = compose["services"]
+    secrets_ = ("POSTGRES_PASSWORD", "NDAS_DB_OWNER_PASSWORD", "MIGRATE_DATABASE_URL")
+    for name in ("web", "housekeeping", "migrate"):
+        environment = services[name]["environment"]
+        assert all(environment[key] == "" for key in secrets_), name
+    assert "DATABASE_URL" not in services["web"]["environment"]  # the app's own
+    assert services["migrate"]["environment"]["DATABASE_URL"].startswith(
+        "${MIGRATE_DATABASE_URL"
+    )
+    command = services["migrate"]["command"][-1]
+    assert command.index("manage.py migrate") < command.index(
+        "manage.py grant_app_role"
+    )
+    assert "./deploy/postgres/initdb:/docker-entrypoint-initdb.d:ro" in (
+        services["db"]["volumes"]
+    )
