@@ -274,8 +274,8 @@ class ImportJobAdmin(ModelAdmin):
 class ExportJobAdmin(ModelAdmin):
     """Read-only: every export, who made it, what it held."""
 
-    list_display = ("at", "user", "entity", "file_format", "row_count", "completed")
-    list_filter = ("entity", "file_format", "completed")
+    list_display = ("at", "user", "entity", "file_format", "row_count", "status")
+    list_filter = ("entity", "file_format", "status")
     list_select_related = ("user",)
     show_full_result_count = False
 

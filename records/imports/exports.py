@@ -29,6 +29,9 @@ BATCH_ROWS = 2000
 # A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_BOM = "\ufeff"
+# Control characters no XLSX cell can hold (all but tab, line feed and carriage
+# return): every export removes them from text before escaping it.
+CONTROL_CHARACTERS = ILLEGAL_CHARACTERS_RE
 
 E_NO_PERMISSION = "You may not export spreadsheets."
 E_UNKNOWN_ENTITY = "Nothing called {entity!r} can be exported."
@@ -68,20 +71,30 @@ def escape_cell(value: Any) -> str:
 
 
 def _formula_safe(text: str) -> str:
+    # Stripped first, then escaped: a spreadsheet drops these characters (XML
+    # cannot hold them), and "\x01=1+2" escaped before stripping became "=1+2".
+    if not text.isprintable():  # most text is: one C loop, no regex
+        text = CONTROL_CHARACTERS.sub("", text)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 class FormulaEscaped(Func):
-    """escape_cell's rule for text, run by PostgreSQL: the text with a leading
-    apostrophe when it starts like a formula. The CSV export makes its cells in
-    SQL so that Python only passes the rows on; a test holds the two rules equal.
+    """escape_cell's rule for text, run by PostgreSQL: the text without control
+    characters, with a leading apostrophe when it then starts like a formula. The
+    CSV export makes its cells in SQL so that Python only passes the rows on; a
+    test holds the two rules equal.
     """
 
     output_field = models.TextField()
     PREFIXES = ", ".join(f"chr({ord(prefix)})" for prefix in FORMULA_PREFIXES)
+    # What CONTROL_CHARACTERS matches (PostgreSQL text never holds NUL).
+    CONTROLS = " || ".join(
+        f"chr({code})" for code in range(1, 32) if CONTROL_CHARACTERS.match(chr(code))
+    )
 
     def as_sql(self, compiler, connection, **extra):
         sql, params = compiler.compile(self.source_expressions[0])
+        sql = f"translate({sql}, {self.CONTROLS}, '')"
         # The apostrophe or nothing, then the text (NULL stays NULL).
         escaped = (
             f"(CASE WHEN left({sql}, 1) IN ({self.PREFIXES}) "
@@ -106,19 +119,42 @@ def export_csv(
     columns: list[str] | None = None,
     filters: dict | None = None,
     queryset: QuerySet | None = None,
-) -> Iterator[bytes]:
+) -> "ExportStream":
     """UTF-8 CSV (with a BOM, for Excel) in chunks of BATCH_ROWS rows.
 
-    Checks run now, before the first byte, and the ExportJob is recorded now; it
-    is completed (row count, SHA-256 of exactly the bytes yielded) when the
-    stream is exhausted. `queryset` (an admin changelist's) narrows the export.
+    Checks run now, before the first byte, and the ExportJob and its audit event
+    (who asked for what) are recorded now. When the stream ends the job is
+    completed (row count, SHA-256 of exactly the bytes yielded) or, cut off
+    (closed early, the client gone, an error), marked interrupted with the rows
+    handed over so far. `queryset` (an admin changelist's) narrows the export.
     """
     spec, selected = _export_check(user=user, entity=entity, columns=columns)
     rows = _csv_rows(user=user, spec=spec, selected=selected, queryset=queryset)
     job = _export_job_start(
         user=user, spec=spec, file_format="csv", selected=selected, filters=filters
     )
-    return _csv_stream(job=job, rows=rows, selected=selected)
+    return ExportStream(job, _csv_stream(job=job, rows=rows, selected=selected))
+
+
+class ExportStream:
+    """The CSV chunks, and close(): a WSGI server closes a response's iterator
+    when the client goes away. Closing a generator that never started runs none
+    of its code, so the job is ended here then."""
+
+    def __init__(self, job: ExportJob, chunks: Iterator[bytes]):
+        self.job = job
+        self._chunks = chunks
+
+    def __iter__(self) -> "ExportStream":
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        self._chunks.close()
+        if self.job.status == ExportJob.Status.STARTED:
+            _export_job_end(job=self.job, rows=0, sha256="")
 
 
 def export_xlsx(
@@ -130,24 +166,29 @@ def export_xlsx(
     queryset: QuerySet | None = None,
 ) -> bytes:
     """One XLSX sheet: header, then the rows. Numbers and dates stay typed (Excel
-    sorts and sums them); text is escaped as in CSV. Recorded as export_csv does."""
+    sorts and sums them); text is escaped as in CSV. Recorded as export_csv does
+    (a failure while building the file leaves the job interrupted)."""
     spec, selected = _export_check(user=user, entity=entity, columns=columns)
     rows = _export_rows(user=user, spec=spec, selected=selected, queryset=queryset)
     job = _export_job_start(
         user=user, spec=spec, file_format="xlsx", selected=selected, filters=filters
     )
-    # Write-only: rows go to a temporary file, not to a tree of cells in memory.
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=spec.name)
-    sheet.append([column.name for column in selected])
-    count = 0
-    for row in rows.iterator(chunk_size=BATCH_ROWS):
-        sheet.append([_xlsx_cell(row.get(column.source)) for column in selected])
-        count += 1
-    buffer = io.BytesIO()
-    book.save(buffer)
-    data = buffer.getvalue()
-    _export_job_finish(job=job, rows=count, sha256=hashlib.sha256(data).hexdigest())
+    count, sha256 = 0, ""
+    try:
+        # Write-only: rows go to a temporary file, not to a tree of cells in memory.
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(title=spec.name)
+        sheet.append([column.name for column in selected])
+        for row in rows.iterator(chunk_size=BATCH_ROWS):
+            sheet.append([_xlsx_cell(row.get(column.source)) for column in selected])
+            count += 1
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data = buffer.getvalue()
+        sha256 = hashlib.sha256(data).hexdigest()
+    finally:
+        # Nothing has left yet when building fails: no row was handed over.
+        _export_job_end(job=job, rows=count if sha256 else 0, sha256=sha256)
     return data
 
 
@@ -242,18 +283,15 @@ def _csv_cell(spec: EntitySpec, column: Column) -> str | Func:
 def _export_job_start(
     *, user, spec: EntitySpec, file_format: str, selected: list[Column], filters
 ) -> ExportJob:
-    return ExportJob.objects.create(
+    """The job, and the audit event of what was asked and by whom: recorded
+    before the first byte, so that an export cut off is on the trail too."""
+    job = ExportJob.objects.create(
         user=user,
         entity=spec.name,
         file_format=file_format,
         columns=[column.name for column in selected],
         filters=filters or {},
     )
-
-
-def _export_job_finish(*, job: ExportJob, rows: int, sha256: str) -> None:
-    job.row_count, job.sha256, job.completed = rows, sha256, True
-    job.save(update_fields=["row_count", "sha256", "completed"])
     audit_object(
         action="export",
         actor=job.user,
@@ -261,13 +299,20 @@ def _export_job_finish(*, job: ExportJob, rows: int, sha256: str) -> None:
         details={
             "entity": job.entity,
             "format": job.file_format,
-            "rows": rows,
             "columns": job.columns,
             # Filter names only: their values (a searched name) stay in the job.
             "filters": sorted(job.filters),
-            "sha256": sha256,
         },
     )
+    return job
+
+
+def _export_job_end(*, job: ExportJob, rows: int, sha256: str) -> None:
+    """Completed with the file's SHA-256, or (no hash: the file was not made
+    whole) interrupted with the rows handed over before it stopped."""
+    job.row_count, job.sha256 = rows, sha256
+    job.status = ExportJob.Status.COMPLETED if sha256 else ExportJob.Status.INTERRUPTED
+    job.save(update_fields=["row_count", "sha256", "status"])
 
 
 def _csv_stream(
@@ -275,15 +320,21 @@ def _csv_stream(
 ) -> Iterator[bytes]:
     digest = hashlib.sha256()
     count = 0
-    header = (CSV_BOM + _csv_text([[column.name for column in selected]])).encode()
-    digest.update(header)
-    yield header
-    for batch in _batches(rows.iterator(chunk_size=BATCH_ROWS), BATCH_ROWS):
-        chunk = _csv_text(batch).encode()
-        digest.update(chunk)
-        count += len(batch)
-        yield chunk
-    _export_job_finish(job=job, rows=count, sha256=digest.hexdigest())
+    whole = False
+    try:
+        header = (CSV_BOM + _csv_text([[column.name for column in selected]])).encode()
+        digest.update(header)
+        yield header
+        for batch in _batches(rows.iterator(chunk_size=BATCH_ROWS), BATCH_ROWS):
+            chunk = _csv_text(batch).encode()
+            digest.update(chunk)
+            # Counted when handed over: part of it may have reached the client.
+            count += len(batch)
+            yield chunk
+        whole = True
+    finally:
+        # Exhausted, closed early (GeneratorExit at a yield) or failed alike.
+        _export_job_end(job=job, rows=count, sha256=digest.hexdigest() if whole else "")
 
 
 def _csv_text(lines: list) -> str:
@@ -304,5 +355,5 @@ def _xlsx_cell(value: Any) -> Any:
         return value
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    # openpyxl refuses control characters (pasted into free text) in a cell.
-    return ILLEGAL_CHARACTERS_RE.sub("", escape_cell(value))
+    # escape_cell removes the control characters openpyxl refuses, then escapes.
+    return escape_cell(value)

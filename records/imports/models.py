@@ -18,6 +18,9 @@ class ImportMode(models.TextChoices):
 
 class ImportJob(models.Model):
     class Status(models.TextChoices):
+        # Being read, checked or written; a job killed meanwhile stays so until
+        # expire_imports marks it failed.
+        RUNNING = "running", "Running"
         VALIDATED = "validated", "Validated, not committed"
         INVALID = "invalid", "Has errors"
         COMMITTED = "committed", "Committed"
@@ -82,6 +85,13 @@ class ImportJob(models.Model):
 
 
 class ExportJob(models.Model):
+    class Status(models.TextChoices):
+        STARTED = "started", "Started"
+        COMPLETED = "completed", "Completed"
+        # The stream ended early (the client went away, or an error): row_count
+        # is what had been handed to the server by then.
+        INTERRUPTED = "interrupted", "Interrupted"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -95,10 +105,16 @@ class ExportJob(models.Model):
     filters = models.JSONField(default=dict, blank=True)
     row_count = models.PositiveIntegerField(default=0)
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
-    completed = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=11, choices=Status.choices, default=Status.STARTED
+    )
 
     class Meta:
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
         return f"Export #{self.pk} ({self.get_entity_display()})"
+
+    @property
+    def completed(self) -> bool:
+        return self.status == self.Status.COMPLETED

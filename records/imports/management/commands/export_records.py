@@ -88,4 +88,6 @@ class Command(BaseCommand):
             os.replace(partial, file)
         finally:
             partial.unlink(missing_ok=True)
+            if file_format == "csv":
+                chunks.close()  # a stream not read to its end: the job says so
         return digest.hexdigest()
