@@ -143,7 +143,8 @@ class SessionTimeoutMiddleware:
 
 
 class ExceptionMiddleware:
-    """Turn an unhandled exception in a view into a safe 500 (JSON or a plain page).
+    """Turn an unhandled exception in a view into a safe 500 (JSON or a plain page),
+    or a 503 when the database is unavailable or a statement timed out.
 
     Client errors (404, 403, 400) keep Django's own handling.
     """
@@ -159,5 +160,4 @@ class ExceptionMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception):
         if isinstance(exception, self.CLIENT_ERRORS):
             return None
-        errors.log_unhandled(request)
-        return errors.error_response(request)
+        return errors.exception_response(request, exception)
