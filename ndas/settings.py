@@ -108,6 +108,31 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///ndas")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# A ceiling on every statement, by the work this process does (NDAS_WORK, set by
+# manage.py): a web request's statements are short; imports and exports (which
+# raise it for their own statements: records.common.db.long_statements) and
+# management commands get the long one. 0 turns a ceiling off. JIT stays off: it
+# compiled for over a second on list queries and helped none (bench/jit_bench.py).
+NDAS_WORK = env.str("NDAS_WORK", default="web")
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=15)
+DATABASE_LONG_STATEMENT_TIMEOUT = env.float(
+    "DATABASE_LONG_STATEMENT_TIMEOUT", default=3600
+)
+DATABASE_IDLE_IN_TRANSACTION_TIMEOUT = env.float(
+    "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default=60
+)
+DATABASE_JIT = env.bool("DATABASE_JIT", default=False)
+_statement_seconds = (
+    DATABASE_STATEMENT_TIMEOUT
+    if NDAS_WORK == "web"
+    else DATABASE_LONG_STATEMENT_TIMEOUT
+)
+DATABASES["default"]["OPTIONS"]["options"] = (
+    f"-c statement_timeout={int(_statement_seconds * 1000)} "
+    "-c idle_in_transaction_session_timeout="
+    f"{int(DATABASE_IDLE_IN_TRANSACTION_TIMEOUT * 1000)} "
+    f"-c jit={'on' if DATABASE_JIT else 'off'}"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions: Redis in production; local memory only for development.

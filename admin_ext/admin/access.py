@@ -1,5 +1,7 @@
-"""Admin for access: care teams, emergency-access review, sign-in events."""
+"""Admin for access: care teams, emergency-access review, sign-in events, lockouts."""
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -14,7 +16,7 @@ from unfold.widgets import (
 )
 
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
-from admin_ext.admin.search import SessionSearchMixin
+from admin_ext.admin.search import BoundedSearchMixin, SessionSearchMixin
 from records.patients import services as patient_services
 from records.patients.models import BreakGlassGrant
 from records.users import services
@@ -53,7 +55,7 @@ class CareTeamForm(forms.ModelForm):
 
 
 @admin.register(CareTeam)
-class CareTeamAdmin(ModelAdmin):
+class CareTeamAdmin(BoundedSearchMixin, ModelAdmin):
     form = CareTeamForm
     list_display = ("name", "description", "member_count")
     search_fields = ("name",)
@@ -167,7 +169,7 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(ModelAdmin):
+class LoginEventAdmin(BoundedSearchMixin, ModelAdmin):
     """Read-only: sign-ins, failures, lockouts and sign-outs, for auditors."""
 
     list_display = (
@@ -201,3 +203,36 @@ class LoginEventAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- lockouts (django-axes' own admins, with bounded searches and no action for
+# those who may not delete) --------------------------------------------------------
+
+
+class LockoutAdminMixin(BoundedSearchMixin):
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_delete_permission(request):
+            actions.pop("cleanup_expired_attempts", None)
+        return actions
+
+
+class AccessAttemptAdmin(LockoutAdminMixin, axes_admin.AccessAttemptAdmin):
+    pass
+
+
+class AccessLogAdmin(LockoutAdminMixin, axes_admin.AccessLogAdmin):
+    pass
+
+
+class AccessFailureLogAdmin(LockoutAdminMixin, axes_admin.AccessFailureLogAdmin):
+    pass
+
+
+for _model, _admin in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(_model, _admin)

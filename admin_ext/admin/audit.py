@@ -94,7 +94,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def get_search_results(self, request, queryset, search_term):
+    def bounded_search_results(self, request, queryset, search_term):
         mrn = mrn_normalize(search_term)
         if not mrn:
             return queryset, False

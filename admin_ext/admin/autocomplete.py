@@ -10,14 +10,19 @@ from django import forms
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
+from records.common.search import search_bound
+
 
 class PostedAutocompleteJsonView(AutocompleteJsonView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
         # Django's view reads its parameters (term, page, app_label, model_name,
-        # field_name) from the query string; they come in the body here.
-        request.GET = request.POST
+        # field_name) from the query string; they come in the body here, the
+        # term bounded as every search is.
+        params = request.POST.copy()
+        params["term"] = search_bound(params.get("term")).text
+        request.GET = params
         return self.get(request, *args, **kwargs)
 
 

@@ -34,7 +34,7 @@ from admin_ext.admin.mixins import (
 from records.clinical_records.models import ClinicalRecord
 from records.patients import ages, repositories, services
 from records.patients import media as media_checks
-from records.patients.models import Assessment, MediaFile, Patient
+from records.patients.models import Assessment, BreakGlassGrant, MediaFile, Patient
 from records.patients.services import access
 from records.users.models import CareTeam
 
@@ -141,6 +141,7 @@ class BreakGlassForm(forms.Form):
     )
     reason = forms.CharField(
         label="Reason",
+        max_length=BreakGlassGrant._meta.get_field("reason").max_length,
         widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
         help_text="The emergency, in at least 15 characters. Auditors review it.",
     )
@@ -337,7 +338,7 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
         form.acting_user = request.user
         return form
 
-    def get_search_results(self, request, queryset, search_term):
+    def bounded_search_results(self, request, queryset, search_term):
         results = repositories.patient_search(
             user=request.user, query=search_term, queryset=queryset
         )

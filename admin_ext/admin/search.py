@@ -15,11 +15,12 @@ from django.http import HttpResponseRedirect
 from django.middleware.csrf import get_token
 from unfold.views import ChangeList
 
+from records.common.search import search_bound
+
 TOKEN_VAR = "s"
 SESSION_KEY = "ndas:searches"
 # Searches a session keeps (the oldest go first): enough for a few open tabs.
 KEPT_SEARCHES = 20
-MAX_TERM = 200
 E_SEARCH_GONE = (
     "That search is no longer kept (it was made in another session, or too many "
     "searches came after it): the whole list is shown. Search again."
@@ -45,7 +46,26 @@ class SessionSearchChangeList(ChangeList):
         return super().get_queryset(request, exclude_parameters)
 
 
-class SessionSearchMixin:
+class BoundedSearchMixin:
+    """Every admin's search, bounded before it reaches the database (words,
+    characters, no control characters: records.common.search), whether it comes
+    from a list's box or a picker. Every registered admin with a search has it;
+    an admin with a search of its own writes `bounded_search_results`."""
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_bound(search_term)
+        if term.cut and request.method == "GET":
+            warned = request.__dict__.setdefault("_ndas_search_warned", set())
+            if term.text not in warned:
+                warned.add(term.text)
+                messages.warning(request, term.message)
+        return self.bounded_search_results(request, queryset, term.text)
+
+    def bounded_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, search_term)
+
+
+class SessionSearchMixin(BoundedSearchMixin):
     """For ModelAdmins whose searches name patients: see the module's docstring.
     The search box (templates/admin/search_form.html) posts when
     `search_in_session` is set."""
@@ -92,7 +112,7 @@ def search_term(request) -> str:
 
 def search_url(request, term: str, address_vars) -> str:
     """This page at its first page, with the request's filters, searching `term`."""
-    term = term.strip()[:MAX_TERM]
+    term = search_bound(term).text
     query = request.GET.copy()
     for name in (*address_vars, TOKEN_VAR, PAGE_VAR):
         query.pop(name, None)

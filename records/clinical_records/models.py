@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from records.clinical_records import validators as rules
-from records.common.models import change_history
+from records.common.models import BoundedTextField, change_history
 from records.patients import validators as patient_rules
 from records.patients.models import Patient, RecordStatus, VersionedModel
 
@@ -40,8 +40,8 @@ class ClinicalRecord(VersionedModel):
     )
     chief_complaint = models.CharField(max_length=500, blank=True)
     # Named so as not to collide with django-simple-history's `history` manager.
-    clinical_history = models.TextField("history", blank=True)
-    examination = models.TextField(blank=True)
+    clinical_history = BoundedTextField("history", blank=True)
+    examination = BoundedTextField(blank=True)
     weight_kg = _vital("weight_kg", models.DecimalField, max_digits=6, decimal_places=3)
     height_cm = _vital("height_cm", models.DecimalField, max_digits=4, decimal_places=1)
     head_circumference_cm = _vital(
@@ -62,7 +62,7 @@ class ClinicalRecord(VersionedModel):
         blank=True,
         help_text="ICD-10 codes, for example F84.0, R62.0.",
     )
-    assessment_and_plan = models.TextField(blank=True)
+    assessment_and_plan = BoundedTextField(blank=True)
     follow_up_date = models.DateField(null=True, blank=True)
     status = models.CharField(
         max_length=5, choices=RecordStatus.choices, default=RecordStatus.DRAFT

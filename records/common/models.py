@@ -1,8 +1,25 @@
 """Abstract base model for the domain's tables, and their change history."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+# The longest clinical note (findings, history, plan, a reason) NDAS keeps: some
+# twenty pages of text. Every text goes to the database bounded.
+NOTE_MAX_CHARS = 20_000
+
+
+class BoundedTextField(models.TextField):
+    """A TextField whose length is checked wherever the model is validated
+    (forms, services, imports); Django's keeps max_length to the form alone."""
+
+    def __init__(self, *args, max_length: int = NOTE_MAX_CHARS, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.default_validators = [
+            *self.default_validators,
+            MaxLengthValidator(max_length),
+        ]
 
 
 def change_history(**options) -> HistoricalRecords:

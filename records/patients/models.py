@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from records.common.models import TimeStampedModel, change_history
+from records.common.models import BoundedTextField, TimeStampedModel, change_history
 from records.patients import ages, validators
 from records.patients.fields import MRNField, PhoneNumberField
 
@@ -174,8 +174,8 @@ class Assessment(VersionedModel):
         max_digits=6, decimal_places=1, null=True, blank=True
     )
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    findings = models.TextField(blank=True)
-    recommendations = models.TextField(blank=True)
+    findings = BoundedTextField(blank=True)
+    recommendations = BoundedTextField(blank=True)
     status = models.CharField(
         max_length=5, choices=RecordStatus.choices, default=RecordStatus.DRAFT
     )
@@ -322,7 +322,7 @@ class BreakGlassGrant(models.Model):
     patient = models.ForeignKey(
         Patient, on_delete=models.CASCADE, related_name="break_glass_grants"
     )
-    reason = models.TextField()
+    reason = BoundedTextField(max_length=1000)
     granted_at = models.DateTimeField(db_index=True)
     expires_at = models.DateTimeField(db_index=True)
     acknowledged_by = models.ForeignKey(

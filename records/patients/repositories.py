@@ -10,6 +10,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
+from records.common.search import search_bound
 from records.patients import validators
 from records.patients.models import (
     Assessment,
@@ -170,7 +171,7 @@ def patient_search(*, user, query: str, queryset: QuerySet | None = None) -> Que
     the closest names come first.
     """
     base = patients_visible_to(user) if queryset is None else queryset
-    query = " ".join((query or "").split())
+    query = search_bound(query).text
     if not query:
         return base
     born = _parse_date(query)

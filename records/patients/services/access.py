@@ -283,13 +283,15 @@ def break_glass_open(*, acting_user, mrn: str, reason: str) -> BreakGlassGrant:
     if patient is None:
         raise ServiceError({"mrn": E_BREAK_GLASS_NOT_FOUND}, code="not_found")
     now = timezone.now()
-    grant = BreakGlassGrant.objects.create(
+    grant = BreakGlassGrant(
         user=acting_user,
         patient=patient,
         reason=reason,
         granted_at=now,
         expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
     )
+    grant.full_clean()  # the reason's length among the rest
+    grant.save()
     audit_object(
         action="break_glass",
         actor=acting_user,
