@@ -188,7 +188,8 @@ S3_MAX_ATTEMPTS = env.int("S3_MAX_ATTEMPTS", default=2)
 if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
     DEFAULT_FILE_STORAGE_CONFIG = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # Stored as attachments of their checked type (records.patients.storage).
+        "BACKEND": "records.patients.storage.MediaStorage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": AWS_S3_ENDPOINT_URL,

@@ -106,7 +106,10 @@ def s3_storage(s3_endpoint, settings):
     ).create_bucket(Bucket=TEST_BUCKET)
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "default": {
+            "BACKEND": "records.patients.storage.MediaStorage",
+            "OPTIONS": options,
+        },
     }
     return default_storage
 

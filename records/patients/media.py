@@ -141,6 +141,11 @@ def media_sniff(head: bytes) -> str | None:
     return None
 
 
+def media_description(content_type: str) -> str:
+    """What staff would call a file of this type, e.g. "a PNG image"."""
+    return _DESCRIPTION[content_type]
+
+
 def media_kind(content_type: str) -> str:
     """'video', 'image' or 'document': the key of the per-kind size limits."""
     if content_type == PDF:

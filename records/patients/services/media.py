@@ -10,6 +10,7 @@ from django.db import transaction
 from records.audit.services import audit_object
 from records.common.services import history_delete, history_note
 from records.patients import media as checks
+from records.patients.media_structure import media_structure_check
 from records.patients.models import Assessment, MediaFile, Patient
 from records.patients.services.access import chart_write_check
 from records.patients.services.lifecycle import delete_permission_check
@@ -38,6 +39,8 @@ def media_upload(
         size=uploaded_file.size,
         max_bytes=settings.MEDIA_MAX_BYTES,
     )
+    # The whole file, not only its first bytes: no HTML after a PNG header.
+    media_structure_check(uploaded_file, info.content_type)
     digest = checks.sha256_of(uploaded_file.chunks())
     uploaded_file.seek(0)
     name = checks.media_clean_name(uploaded_file.name)
@@ -51,7 +54,10 @@ def media_upload(
     media.sha256 = digest
     media.description = description
     media.uploaded_by = acting_user
-    media.file = File(uploaded_file, name=name)
+    stored = File(uploaded_file, name=name)
+    # Stored as this type (records.patients.storage), not the browser's word.
+    stored.content_type = info.content_type
+    media.file = stored
     media.full_clean()
     history_note(media, user=acting_user, reason="Uploaded")
     try:
