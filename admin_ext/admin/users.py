@@ -67,4 +67,14 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
 
 @admin.register(Group)
 class RoleAdmin(BaseGroupAdmin, ModelAdmin):
-    pass
+    """Read-only: a role's permissions are defined in records/users/roles.py and
+    re-applied on every migrate, which would silently undo an edit made here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,11 +1,15 @@
-"""Writes concerning users: sign-in facts and events, care teams."""
+"""Writes concerning users: sign-in facts and events, care teams, the audit of who
+may do or see what."""
 
-from django.contrib.auth.models import Group
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from user_agents import parse as parse_user_agent
 
+from records.audit.models import AuditEvent
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.common.services import history_note, model_update, row_lock
@@ -99,6 +103,13 @@ def care_team_create(
     team.full_clean()
     history_note(team, user=acting_user, reason="Care team created")
     team.save()
+    audit_object(
+        action="create",
+        actor=acting_user,
+        obj=team,
+        summary=f"Care team {team.name} created",
+        details={"team_id": team.pk, "group_id": team.group_id},
+    )
     return team
 
 
@@ -113,9 +124,17 @@ def care_team_update(
         raise PermissionDenied
     stored = row_lock(team)
     history_note(stored, user=acting_user, reason=reason or "Care team described")
-    model_update(
+    _, changed = model_update(
         instance=stored, fields=("description",), data={"description": description}
     )
+    if changed:
+        audit_object(
+            action="update",
+            actor=acting_user,
+            obj=stored,
+            summary=f"Care team {stored.name} described anew",
+            details={"team_id": stored.pk, "fields": ["description"]},
+        )
     team.description = stored.description
     return team
 
@@ -126,31 +145,125 @@ def care_team_set_members(
 ) -> None:
     """Make `members` the team's members. Joining gives the team's charts, leaving
     takes them: each change is kept in the user's history and in the audit trail
-    (grant, revoke), as a team's grants on charts are."""
+    (grant, revoke: written by the receiver of every group change, with the
+    acting user named here), as a team's grants on charts are."""
     wanted = {user.pk: user for user in members}
     current = {user.pk: user for user in team.group.user_set.all()}
     for pk in wanted.keys() - current.keys():
         user = wanted[pk]
         history_note(user, user=acting_user, reason=reason or f"Joined {team.name}")
         user.groups.add(team.group)
-        _membership_audit("grant", acting_user=acting_user, team=team, user=user)
     for pk in current.keys() - wanted.keys():
         user = current[pk]
         history_note(user, user=acting_user, reason=reason or f"Left {team.name}")
         user.groups.remove(team.group)
-        _membership_audit("revoke", acting_user=acting_user, team=team, user=user)
-
-
-def _membership_audit(action: str, *, acting_user, team: CareTeam, user: User) -> None:
-    verb = "joined" if action == "grant" else "left"
-    audit_object(
-        action=action,
-        actor=acting_user,
-        obj=user,
-        summary=f"{user.get_username()} {verb} care team {team.name}",
-        details={"team_id": team.pk, "member_id": user.pk},
-    )
 
 
 def care_teams_of(user: User):
     return CareTeam.objects.filter(group__user=user)
+
+
+# --- who may do or see what: the audit trail of every change -------------------------
+#
+# Written by records.users.receivers for every change however it is made (an admin
+# page, a service, a command, the shell): group memberships (roles and care teams),
+# a user's own permissions, a group's permissions, and the flags that open or close
+# the site to someone (active, staff, superuser). `actor` is None when nobody signed
+# in made the change (a command, the shell, migrate).
+
+# The flags, as the audit trail words their gain and their loss.
+PRIVILEGE_FLAGS: dict[str, tuple[str, str]] = {
+    "is_active": ("reactivated", "deactivated"),
+    "is_staff": ("given staff status (may sign in)", "staff status removed"),
+    "is_superuser": ("made superuser", "no longer superuser"),
+}
+
+
+def user_membership_audit(
+    *, action: str, actor: User | None, user: User, group: Group
+) -> AuditEvent:
+    """One grant or revoke event: `user` joined or left `group` (a role, a care
+    team, or any other group)."""
+    team = CareTeam.objects.filter(group_id=group.pk).first()
+    joined = action == "grant"
+    if team is not None:
+        verb = "joined" if joined else "left"
+        summary = f"{user.get_username()} {verb} care team {team.name}"
+        details = {"team_id": team.pk, "member_id": user.pk}
+    else:
+        verb = "given role" if joined else "no longer holds role"
+        summary = f"{user.get_username()} {verb} {group.name}"
+        details = {"group_id": group.pk, "member_id": user.pk}
+    return audit_object(
+        action=action, actor=actor, obj=user, summary=summary, details=details
+    )
+
+
+def user_permissions_audit(
+    *, action: str, actor: User | None, user: User, permission_ids: Iterable[int]
+) -> AuditEvent:
+    """One grant or revoke event for permissions given to `user` directly."""
+    codes = _permission_codes(permission_ids)
+    verb = "given permissions" if action == "grant" else "lost permissions"
+    return audit_object(
+        action=action,
+        actor=actor,
+        obj=user,
+        summary=f"{user.get_username()} {verb}: {', '.join(codes)}",
+        details={"member_id": user.pk, "permissions": codes},
+    )
+
+
+def group_permissions_audit(
+    *, action: str, actor: User | None, group: Group, permission_ids: Iterable[int]
+) -> AuditEvent | None:
+    """One grant or revoke event for the permissions of a group, naming how many
+    members it changes; nothing when nobody holds the group (nobody's access
+    changes: a role's permissions are first set by migrate before anyone holds
+    it)."""
+    members = group.user_set.count()
+    if not members:
+        return None
+    codes = _permission_codes(permission_ids)
+    verb = "given permissions" if action == "grant" else "lost permissions"
+    return audit_object(
+        action=action,
+        actor=actor,
+        obj=group,
+        summary=f"{group.name} ({members} members) {verb}: {', '.join(codes)}",
+        details={"group_id": group.pk, "members": members, "permissions": codes},
+    )
+
+
+def user_flags_audit(
+    *, actor: User | None, user: User, before: dict[str, bool] | None
+) -> list[AuditEvent]:
+    """Grant and revoke events for each flag of PRIVILEGE_FLAGS that differs from
+    `before` (None: the user is new, and each flag set is a grant)."""
+    events = []
+    for flag, (gained, lost) in PRIVILEGE_FLAGS.items():
+        now = bool(getattr(user, flag))
+        was = False if before is None else before[flag]
+        if now == was:
+            continue
+        if before is None:
+            gained = {"is_active": "created, active"}.get(flag, gained)
+        events.append(
+            audit_object(
+                action="grant" if now else "revoke",
+                actor=actor,
+                obj=user,
+                summary=f"{user.get_username()} {gained if now else lost}",
+                details={"member_id": user.pk, "flag": flag, "value": now},
+            )
+        )
+    return events
+
+
+def _permission_codes(permission_ids: Iterable[int]) -> list[str]:
+    return sorted(
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Permission.objects.filter(pk__in=list(permission_ids)).select_related(
+            "content_type"
+        )
+    )

@@ -27,10 +27,11 @@ MATRIX = {
     "audit_auditevent_timeline": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "audit_auditevent_user_report": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "audit_auditevent_history": (302, 200, 200, 403, 403, 403, 403, 403, 200),
-    "auth_group_add": (302, 200, 200, 403, 403, 403, 403, 403, 403),
+    # Roles are read-only: their permissions are defined in code (roles.py).
+    "auth_group_add": (302, 403, 403, 403, 403, 403, 403, 403, 403),
     "auth_group_change": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "auth_group_changelist": (302, 200, 200, 403, 403, 403, 403, 403, 200),
-    "auth_group_delete": (302, 200, 200, 403, 403, 403, 403, 403, 403),
+    "auth_group_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
     "auth_group_history": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "auth_user_password_change": (302, 200, 200, 403, 403, 403, 403, 403, 403),
     # Asked by POST (what is typed stays out of the address): a GET is refused.
