@@ -9,6 +9,7 @@ from django.contrib.auth.signals import (
     user_logged_out,
     user_login_failed,
 )
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 from simple_history.models import HistoricalRecords
@@ -231,7 +232,7 @@ def on_user_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
 
 def on_user_post_save(sender, instance, created, raw=False, **kwargs) -> None:
     """Grant and revoke events for the flags that changed (all of them for a new
-    user)."""
+    user); a deactivation ends every session of the user once it is committed."""
     if _FLAGS_BEFORE not in instance.__dict__:
         return
     before = None if created else instance.__dict__.pop(_FLAGS_BEFORE)
@@ -239,6 +240,8 @@ def on_user_post_save(sender, instance, created, raw=False, **kwargs) -> None:
     services.user_flags_audit(
         actor=_acting_user(instance), user=instance, before=before
     )
+    if before is not None and before["is_active"] and not instance.is_active:
+        transaction.on_commit(lambda: services.user_sessions_end(user=instance))
 
 
 def connect() -> None:

@@ -1,8 +1,11 @@
 """Writes concerning users: sign-in facts and events, care teams, the audit of who
-may do or see what."""
+may do or see what, and the end of a user's sessions."""
 
 from collections.abc import Iterable
+from importlib import import_module
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -267,3 +270,28 @@ def _permission_codes(permission_ids: Iterable[int]) -> list[str]:
             "content_type"
         )
     )
+
+
+# --- sessions ----------------------------------------------------------------------
+
+
+def user_sessions_end(*, user: User) -> int:
+    """End every session of `user`: each row goes, with its cached copy where the
+    engine keeps one (cached_db), so nothing is left for a reactivation to bring
+    back. Sessions are not indexed by user: each stored session is decoded (a
+    deactivation is rare; clearsessions keeps the table to live sessions). Returns
+    how many ended."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    decoder = store_class()
+    user_id = str(user.pk)
+    keys = [
+        key
+        for key, data in store_class.get_model_class()
+        .objects.values_list("session_key", "session_data")
+        .iterator()
+        if decoder.decode(data).get(SESSION_KEY) == user_id
+    ]
+    for key in keys:
+        # The engine's own delete: the row, and the cached copy (cached_db).
+        store_class(session_key=key).delete()
+    return len(keys)
