@@ -20,7 +20,7 @@ from unfold.paginator import InfinitePaginator
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
 from admin_ext.admin.search import SessionSearchMixin
 from records.audit import reports
-from records.audit.models import AuditEvent
+from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
 from records.imports.exports import escape_cell
 from records.patients.repositories import patients_visible_to
@@ -142,6 +142,18 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         if request.GET.get("format") == "csv":
             return self._csv(request, events, f"patient {patient_id}")
         patient = patients_visible_to(request.user).filter(pk=patient_id).first()
+        changes = self._changes(request, period, patient_id=patient_id)
+        if not any(row["chart"] == patient_id for row in changes.rows):
+            # The report names the chart: a reading, as the changes' own (which
+            # history_changes records when there are any) would have been.
+            audit_record(
+                action=Action.VIEW,
+                actor=request.user,
+                object_type="patients.patient",
+                object_id=patient_id,
+                patient_id=patient_id,
+                summary=f"audit report of chart #{patient_id}",
+            )
         context = {
             "title": f"Audit of chart #{patient_id}",
             "patient": patient,
@@ -149,7 +161,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
             "period": period,
             **self._events(events.select_related("actor")),
             "access": self._access(patient, period),
-            **self._context(self._changes(request, period, patient_id=patient_id)),
+            **self._context(changes),
         }
         return self._page(request, context)
 

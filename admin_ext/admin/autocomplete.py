@@ -10,7 +10,10 @@ from django import forms
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 
+from records.audit.models import Action
+from records.audit.services import audit_record
 from records.common.search import search_bound
+from records.patients.models import Patient
 
 
 class PostedAutocompleteJsonView(AutocompleteJsonView):
@@ -23,7 +26,34 @@ class PostedAutocompleteJsonView(AutocompleteJsonView):
         params = request.POST.copy()
         params["term"] = search_bound(params.get("term")).text
         request.GET = params
-        return self.get(request, *args, **kwargs)
+        self.listed = []
+        response = self.get(request, *args, **kwargs)
+        self.listing_audit(request)
+        return response
+
+    def serialize_result(self, obj, to_field_name):
+        self.listed.append(obj)
+        return super().serialize_result(obj, to_field_name)
+
+    def listing_audit(self, request) -> None:
+        """A picker's answer names charts: one audit event for the charts it
+        listed, as for a chart opened (the term itself is not kept)."""
+        ids = sorted(
+            {
+                obj.pk if isinstance(obj, Patient) else obj.patient_id
+                for obj in self.listed
+                if isinstance(obj, Patient) or hasattr(obj, "patient_id")
+            }
+        )
+        if ids:
+            audit_record(
+                action=Action.VIEW,
+                actor=request.user,
+                object_type="patients.patient",
+                patient_id=ids[0] if len(ids) == 1 else None,
+                summary=f"patient picker listed {len(ids)} chart(s)",
+                details={"patient_ids": ids},
+            )
 
 
 class _Posted:

@@ -286,6 +286,7 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
             patient = repositories.patient_get(user=request.user, pk=object_id)
         except Patient.DoesNotExist:
             raise Http404 from None
+        self.chart_opened(request, patient, "access")  # it names the patient
         form = AccessDateForm(request.GET or None)
         on = form.cleaned_data["on"] if form.is_valid() else timezone.localdate()
         at = timezone.make_aware(datetime.combine(on, time.max))
