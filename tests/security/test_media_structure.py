@@ -135,10 +135,14 @@ def test_a_png_with_a_corrupt_chunk_is_refused(doctor, patient, s3_storage):
 
 def test_a_jpeg_followed_by_html_is_refused(doctor, patient, s3_storage):
     error = refusal(doctor, patient, s3_storage, "photo.jpg", jpeg() + HTML)
-    assert error.message == damaged("a JPEG image", R_TRAILING)
+    assert error.message == E_MARKUP.format(description="a JPEG image")
     truncated = jpeg()[:-40]
     error = refusal(doctor, patient, s3_storage, "photo.jpg", truncated)
     assert error.code == "damaged"
+    # What phones append after the image (here, a motion photo's video) is not.
+    assert upload(doctor, patient, "photo.jpg", jpeg() + MP4).content_type == (
+        "image/jpeg"
+    )
 
 
 def test_a_pdf_header_followed_by_html_is_refused(doctor, patient, s3_storage):
@@ -164,7 +168,13 @@ def test_html_inside_a_pdf_is_refused(doctor, patient, s3_storage):
 
 def test_a_pdf_whose_structure_is_broken_is_refused(doctor, patient, s3_storage):
     startxref = PDF.rindex(b"startxref")
-    content = PDF[:startxref] + b"startxref\n999999\n%%EOF\n"
+    for offset in (b"999999", b"20"):  # past the end; not at a table
+        content = PDF[:startxref] + b"startxref\n" + offset + b"\n%%EOF\n"
+        error = refusal(doctor, patient, s3_storage, "report.pdf", content)
+        assert error.message == damaged("a PDF document", R_UNREADABLE)
+    # The catalogue names a page tree that is not there.
+    content = PDF.replace(b"/Pages 2 0 R", b"/Pages 9 0 R")
+    assert content != PDF
     error = refusal(doctor, patient, s3_storage, "report.pdf", content)
     assert error.message == damaged("a PDF document", R_UNREADABLE)
 
