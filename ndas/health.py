@@ -14,13 +14,14 @@ probes never pile up threads behind a hung dependency.
 import contextvars
 import logging
 import os
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from threading import Lock
 
 from django.conf import settings
 from django.core.cache import cache
@@ -78,10 +79,38 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "storage": check_storage,
 }
 
-# One worker thread per check, kept between calls, and the check each last ran.
-_executors: dict[str, ThreadPoolExecutor] = {}
+
+class _Worker:
+    """One daemon thread that runs one check at a time, kept between calls (so its
+    S3 client is reused). Daemon: a check stuck on a hung dependency never holds up
+    the process's exit."""
+
+    def __init__(self, name: str) -> None:
+        self.pid = os.getpid()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name=f"readyz-{name}", daemon=True).start()
+
+    def submit(self, check: Callable[[], None]) -> Future:
+        future: Future = Future()
+        # The check logs with the request's id.
+        self._queue.put((future, contextvars.copy_context(), check))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            future, context, check = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(context.run(check))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
+# Each check's worker, and the run it was last given.
+_workers: dict[str, _Worker] = {}
 _pending: dict[str, Future] = {}
-_lock = Lock()
+_lock = threading.Lock()
 
 
 def _submit(name: str, check: Callable[[], None]) -> Future | None:
@@ -90,14 +119,10 @@ def _submit(name: str, check: Callable[[], None]) -> Future | None:
         previous = _pending.get(name)
         if previous is not None and not previous.done():
             return None
-        executor = _executors.get(name)
-        if executor is None:
-            executor = ThreadPoolExecutor(1, thread_name_prefix=f"readyz-{name}")
-            _executors[name] = executor
-        # The check logs with the request's id.
-        context = contextvars.copy_context()
-        future = executor.submit(context.run, check)
-        _pending[name] = future
+        worker = _workers.get(name)
+        if worker is None or worker.pid != os.getpid():  # none yet, or before a fork
+            worker = _workers[name] = _Worker(name)
+        future = _pending[name] = worker.submit(check)
         return future
 
 

@@ -20,8 +20,8 @@ DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 FAULTS_KEY_PREFIX = "ndas-faults"
 # Where libpq looks when the database URL names no host (Debian's socket directory).
 DEFAULT_SOCKET_DIR = "/var/run/postgresql"
-# The hung S3's client: one try, one second to connect and one to wait for a read.
-HUNG_S3_READ_TIMEOUT = 1
+# The hung S3's client: one try, a second to connect and two to wait for a read.
+HUNG_S3_READ_TIMEOUT = 2
 HUNG_S3_MAX_ATTEMPTS = 1
 
 
