@@ -1,20 +1,82 @@
 """Admin for users and roles, on unfold's forms."""
 
+from axes.helpers import get_lockout_response
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.contrib.auth.views import PasswordChangeView
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.forms import (
+    AdminOwnPasswordChangeForm,
+    AdminPasswordChangeForm,
+    UserChangeForm,
+    UserCreationForm,
+)
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from records.common.services import history_note
+from records.users.lockout import password_confirm
 from records.users.models import User
 
 admin.site.unregister(Group)
+
+
+class OwnPasswordChangeForm(AdminOwnPasswordChangeForm):
+    """Changing one's own password: a wrong current password is a failed sign-in
+    (records.users.lockout.password_confirm)."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not password_confirm(
+            request=self.request, user=self.user, password=old_password
+        ):
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
+
+
+class OwnPasswordChangeView(PasswordChangeView):
+    form_class = OwnPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        # Locked, and so signed out: the lockout page, not the form of a user gone.
+        if getattr(self.request, "axes_locked_out", False):
+            return get_lockout_response(
+                self.request, None, getattr(self.request, "axes_credentials", None)
+            )
+        return super().form_invalid(form)
+
+
+def own_password_change(request, extra_context=None):
+    """The site's /admin/password_change/, as unfold's, with the form above: unfold
+    names its form in the view itself, so the site's view is replaced."""
+    site = admin.site
+    defaults = {
+        "success_url": reverse(f"{site.name}:password_change_done"),
+        "extra_context": {**site.each_context(request), **(extra_context or {})},
+    }
+    if site.password_change_template is not None:
+        defaults["template_name"] = site.password_change_template
+    request.current_app = site.name
+    return OwnPasswordChangeView.as_view(**defaults)(request)
+
+
+# Before the site's URLs are built (ndas.urls), which wrap this attribute.
+admin.site.password_change = own_password_change
 
 
 class UserForm(UserChangeForm):

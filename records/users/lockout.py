@@ -1,9 +1,14 @@
-"""django-axes with two limits: per username and IP pair, and per username alone."""
+"""django-axes with two limits: per username and IP pair, and per username alone;
+and the current-password check that counts with the sign-in failures."""
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_login_failed
 from django.db.models import Sum
+from django.http import HttpRequest
 
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
 
 
 class NdasAxesHandler(AxesDatabaseHandler):
@@ -19,3 +24,22 @@ class NdasAxesHandler(AxesDatabaseHandler):
         if username >= settings.NDAS_USERNAME_FAILURE_LIMIT:
             return max(pair, settings.AXES_FAILURE_LIMIT)
         return pair
+
+
+def password_confirm(*, request: HttpRequest, user, password: str) -> bool:
+    """Check a signed-in user's current password (to change it) as the sign-in page
+    checks one: a wrong password is a failed sign-in, counted by django-axes with the
+    sign-in page's failures and recorded as a sign-in event; a locked user's password
+    is not even checked. Once locked (before or by this failure), the user is signed
+    out, and AxesMiddleware answers with the lockout page."""
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_locked(request, credentials):
+        # As the sign-in page does: a failure that axes does not count again, and
+        # a lockout event.
+        request.axes_locked_out = True
+    elif user.check_password(password):
+        return True
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    if getattr(request, "axes_locked_out", False):
+        logout(request)
+    return False
