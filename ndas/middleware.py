@@ -17,7 +17,7 @@ from django.utils.functional import empty
 
 from ndas import errors, health
 from ndas.logging import client_ip_var, request_id_var, user_id_var
-from ndas.net import client_ip
+from ndas.net import client_ip, from_trusted_proxy
 
 access_log = logging.getLogger("ndas.request")
 
@@ -40,6 +40,20 @@ def _loaded_user_id(request: HttpRequest) -> int | None:
     return user.pk if user.is_authenticated else None
 
 
+def _request_ids(request: HttpRequest) -> tuple[str, str]:
+    """The request's id, and the id a client sent that was not taken as it.
+
+    The trusted proxy's X-Request-ID (deploy/nginx.conf sets its own on every
+    request) is the request's id; a value from any other peer is the client's choice
+    and never the id the logs and the audit trail carry: it is only logged beside it.
+    """
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    plain = bool(REQUEST_ID_RE.fullmatch(incoming))
+    if plain and from_trusted_proxy(request):
+        return incoming, ""
+    return uuid.uuid4().hex, incoming if plain else ""
+
+
 class RequestContextMiddleware:
     """Give each request an id (echoed back) and log it once when it is answered.
 
@@ -50,8 +64,7 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
+        request_id, client_request_id = _request_ids(request)
         request.request_id = request_id
         request_token = request_id_var.set(request_id)
         user_token = user_id_var.set(None)
@@ -70,6 +83,11 @@ class RequestContextMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    **(
+                        {"client_request_id": client_request_id}
+                        if client_request_id
+                        else {}
+                    ),
                 },
             )
             return response

@@ -288,6 +288,10 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 # Name of the one header the trusted reverse proxy sets to the client's address
 # (for example X-Real-IP). Empty: the connection's own address (REMOTE_ADDR) is used.
 TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
+# Addresses or networks (comma separated) of that proxy: its headers (the IP above,
+# X-Request-ID) are believed only on connections from these. Default: a proxy on this
+# machine; the compose stack's .env.example names the private networks of its own.
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=["127.0.0.1", "::1"])
 
 # Security headers. HSTS is sent on HTTPS responses only, and only in production.
 SECURE_HSTS_SECONDS = 0 if DEBUG else 365 * 24 * 60 * 60

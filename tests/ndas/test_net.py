@@ -24,6 +24,7 @@ def test_spoofed_forwarded_for_is_ignored(settings):
 
 def test_trusted_proxy_header_is_used(settings):
     settings.TRUSTED_PROXY_IP_HEADER = "X-Real-IP"
+    settings.TRUSTED_PROXY_IPS = ["10.0.0.0/24"]
     request = factory.get(
         "/",
         REMOTE_ADDR="10.0.0.2",
@@ -36,6 +37,7 @@ def test_trusted_proxy_header_is_used(settings):
 @pytest.mark.parametrize("bad", ["", "not-an-ip", "203.0.113.7, 10.0.0.1", "999.1.1.1"])
 def test_malformed_proxy_header_falls_back_to_peer(settings, bad):
     settings.TRUSTED_PROXY_IP_HEADER = "X-Real-IP"
+    settings.TRUSTED_PROXY_IPS = ["10.0.0.2"]
     request = factory.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_REAL_IP=bad)
     assert client_ip(request) == "10.0.0.2"
 
