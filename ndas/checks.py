@@ -11,7 +11,8 @@ REDIS_CACHE_BACKENDS = (
     "django_redis.cache.RedisCache",
     "django.core.cache.backends.redis.RedisCache",
 )
-S3_STORAGE_BACKEND = "storages.backends.s3.S3Storage"
+# django-storages' S3 backend, storing media as attachments of their checked type.
+S3_STORAGE_BACKEND = "records.patients.storage.MediaStorage"
 
 E_SECRET_MISSING = "SECRET_KEY is not set."
 E_SECRET_WEAK = (
