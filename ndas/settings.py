@@ -268,6 +268,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Made of the username or other details of the account, repeated or not.
+    {"NAME": "records.users.passwords.AccountDetailsPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
 # unfold's login page has no `next` field, so say where to go after signing in.
