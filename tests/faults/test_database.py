@@ -4,8 +4,10 @@ is real: the test's connections go through a relay that is cut."""
 
 import logging
 
+import psycopg
 import pytest
 from django.db import connections
+from django.db import utils as db_utils
 
 from ndas import errors
 
@@ -146,3 +148,37 @@ def test_statement_timeout_page_for_browsers(client):
     body = response.content.decode()
     assert "took too long" in body and errors.QUERY_TIMEOUT_MESSAGE in body
     assert errors.INTERNAL_ERROR_MESSAGE not in body
+
+
+def wrapped(sqlstate: str | None) -> db_utils.OperationalError:
+    """An error as Django raises it: its own class, psycopg's error as the cause."""
+    cause = (
+        psycopg.OperationalError("connection failed")
+        if sqlstate is None
+        else psycopg.errors.lookup(sqlstate)("server said no")
+    )
+    error = db_utils.OperationalError(*cause.args)
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    "sqlstate, fault",
+    [
+        (None, errors.UNAVAILABLE_CODE),  # no connection: refused, lost, timed out
+        ("08006", errors.UNAVAILABLE_CODE),  # connection failure
+        ("57P01", errors.UNAVAILABLE_CODE),  # the server is shutting down
+        ("57P03", errors.UNAVAILABLE_CODE),  # the server is starting
+        ("53300", errors.UNAVAILABLE_CODE),  # too many connections
+        ("57014", errors.QUERY_TIMEOUT_CODE),  # statement timeout
+        ("55P03", None),  # lock not available: an error of this request, not an outage
+        ("40001", None),  # serialization failure
+    ],
+)
+def test_which_database_errors_are_an_outage(sqlstate, fault):
+    assert errors.database_fault(wrapped(sqlstate)) == fault
+
+
+def test_other_errors_are_not_database_faults():
+    assert errors.database_fault(RuntimeError("boom")) is None
+    assert errors.database_fault(db_utils.IntegrityError("duplicate")) is None
