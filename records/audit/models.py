@@ -22,6 +22,7 @@ class Action(models.TextChoices):
     REVOKE = "revoke", "Revoked access"
     BREAK_GLASS = "break_glass", "Emergency access"
     AUDIT_EXPORT = "audit_export", "Exported the audit trail"
+    RESTORE = "restore", "Restored from backup"
 
 
 class AuditEvent(models.Model):

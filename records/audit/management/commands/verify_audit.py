@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from records.audit.models import AuditEvent
+from records.audit.restore import Restore, restore_for_head
 from records.audit.verify import audit_chain_verify
 
 E_BROKEN = "Audit chain broken at event #{id}: {problem}; {detail}. {checked} verified."
@@ -29,6 +30,10 @@ E_HEAD_CHANGED = (
     "Event #{id}, the recorded head, has another hash: the trail was rewritten."
 )
 NO_HEAD_YET = "no head kept in {path} yet: this run's is the first"
+RESTORED = (
+    "trail restored from backup at event #{at}: the recorded head #{id} was kept "
+    "on events lost with the restore (the backup ends at event #{backup})"
+)
 HEAD = re.compile(r"(\d+):([0-9a-f]{64})")
 
 
@@ -92,8 +97,15 @@ class Command(BaseCommand):
                 )
             )
         if recorded is not None:
-            _head_check(*recorded, last_id=report.last_id)
-            notes.append(f"recorded head #{recorded[0]} unchanged")
+            restore = _head_check(*recorded, last_id=report.last_id)
+            if restore is None:
+                notes.append(f"recorded head #{recorded[0]} unchanged")
+            else:
+                notes.append(
+                    RESTORED.format(
+                        at=restore.event_id, id=recorded[0], backup=restore.backup_id
+                    )
+                )
         message = "; ".join([f"{report.checked} events verified, chain intact", *notes])
         if report.last_id is not None:
             # The head, to keep outside the database: a later run that does not
@@ -111,17 +123,23 @@ def _parsed(head: str, refusal: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
-def _head_check(head_id: int, head_hash: str, *, last_id: int | None) -> None:
+def _head_check(head_id: int, head_hash: str, *, last_id: int | None) -> Restore | None:
     """The chain walked is intact; it still holds the recorded head unchanged, so
-    everything up to the head is what it was when the head was recorded."""
+    everything up to the head is what it was when the head was recorded (None).
+    Or the head was kept on events a restore from backup left behind, and the
+    restore event says so (records.audit.restore): that restore."""
     if last_id is None or last_id < head_id:
-        raise CommandError(E_HEAD_CUT.format(id=head_id))
-    stored = AuditEvent.objects.filter(pk=head_id).values_list("hash", flat=True)
-    found = stored.first()
-    if found is None:
-        raise CommandError(E_HEAD_GONE.format(id=head_id))
-    if found != head_hash:
-        raise CommandError(E_HEAD_CHANGED.format(id=head_id))
+        problem = E_HEAD_CUT
+    else:
+        stored = AuditEvent.objects.filter(pk=head_id).values_list("hash", flat=True)
+        found = stored.first()
+        if found == head_hash:
+            return None
+        problem = E_HEAD_GONE if found is None else E_HEAD_CHANGED
+    restore = restore_for_head(head_id, head_hash)
+    if restore is None:
+        raise CommandError(problem.format(id=head_id))
+    return restore
 
 
 def _head_keep(path: Path, head: str) -> None:
