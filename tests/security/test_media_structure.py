@@ -18,6 +18,7 @@ from records.patients.media_structure import (
     E_MARKUP,
     R_BAD_CHUNK,
     R_NO_MOVIE,
+    R_TOO_MANY_PIXELS,
     R_TRAILING,
     R_TRUNCATED,
     R_UNKNOWN_BOX,
@@ -131,6 +132,21 @@ def test_a_png_with_a_corrupt_chunk_is_refused(doctor, patient, s3_storage):
     content = PNG[:idat] + bytes([PNG[idat] ^ 0xFF]) + PNG[idat + 1 :]
     error = refusal(doctor, patient, s3_storage, "scan.png", content)
     assert error.message == damaged("a PNG image", R_BAD_CHUNK)
+
+
+def test_an_image_too_large_to_decode_is_refused(doctor, patient, s3_storage):
+    """A small file that would decode to 10^8 pixels is refused before decoding."""
+    header = struct.pack(">IIBBBBB", 10_000, 10_000, 8, 2, 0, 0, 0)
+    content = (
+        PNG[:8]
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(bytes(1000)))
+        + png_chunk(b"IEND", b"")
+    )
+    error = refusal(doctor, patient, s3_storage, "scan.png", content)
+    assert error.message == damaged(
+        "a PNG image", R_TOO_MANY_PIXELS.format(megapixels=40)
+    )
 
 
 def test_a_jpeg_followed_by_html_is_refused(doctor, patient, s3_storage):
