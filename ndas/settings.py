@@ -349,6 +349,20 @@ MEDIA_MAX_BYTES = {
 # Seconds a media download link stays valid (at most five minutes).
 MEDIA_URL_EXPIRY_SECONDS = min(env.int("MEDIA_URL_EXPIRY_SECONDS", default=300), 300)
 
+# Spreadsheet imports: the largest upload (refused while it streams in), and what
+# reading one may hold: rows, cells, and the bytes an XLSX unzips to.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024**2)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=30_000_000)
+IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=1024**3)
+# The import upload's size is checked as it arrives (records.imports.uploads);
+# Django's own handlers then keep small files in memory, larger ones on disk.
+FILE_UPLOAD_HANDLERS = [
+    "records.imports.uploads.ImportUploadLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 LANGUAGE_CODE = "en-gb"
 # The clinic's time zone: the times staff see and type, and what "today" is.
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -16,13 +17,16 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from records.audit.services import audit_object
 from records.imports import services
 from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
 from records.imports.templates import import_template
+from records.imports.uploads import upload_refused
 from records.patients import services as patient_services
 from records.users.models import CareTeam
 
 STATUS_COLOURS = {
+    ImportJob.Status.RUNNING: "info",
     ImportJob.Status.VALIDATED: "info",
     ImportJob.Status.INVALID: "danger",
     ImportJob.Status.COMMITTED: "success",
@@ -169,7 +173,12 @@ class ImportJobAdmin(ModelAdmin):
         form = ImportForm(
             request.POST or None, request.FILES or None, acting_user=request.user
         )
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and upload_refused(request):
+            # Dropped as it streamed in, past the limit: the form says why.
+            form.is_valid()
+            form.errors.pop("file", None)
+            form.add_error("file", services.too_large_message())
+        elif request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 job = services.import_validate(
@@ -183,7 +192,9 @@ class ImportJobAdmin(ModelAdmin):
                     care_team=form.cleaned_data["care_team"],
                 )
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
+                # A field's error ({"file": ...}) or the form's (another import
+                # of the user's is running).
+                for field, errors in error.update_error_dict({}).items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 return HttpResponseRedirect(
@@ -197,8 +208,17 @@ class ImportJobAdmin(ModelAdmin):
             entities=Entity.choices,
         )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The report is the one page of an import (its cell values are read
+        there, and audited there), not the generic read-only form."""
+        job = self._job(request, unquote(object_id))
+        return HttpResponseRedirect(
+            reverse("admin:imports_importjob_report", args=[job.pk])
+        )
+
     def report_view(self, request, object_id):
         job = self._job(request, object_id)
+        services.import_report_read(acting_user=request.user, job=job)
         return self._page(
             request,
             "admin_ext/import_report.html",
@@ -214,7 +234,8 @@ class ImportJobAdmin(ModelAdmin):
         if not job.stored_as:
             raise Http404
         response = HttpResponse(
-            services.import_error_report(job=job), content_type="text/csv"
+            services.import_error_report(acting_user=request.user, job=job),
+            content_type="text/csv",
         )
         response["Content-Disposition"] = (
             f'attachment; filename="ndas-import-{job.pk}-errors.csv"'
@@ -278,6 +299,20 @@ class ExportJobAdmin(ModelAdmin):
     list_filter = ("entity", "file_format", "status")
     list_select_related = ("user",)
     show_full_result_count = False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """An export's page shows its filters' values (a searched name): read
+        as the import report is read, one audit event a view."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        job = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and job is not None:
+            audit_object(
+                action="view",
+                actor=request.user,
+                obj=job,
+                summary=f"view export #{job.pk}",
+            )
+        return response
 
     def has_add_permission(self, request):
         return False

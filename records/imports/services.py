@@ -12,16 +12,20 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.imports.engine import Importer, Options, Writer
 from records.imports.entities import ENTITIES
+from records.imports.exports import escape_cell
 from records.imports.models import ImportJob, ImportMode
 from records.imports.parsing import ParseError, read_table
 from records.patients.models import Patient, PatientGroupObjectPermission
@@ -32,17 +36,55 @@ from records.patients.services.patients import (
     assessment_ages_recompute,
 )
 
-IMPORT_MAX_BYTES = 200 * 1024 * 1024
 REASON_FORMAT = "import #{job}: {reason}"
 logger = logging.getLogger(__name__)
 
 E_NOT_ALLOWED = "You may not import spreadsheets."
 E_REASON = "Give the reason for this import; it is kept in every record's history."
-E_TOO_LARGE = (
-    "The file is larger than 200 MB: split it, or use manage.py import_records."
+E_TOO_LARGE = "The file is larger than {limit}: split it into smaller files."
+E_RUNNING = (
+    "Another import of yours is running: wait until it has finished, then try " "again."
+)
+E_STOPPED = (
+    "The import stopped before it finished (its server process ended); nothing "
+    "was written. Upload the file again."
+)
+E_FAILED = (
+    "The file could not be checked because of an error on the server; nothing "
+    "was written. Try again, or tell the administrators."
 )
 E_NOT_COMMITTABLE = "Only a validated import without errors can be committed."
 E_UNKNOWN_ENTITY = "Unknown kind of record: {entity}."
+
+
+# pg_try_advisory_lock(IMPORT_LOCK, user id): one import at a time per user. A
+# session lock: a worker that dies releases it with its connection.
+IMPORT_LOCK = 0x4E44494D  # "NDIM"
+
+
+def too_large_message() -> str:
+    return E_TOO_LARGE.format(limit=f"{settings.IMPORT_MAX_BYTES / 1024**2:,.0f} MB")
+
+
+@contextmanager
+def _one_at_a_time(user):
+    """Holds the user's import lock, or refuses: each import holds a file (up to
+    IMPORT_MAX_BYTES) and its checking in memory, so a user runs one at a time."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [IMPORT_LOCK, user.pk])
+        (locked,) = cursor.fetchone()
+    if not locked:
+        raise ServiceError(E_RUNNING)
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [IMPORT_LOCK, user.pk]
+                )
+        except DatabaseError:  # the connection is gone, and the lock with it
+            connection.close()
 
 
 def import_allowed(user) -> bool:
@@ -69,6 +111,7 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
         options=Options(mode=job.mode, blank_keeps_value=job.blank_keeps_value),
         acting_user=job.user,
     )
+    failed = False
     try:
         table = read_table(data=data, file_name=job.file_name)
         if commit:
@@ -94,22 +137,31 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
         else:
             outcome = importer.run(table, progress)
     except ParseError as error:
+        # The file cannot be read (to its end): failed, with the reason.
         outcome = importer.outcome
         outcome.error(1, "", "", error.message)
+        failed = True
     except _Invalid:
         outcome = importer.outcome
     except Exception:
         # The transaction rolled back; the log says the import failed, then the
         # error goes on (to the admin's error page, or the command line).
         job.status = ImportJob.Status.FAILED
+        job.errors = [{"row": 1, "column": "", "value": "", "message": E_FAILED}]
+        job.preview = []
         job.duration_ms = int((time.perf_counter() - started) * 1000)
         job.finished_at = timezone.now()
         job.save()
+        _upload_forget(job)
         raise
     for name in ("rows", "new", "changed", "unchanged", "invalid"):
         setattr(job, name, getattr(outcome, name))
     job.errors, job.preview = outcome.errors, outcome.preview
-    if outcome.invalid:
+    if failed:
+        job.status = ImportJob.Status.FAILED
+        job.new = job.changed = job.unchanged = 0  # nothing can be written
+        job.preview = []
+    elif outcome.invalid:
         job.status = ImportJob.Status.INVALID
     elif commit:
         job.status = ImportJob.Status.COMMITTED
@@ -118,8 +170,18 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
     job.duration_ms = int((time.perf_counter() - started) * 1000)
     job.finished_at = timezone.now()
     job.save()
+    if failed:
+        _upload_forget(job)  # nothing to commit, nor to fix row by row
     job.error_rows = outcome.error_rows
     return job
+
+
+def _upload_forget(job: ImportJob) -> None:
+    """Delete a job's stored upload (if any): it will never be committed."""
+    if job.stored_as:
+        stored, job.stored_as = job.stored_as, ""
+        job.save(update_fields=["stored_as"])
+        default_storage.delete(stored)
 
 
 class _Invalid(Exception):
@@ -163,8 +225,8 @@ def _new_job(
     *, acting_user, entity, file_name, data, mode, blank_keeps_value, reason, care_team
 ) -> ImportJob:
     _check(acting_user, entity, reason)
-    if len(data) > IMPORT_MAX_BYTES:
-        raise ServiceError({"file": E_TOO_LARGE})
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise ServiceError({"file": too_large_message()})
     if care_team is not None:
         care_team_check(acting_user=acting_user, team=care_team)
     digest = hashlib.sha256(data).hexdigest()
@@ -178,7 +240,8 @@ def _new_job(
         blank_keeps_value=blank_keeps_value,
         reason=reason.strip(),
         care_team=care_team,
-        status=ImportJob.Status.VALIDATED,
+        # Until its outcome is known: never taken for a validated one.
+        status=ImportJob.Status.RUNNING,
         same_file_as=ImportJob.objects.filter(sha256=digest, entity=entity)
         .order_by("-created_at")
         .first(),
@@ -197,22 +260,33 @@ def import_validate(
     care_team=None,
 ) -> ImportJob:
     """Step one in the admin: check every row and keep the file for the commit."""
-    job = _new_job(
-        acting_user=acting_user,
-        entity=entity,
-        file_name=file_name,
-        data=data,
-        mode=mode,
-        blank_keeps_value=blank_keeps_value,
-        reason=reason,
-        care_team=care_team,
-    )
-    suffix = PurePosixPath(file_name).suffix.lower()
-    # A generated key: the file's own name may hold patient names.
-    job.stored_as = default_storage.save(
-        f"imports/{uuid.uuid4().hex}{suffix}", ContentFile(data)
-    )
-    return _run(job, data, commit=False)
+    with _one_at_a_time(acting_user):
+        job = _new_job(
+            acting_user=acting_user,
+            entity=entity,
+            file_name=file_name,
+            data=data,
+            mode=mode,
+            blank_keeps_value=blank_keeps_value,
+            reason=reason,
+            care_team=care_team,
+        )
+        suffix = PurePosixPath(file_name).suffix.lower()
+        try:
+            # A generated key: the file's own name may hold patient names.
+            job.stored_as = default_storage.save(
+                f"imports/{uuid.uuid4().hex}{suffix}", ContentFile(data)
+            )
+        except Exception:
+            job.status = ImportJob.Status.FAILED
+            job.errors = [{"row": 1, "column": "", "value": "", "message": E_FAILED}]
+            job.finished_at = timezone.now()
+            job.save()
+            raise
+        # Saved before the checking starts: if the worker dies meanwhile, the
+        # job is left running and expire_imports deletes the upload.
+        job.save(update_fields=["stored_as"])
+        return _run(job, data, commit=False)
 
 
 def _committable(job: ImportJob) -> bool:
@@ -233,16 +307,16 @@ def import_commit(*, acting_user, job: ImportJob) -> ImportJob:
     """Step two: validate again (the records may have changed) and write it all."""
     if job.user_id != acting_user.pk or not import_allowed(acting_user):
         raise PermissionDenied(E_NOT_ALLOWED)
-    if not _committable(job):
-        raise ServiceError(E_NOT_COMMITTABLE)
-    with default_storage.open(job.stored_as, "rb") as handle:
-        data = handle.read()
-    job = _run(job, data, commit=True)
-    if job.status == ImportJob.Status.COMMITTED:
-        _audit_import(job)
-        stored, job.stored_as = job.stored_as, ""
-        job.save(update_fields=["stored_as"])
-        default_storage.delete(stored)
+    with _one_at_a_time(acting_user):
+        job.refresh_from_db()  # a commit from another tab may have just ended
+        if not _committable(job):
+            raise ServiceError(E_NOT_COMMITTABLE)
+        with default_storage.open(job.stored_as, "rb") as handle:
+            data = handle.read()
+        job = _run(job, data, commit=True)
+        if job.status == ImportJob.Status.COMMITTED:
+            _audit_import(job)
+            _upload_forget(job)
     return job
 
 
@@ -260,19 +334,20 @@ def import_file(
     progress=None,
 ) -> ImportJob:
     """Validate and, unless a dry run, commit in one go (the command line's way)."""
-    job = _new_job(
-        acting_user=acting_user,
-        entity=entity,
-        file_name=file_name,
-        data=data,
-        mode=mode,
-        blank_keeps_value=blank_keeps_value,
-        reason=reason,
-        care_team=care_team,
-    )
-    job = _run(job, data, commit=not dry_run, progress=progress)
-    if job.status == ImportJob.Status.COMMITTED:
-        _audit_import(job)
+    with _one_at_a_time(acting_user):
+        job = _new_job(
+            acting_user=acting_user,
+            entity=entity,
+            file_name=file_name,
+            data=data,
+            mode=mode,
+            blank_keeps_value=blank_keeps_value,
+            reason=reason,
+            care_team=care_team,
+        )
+        job = _run(job, data, commit=not dry_run, progress=progress)
+        if job.status == ImportJob.Status.COMMITTED:
+            _audit_import(job)
     return job
 
 
@@ -291,8 +366,23 @@ def _audit_import(job: ImportJob) -> None:
     )
 
 
-def import_error_report(*, job: ImportJob) -> bytes:
-    """The uploaded rows as CSV with an 'errors' column, to fix and upload again."""
+def import_report_read(*, acting_user, job: ImportJob) -> None:
+    """The report page shows cell values of the file (errors, a preview of the
+    changes): patient data, read as a chart is read, one audit event a view."""
+    audit_object(
+        action="view",
+        actor=acting_user,
+        obj=job,
+        summary=f"view report of import #{job.pk}",
+    )
+
+
+def import_error_report(*, acting_user, job: ImportJob) -> bytes:
+    """The uploaded rows as CSV with an 'errors' column, to fix and upload again.
+
+    The cells are escaped as exports escape them (a cell of the upload may be a
+    formula), the file is read twice rather than held as rows, and the download
+    is an audit event naming the job."""
     with default_storage.open(job.stored_as, "rb") as handle:
         data = handle.read()
     spec = ENTITIES[job.entity]
@@ -304,22 +394,33 @@ def import_error_report(*, job: ImportJob) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     try:
+        importer.run(read_table(data=data, file_name=job.file_name))
         table = read_table(data=data, file_name=job.file_name)
+        by_row = importer.outcome.error_rows
+        writer.writerow([*map(escape_cell, table.header), "errors"])
+        header_errors = by_row.get(1)
+        if header_errors:
+            writer.writerow([""] * len(table.header) + [_joined(header_errors)])
+        for number, cells in table.rows:
+            if any(cells):
+                errors = _joined(by_row.get(number, []))
+                writer.writerow([*map(escape_cell, cells), errors])
     except ParseError as error:
+        out = io.StringIO()
+        writer = csv.writer(out)
         writer.writerow(["errors"])
-        writer.writerow([error.message])
-        return out.getvalue().encode("utf-8-sig")
-    rows = list(table.rows)
-    importer.run(type(table)(header=table.header, rows=iter(rows)))
-    by_row = importer.outcome.error_rows
-    writer.writerow([*table.header, "errors"])
-    header_errors = by_row.get(1)
-    if header_errors:
-        writer.writerow([""] * len(table.header) + ["; ".join(header_errors)])
-    for number, cells in rows:
-        if any(cells):
-            writer.writerow([*cells, "; ".join(by_row.get(number, []))])
+        writer.writerow([escape_cell(error.message)])
+    audit_object(
+        action="download",
+        actor=acting_user,
+        obj=job,
+        summary=f"download error file of import #{job.pk}",
+    )
     return out.getvalue().encode("utf-8-sig")
+
+
+def _joined(errors: list[str]) -> str:
+    return escape_cell("; ".join(errors))
 
 
 @dataclass(frozen=True)
@@ -331,8 +432,10 @@ class Expired:
 def imports_expire(*, older_than: timedelta) -> Expired:
     """Forget what imports older than `older_than` kept of their files.
 
-    An upload waiting for a commit is deleted from storage (the import can no
-    longer be committed: upload the file again), and the cell values in an
+    An upload still stored (waiting for a commit; or of an import with errors,
+    failed, or whose process ended while it ran) is deleted from storage (the
+    import can no longer be committed: upload the file again), an import still
+    running is marked failed, and the cell values in an
     import's error list and preview, patient data, are blanked. Who imported
     what, when, the counts, the SHA-256 and the error messages stay.
     """
@@ -346,6 +449,11 @@ def imports_expire(*, older_than: timedelta) -> Expired:
             job.status = ImportJob.Status.EXPIRED
         job.save(update_fields=["stored_as", "status"])
         files += 1
+    # Still running after all this time: its process ended without a word.
+    old.filter(status=ImportJob.Status.RUNNING).update(
+        status=ImportJob.Status.FAILED,
+        errors=[{"row": 1, "column": "", "value": "", "message": E_STOPPED}],
+    )
     jobs = 0
     for job in old.exclude(errors=[], preview=[]).iterator():
         errors = [{**error, "value": ""} for error in job.errors]

@@ -10,15 +10,17 @@ import csv
 import io
 
 import pytest
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from records.imports import exports
 from records.imports.entities import ENTITIES
+from records.imports.models import ImportJob
 from records.patients.models import Patient
 from tests import factories
-from tests.imports import test_exports
+from tests.imports import test_exports, test_import_admin
 from tests.imports.test_exports import _csv
 
 pytestmark = pytest.mark.django_db
@@ -158,8 +160,6 @@ def test_every_entity_in_xlsx_has_no_formula(data_manager):
 def test_the_audit_consoles_csv_strips_then_escapes(client, make_user):
     """The timeline's CSV passes each cell through escape_cell: a reason for
     change written "\\x01=cmd" is no formula there either."""
-    from django.urls import reverse
-
     from records.patients.services import patients as patient_services
     from records.users import roles
 
@@ -178,3 +178,43 @@ def test_the_audit_consoles_csv_strips_then_escapes(client, make_user):
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     _assert_no_formula_in_csv(rows)
     assert any("'=1+2" in row for row in rows), rows
+
+
+# --- the import error file (review #12, item 9) ----------------------------------
+
+import_client = test_import_admin.manager  # a data manager's client, files on S3
+
+
+def test_the_import_error_file_escapes_the_uploaded_cells(import_client):
+    """The file with an error column repeats the upload's cells (and its header):
+    escaped as exports escape them, whatever the upload held."""
+    rows = [
+        ["=cmd|' /C calc'!A0", "Talvi", "Quennard", "2025-03-14", "female"],
+        ["IMP-0002", "\x01=1+2", "@SUM(A1)", "2024-02-30", "-male"],
+    ]
+    out = io.StringIO()
+    csv.writer(out).writerows([["mrn", "given_name", "+family_name"], *rows])
+    test_import_admin.upload(import_client, out.getvalue().encode())
+    job = ImportJob.objects.get()
+    download = import_client.get(
+        reverse("admin:imports_importjob_errors", args=[job.pk])
+    )
+    produced = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    _assert_no_formula_in_csv(produced)
+    assert produced[0][:3] == ["mrn", "given_name", "'+family_name"]
+    # A header with an unknown column: every row repeated, escaped.
+    test_import_admin.upload(
+        import_client,
+        b"mrn,given_name,family_name,date_of_birth,sex\n"
+        + "\n".join(",".join(row) for row in rows).encode()
+        + b"\n",
+    )
+    job = ImportJob.objects.latest("pk")
+    download = import_client.get(
+        reverse("admin:imports_importjob_errors", args=[job.pk])
+    )
+    produced = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    _assert_no_formula_in_csv(produced)
+    assert produced[1][:2] == ["'=cmd|' /C calc'!A0", "Talvi"]
+    assert produced[2][1:3] == ["'=1+2", "'@SUM(A1)"]
+    assert produced[2][4] == "'-male"

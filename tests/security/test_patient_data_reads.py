@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from records.audit.models import AuditEvent
 from tests.access.test_access import client_for
+from tests.imports import test_import_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +72,77 @@ def test_a_pickers_list_of_charts_is_an_audited_reading(world):
     since = _last_id()
     assert _pick(client, "Zzyzx").json()["results"] == []
     assert not _new_events(since).exists()
+
+
+# --- imports and exports (review #12, item 10) ----------------------------------
+# An import's report shows cells of the file (errors, a preview of the changes),
+# its error file all of them, an export's page the values it was filtered by.
+
+import_client = test_import_admin.manager  # a data manager's client, files on S3
+
+
+def _upload_with_an_error(client):
+    from records.imports.models import ImportJob
+
+    test_import_admin.upload(client, test_import_admin.BAD)
+    return ImportJob.objects.get()
+
+
+def test_an_import_report_is_an_audited_reading(import_client):
+    job = _upload_with_an_error(import_client)
+    url = reverse("admin:imports_importjob_report", args=[job.pk])
+    for _ in range(2):  # one event each time the page is shown
+        since = _last_id()
+        response = import_client.get(url)
+        assert response.status_code == 200 and "2024-02-30" in response.content.decode()
+        events = list(_new_events(since))
+        assert [(e.action, e.object_type, e.object_id) for e in events] == [
+            ("view", "imports.importjob", str(job.pk))
+        ]
+        assert events[0].actor_id == job.user_id and "2024-02-30" not in str(
+            events[0].details
+        )
+
+
+def test_an_import_error_file_is_an_audited_download(import_client):
+    job = _upload_with_an_error(import_client)
+    since = _last_id()
+    response = import_client.get(
+        reverse("admin:imports_importjob_errors", args=[job.pk])
+    )
+    assert response.status_code == 200 and b"Velmarch" in response.content
+    events = list(_new_events(since))
+    assert [(e.action, e.object_type, e.object_id) for e in events] == [
+        ("download", "imports.importjob", str(job.pk))
+    ]
+
+
+def test_an_imports_generic_page_is_its_audited_report(import_client):
+    """The admin's read-only form of an import would show its errors and
+    preview unaudited: it sends to the report instead."""
+    job = _upload_with_an_error(import_client)
+    url = reverse("admin:imports_importjob_change", args=[job.pk])
+    since = _last_id()
+    response = import_client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "admin:imports_importjob_report", args=[job.pk]
+    )
+    assert not _new_events(since).exists()
+    assert import_client.get(response["Location"]).status_code == 200
+    assert _new_events(since).get().action == "view"
+
+
+def test_an_exports_page_is_an_audited_reading(import_client):
+    from records.imports.models import ExportJob
+
+    job = ExportJob.objects.create(
+        user=None, entity="patients", file_format="csv", filters={"q": ["Quennard"]}
+    )
+    since = _last_id()
+    url = reverse("admin:imports_exportjob_change", args=[job.pk])
+    response = import_client.get(url)
+    assert response.status_code == 200 and "Quennard" in response.content.decode()
+    assert [(e.action, e.object_type, e.object_id) for e in _new_events(since)] == [
+        ("view", "imports.exportjob", str(job.pk))
+    ]

@@ -4,6 +4,7 @@ import sys
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -48,6 +49,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No care team {options['care_team']!r}.")
         path: Path = options["file"]
         try:
+            # The size first: a file past the limit is never read into memory.
+            if path.stat().st_size > settings.IMPORT_MAX_BYTES:
+                raise CommandError(services.too_large_message())
             data = path.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
