@@ -8,7 +8,9 @@ import time
 
 import pytest
 from django.core.files import File
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection
+from django.urls import reverse
 
 from records.common.errors import ServiceError
 from records.patients import services
@@ -16,6 +18,7 @@ from records.patients.models import MediaFile
 from records.patients.services import media as media_services
 from records.users import roles
 from tests import factories
+from tests.admin_ext.forms import admin_form_data
 from tests.conftest import BASE_DIR, load_settings
 from tests.faults.conftest import HUNG_S3_MAX_ATTEMPTS, HUNG_S3_READ_TIMEOUT
 
@@ -168,3 +171,33 @@ def test_two_uploads_of_the_same_bytes_at_once_keep_one(doctor, patient, s3_stor
     assert failures == []
     assert len(set(results)) == 1 and MediaFile.objects.count() == 1
     assert bucket_keys(s3_storage) == [MediaFile.objects.get().file.name]
+
+
+def admin_add(client, patient, content: bytes = PNG):
+    page = client.get(reverse("admin:patients_mediafile_add"))
+    data = admin_form_data(
+        page, patient=patient.pk, file=SimpleUploadedFile("scan.png", content)
+    )
+    return client.post(reverse("admin:patients_mediafile_add"), data, follow=True)
+
+
+@pytest.mark.django_db
+def test_the_admin_says_the_store_is_not_answering(client, doctor, patient, hung_s3):
+    client.force_login(doctor)
+    response = admin_add(client, patient)
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == [media_services.E_STORAGE_UNAVAILABLE]
+    assert not MediaFile.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_upload_sent_again_shows_the_stored_file(
+    client, doctor, patient, s3_storage
+):
+    client.force_login(doctor)
+    admin_add(client, patient)
+    response = admin_add(client, patient)
+    assert response.status_code == 200
+    media = MediaFile.objects.get()
+    assert bucket_keys(s3_storage) == [media.file.name]
