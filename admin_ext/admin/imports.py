@@ -233,10 +233,14 @@ class ImportJobAdmin(ModelAdmin):
         job = self._job(request, object_id)
         if not job.stored_as:
             raise Http404
-        response = HttpResponse(
-            services.import_error_report(acting_user=request.user, job=job),
-            content_type="text/csv",
-        )
+        try:
+            data = services.import_error_report(acting_user=request.user, job=job)
+        except ValidationError as error:  # another import of theirs is running
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:imports_importjob_report", args=[job.pk])
+            )
+        response = HttpResponse(data, content_type="text/csv")
         response["Content-Disposition"] = (
             f'attachment; filename="ndas-import-{job.pk}-errors.csv"'
         )

@@ -382,7 +382,20 @@ def import_error_report(*, acting_user, job: ImportJob) -> bytes:
 
     The cells are escaped as exports escape them (a cell of the upload may be a
     formula), the file is read twice rather than held as rows, and the download
-    is an audit event naming the job."""
+    is an audit event naming the job. Checking the file again is an import's
+    work: it counts as the user's one import running."""
+    with _one_at_a_time(acting_user):
+        data = _error_file(job)
+    audit_object(
+        action="download",
+        actor=acting_user,
+        obj=job,
+        summary=f"download error file of import #{job.pk}",
+    )
+    return data
+
+
+def _error_file(job: ImportJob) -> bytes:
     with default_storage.open(job.stored_as, "rb") as handle:
         data = handle.read()
     spec = ENTITIES[job.entity]
@@ -410,12 +423,6 @@ def import_error_report(*, acting_user, job: ImportJob) -> bytes:
         writer = csv.writer(out)
         writer.writerow(["errors"])
         writer.writerow([escape_cell(error.message)])
-    audit_object(
-        action="download",
-        actor=acting_user,
-        obj=job,
-        summary=f"download error file of import #{job.pk}",
-    )
     return out.getvalue().encode("utf-8-sig")
 
 

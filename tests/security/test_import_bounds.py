@@ -317,3 +317,20 @@ def test_the_upload_page_and_the_commit_say_another_import_is_running(
         reverse("admin:imports_importjob_commit", args=[job.pk]), follow=True
     )
     assert "committed: 1 new" in committed.content.decode()
+
+
+def test_the_error_file_is_checked_as_one_of_the_users_imports(manager, s3_storage):
+    test_import_admin.upload(manager, test_import_admin.BAD)
+    job = ImportJob.objects.get()
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_lock(%s, %s)", [services.IMPORT_LOCK, job.user_id]
+            )
+        url = reverse("admin:imports_importjob_errors", args=[job.pk])
+        refused = manager.get(url, follow=True)
+        assert services.E_RUNNING in refused.content.decode()
+    finally:
+        other.close()
+    assert manager.get(url)["Content-Type"] == "text/csv"
