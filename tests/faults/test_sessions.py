@@ -4,7 +4,10 @@ The fault is real: the cache is the real Redis behind a TCP relay (tests/relay.p
 that the test cuts and restores; nothing is mocked.
 """
 
+import time
+
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 
 from records.users.models import User
@@ -95,3 +98,14 @@ def test_no_security_state_is_kept_in_the_cache():
     from records.users.lockout import NdasAxesHandler
 
     assert issubclass(NdasAxesHandler, AxesDatabaseHandler)
+
+
+def test_a_timeout_during_a_redis_split_is_final(client, staff, redis_relay, settings):
+    old = signed_in(client, staff)
+    redis_relay.cut()
+    later = time.time() + settings.SESSION_IDLE_TIMEOUT + 60
+    with time_machine.travel(later, tick=False):
+        assert client.get(ADMIN).status_code == 302  # idle too long: signed out
+    redis_relay.restore()
+    # Back to the present, where the session's own times say it is still fresh.
+    assert not opens_admin(client, old)
