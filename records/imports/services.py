@@ -36,6 +36,7 @@ from records.patients.services.patients import (
     assessment_ages_recompute,
 )
 
+STORED_SUFFIXES = (".csv", ".txt", ".xlsx")
 REASON_FORMAT = "import #{job}: {reason}"
 logger = logging.getLogger(__name__)
 
@@ -272,6 +273,9 @@ def import_validate(
             care_team=care_team,
         )
         suffix = PurePosixPath(file_name).suffix.lower()
+        # A known one only: the name is the client's (".x" and 250 more letters
+        # would make a key longer than stored_as holds).
+        suffix = suffix if suffix in STORED_SUFFIXES else ""
         try:
             # A generated key: the file's own name may hold patient names.
             job.stored_as = default_storage.save(

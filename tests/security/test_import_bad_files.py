@@ -231,3 +231,10 @@ def test_expire_imports_deletes_the_uploads_of_failed_and_stopped_jobs(
     assert stopped.status == failed.status == ImportJob.Status.FAILED
     assert stopped.errors[0]["message"] == services.E_STOPPED
     assert stopped.stored_as == failed.stored_as == ""
+
+
+def test_a_file_name_with_a_long_odd_suffix(manager, s3_storage):
+    name = "patients." + "x" * 240
+    response = upload(manager, GOOD, name=name)
+    job = _failed_with(manager, s3_storage, response, parsing.E_FORMAT)
+    assert job.file_name == name[:200]
