@@ -191,6 +191,10 @@ def test_the_role_reads_and_writes_patients(as_app, app_role):
         "UPDATE patients_patient SET given_name = 'Again' WHERE id = %s", [patient.pk]
     )
     as_app.execute("CREATE TEMP TABLE scratch (id int)")  # imports stage rows so
+    # The search's trigram functions (pg_trgm's, in the schema) stay callable.
+    assert as_app.execute(
+        "SELECT count(*) FROM patients_patient WHERE family_name %% %s", ["Quenard"]
+    ).fetchone() == (1,)
 
 
 def test_the_role_runs_an_import(app_role, make_user, tmp_path):
