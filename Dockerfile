@@ -14,8 +14,10 @@ ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=ndas.settings
+# postgresql-client: pg_dump for manage.py backup_database (the compose file's backup
+# service) and pg_restore for a restore; bookworm's is PostgreSQL 15, as db's server.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
+ && apt-get install -y --no-install-recommends curl postgresql-client \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 ndas \
  && useradd --system --uid 10001 --gid ndas --home-dir /app --shell /usr/sbin/nologin ndas

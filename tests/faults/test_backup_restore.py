@@ -26,6 +26,7 @@ from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
 from tests import factories
 from tests.audit.conftest import audit_emptied_after  # noqa: F401 (a fixture)
+from tests.conftest import BASE_DIR, read_env_file
 
 BACKUP_BUCKET = "ndas-test-backups"
 REASON = "Restore drill: the database volume was lost"
@@ -312,3 +313,96 @@ def test_backup_credentials_are_never_the_applications():
     assert target.endpoint_url == "http://objectstore:9000"
     assert (target.access_key, target.secret_key) == (None, None)
     assert target.prefix == "postgres/"
+
+
+# --- the object store's buckets and users (compose's createbucket) ------------------
+
+
+def createbucket(tmp_path, **changes) -> tuple[subprocess.CompletedProcess, str]:
+    """deploy/minio/createbucket.sh under .env.example's values, with an `mc` that
+    records each call (and each policy it is given) instead of reaching a store."""
+    log = tmp_path / "mc.log"
+    fake = tmp_path / "bin" / "mc"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text(
+        "#!/bin/sh\n"
+        'echo "mc $*" >> "$MC_LOG"\n'
+        'if [ "$1 $2 $3" = "admin policy create" ]; then cat "$6" > "$MC_LOG.$5"; fi\n'
+    )
+    fake.chmod(0o755)
+    env = {
+        **read_env_file(BASE_DIR / ".env.example"),
+        "PATH": f"{fake.parent}:/usr/bin:/bin",
+        "MC_LOG": str(log),
+        **changes,
+    }
+    done = subprocess.run(
+        ["sh", str(BASE_DIR / "deploy" / "minio" / "createbucket.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return done, log.read_text() if log.exists() else ""
+
+
+def test_createbucket_versions_the_media_and_limits_both_users(tmp_path):
+    done, calls = createbucket(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "mc mb --ignore-existing --with-lock store/ndas-media" in calls
+    assert "mc version enable store/ndas-media" in calls
+    assert "mc version enable store/ndas-backups" in calls
+    assert "mc ilm rule add --noncurrent-expire-days 7 store/ndas-backups" in calls
+    assert "mc retention clear --default store/ndas-media" in calls  # lock days 0
+    assert "mc admin policy attach store ndas-media --user ndas-app" in calls
+    assert "mc admin policy attach store ndas-backups --user ndas-backup" in calls
+    assert "readwrite --user ndas-app" in calls.replace("detach", "")  # taken away
+    assert "attach store readwrite" not in calls
+    for policy, bucket in (
+        ("ndas-media", "ndas-media"),
+        ("ndas-backups", "ndas-backups"),
+    ):
+        document = json.loads((tmp_path / f"mc.log.{policy}").read_text())
+        allowed = {
+            (action, resource)
+            for statement in document["Statement"]
+            if statement["Effect"] == "Allow"
+            for action in statement["Action"]
+            for resource in statement["Resource"]
+        }
+        denied = {
+            action
+            for statement in document["Statement"]
+            if statement["Effect"] == "Deny"
+            for action in statement["Action"]
+        }
+        assert {resource for _, resource in allowed} == {
+            f"arn:aws:s3:::{bucket}",
+            f"arn:aws:s3:::{bucket}/*",
+        }
+        assert ("s3:DeleteObject", f"arn:aws:s3:::{bucket}/*") in allowed
+        assert not any("Version" in action or "*" in action for action, _ in allowed)
+        assert {"s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"} <= denied
+
+
+def test_createbucket_locks_media_versions_when_asked(tmp_path):
+    done, calls = createbucket(
+        tmp_path, MEDIA_LOCK_DAYS="30", BACKUP_VERSIONS_KEEP_DAYS="0"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "mc retention set --default GOVERNANCE 30d store/ndas-media" in calls
+    assert "ilm rule add" not in calls
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"MEDIA_LOCK_DAYS": "a month"}, "numbers of days"),
+        ({"BACKUP_BUCKET_NAME": "ndas-media"}, "another bucket than the media"),
+        ({"BACKUP_AWS_SECRET_ACCESS_KEY": ""}, "set BACKUP_AWS_SECRET_ACCESS_KEY"),
+    ],
+)
+def test_createbucket_refuses_a_bad_configuration(tmp_path, changes, message):
+    done, calls = createbucket(tmp_path, **changes)
+    assert done.returncode != 0 and message in done.stderr
+    assert calls == ""
