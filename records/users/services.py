@@ -13,7 +13,7 @@ from django.utils import timezone
 from user_agents import parse as parse_user_agent
 
 from records.audit.models import AuditEvent
-from records.audit.services import audit_object
+from records.audit.services import audit_object, audit_record
 from records.common.errors import ServiceError
 from records.common.services import history_note, model_update, row_lock
 from records.users.models import CareTeam, LoginEvent, User
@@ -261,6 +261,24 @@ def user_flags_audit(
             )
         )
     return events
+
+
+def user_chart_grant_audit(*, action: str, actor: User | None, grant) -> AuditEvent:
+    """A chart opened to one user directly (django-guardian's per-user grant, which
+    patients_visible_to honours), or closed again: no service makes these, so this
+    is the trace of one made from the shell."""
+    code = f"{grant.permission.content_type.app_label}.{grant.permission.codename}"
+    verb = "given" if action == "grant" else "lost"
+    chart = grant.content_object_id
+    return audit_record(
+        action=action,
+        actor=actor,
+        object_type=grant._meta.label_lower,
+        object_id=grant.pk,
+        patient_id=chart,
+        summary=f"{grant.user.get_username()} {verb} {code} on chart {chart}",
+        details={"member_id": grant.user_id, "permission": code},
+    )
 
 
 def _permission_codes(permission_ids: Iterable[int]) -> list[str]:

@@ -321,3 +321,29 @@ def test_care_team_creation_and_description_are_audited(chief):
     )
     assert "Tuesdays" not in updated.summary
     assert CareTeam.objects.get(pk=team.pk).description == "Tuesdays"
+
+
+def test_a_chart_opened_to_one_user_from_the_shell_is_audited(nurse):
+    from guardian.shortcuts import assign_perm, remove_perm
+
+    from records.patients.repositories import patients_visible_to
+
+    clinician = factories.clinician("carer")
+    patient = factories.patient(acting_user=clinician)
+    nurse.groups.add(Group.objects.get(name=roles.CLINICIAN))
+    start = last_id()
+    assign_perm("patients.view_patient", nurse, patient)
+    assert patients_visible_to(nurse).filter(pk=patient.pk).exists()
+    remove_perm("patients.view_patient", nurse, patient)
+    events = events_since(start)
+    assert [(e.action, e.patient_id, e.object_type) for e in events] == [
+        ("grant", patient.pk, "patients.patientuserobjectpermission"),
+        ("revoke", patient.pk, "patients.patientuserobjectpermission"),
+    ]
+    assert events[0].summary == (
+        f"nurse given patients.view_patient on chart {patient.pk}"
+    )
+    assert events[0].details == {
+        "member_id": nurse.pk,
+        "permission": "patients.view_patient",
+    }
