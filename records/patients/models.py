@@ -121,6 +121,11 @@ class Patient(VersionedModel):
                 opclasses=["gin_trgm_ops"],
                 name="patient_given_trgm_idx",
             ),
+            GinIndex(
+                fields=["preferred_name"],
+                opclasses=["gin_trgm_ops"],
+                name="patient_preferred_trgm_idx",
+            ),
         ]
 
     def __str__(self) -> str:
