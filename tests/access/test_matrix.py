@@ -134,7 +134,8 @@ MATRIX = {
     "imports_exportjob_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
     "imports_exportjob_history": (302, 200, 200, 403, 403, 403, 403, 200, 200),
     "imports_importjob_add": (302, 403, 403, 403, 403, 403, 403, 403, 403),
-    "imports_importjob_change": (302, 200, 200, 403, 403, 403, 403, 200, 200),
+    # The report is an import's one page (its reading audited there).
+    "imports_importjob_change": (302, 302, 302, 403, 403, 403, 403, 302, 302),
     "imports_importjob_changelist": (302, 200, 200, 403, 403, 403, 403, 200, 200),
     "imports_importjob_commit": (302, 302, 302, 403, 403, 403, 403, 302, 302),
     "imports_importjob_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
