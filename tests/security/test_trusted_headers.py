@@ -83,6 +83,8 @@ def test_defaults_trust_this_machine_and_the_compose_file_its_networks():
     assert load_settings({})["TRUSTED_PROXY_IPS"] == ["127.0.0.1", "::1"]
     example = read_env_file(BASE_DIR / ".env.example")
     assert example["TRUSTED_PROXY_IPS"] == "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+    # gunicorn believes X-Forwarded-Proto from the same peers, and from no others.
+    assert example["GUNICORN_FORWARDED_ALLOW_IPS"] == example["TRUSTED_PROXY_IPS"]
     assert load_settings(example)["TRUSTED_PROXY_IPS"] == [
         "10.0.0.0/8",
         "172.16.0.0/12",
