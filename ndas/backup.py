@@ -44,6 +44,7 @@ E_DATABASE = "Could not read the database {name} for its backup: {reason}."
 E_DUMP = "pg_dump failed (exit {code}): {reason}."
 E_DUMP_TIMEOUT = "pg_dump did not finish within {seconds} s; nothing was stored."
 E_UPLOAD = "Could not store the backup in s3://{bucket}/{key}: {reason}."
+E_TEMPORARY = "Could not write the dump to a temporary file: {reason}."
 E_RETENTION = (
     "The backup was stored (s3://{bucket}/{key}, audit head {head}), but removing "
     "backups older than {days} days failed: {reason}."
@@ -149,7 +150,7 @@ def libpq_env(settings_dict: dict) -> dict[str, str]:
     return {key: value for key, value in env.items() if value}
 
 
-def _first_line(text: str) -> str:
+def _last_line(text: str) -> str:
     lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no message"
 
@@ -158,7 +159,7 @@ def _s3_reason(error: Exception) -> str:
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
         return f"{info.get('Code', 'error')}: {info.get('Message', '')}".strip(": ")
-    return _first_line(error)
+    return _last_line(error)
 
 
 def backup_database(
@@ -177,6 +178,33 @@ def backup_database(
     sidecar_key = f"{target.prefix}{name}-{stamp}.json"
     pg_dump = pg_tool("pg_dump")
     env = {**os.environ, **libpq_env(settings_dict)}
+    try:
+        result = _dump_and_upload(
+            target, env, pg_dump, name=name, now=now, key=key, sidecar_key=sidecar_key
+        )
+    except OSError as error:  # the temporary directory (TMPDIR): full, or read-only
+        raise BackupError(E_TEMPORARY.format(reason=error.strerror or error))
+    if keep_days > 0:
+        try:
+            result.removed.extend(
+                _remove_older(target, name, now - timedelta(days=keep_days))
+            )
+        except (BotoCoreError, ClientError) as error:
+            raise BackupError(
+                E_RETENTION.format(
+                    bucket=target.bucket,
+                    key=key,
+                    head=result.audit_head,
+                    days=keep_days,
+                    reason=_s3_reason(error),
+                )
+            ) from error
+    return result
+
+
+def _dump_and_upload(
+    target: S3Target, env: dict, pg_dump: str, *, name, now, key, sidecar_key
+) -> BackupResult:
     with tempfile.TemporaryDirectory(prefix="ndas-backup-") as directory:
         path = Path(directory) / "database.dump"
         head = _dump(pg_dump, env, path, name)
@@ -211,23 +239,7 @@ def backup_database(
             raise BackupError(
                 E_UPLOAD.format(bucket=target.bucket, key=key, reason=_s3_reason(error))
             ) from error
-    result = BackupResult(target.bucket, key, sidecar_key, size, digest, head)
-    if keep_days > 0:
-        try:
-            result.removed.extend(
-                _remove_older(client, target, name, now - timedelta(days=keep_days))
-            )
-        except (BotoCoreError, ClientError) as error:
-            raise BackupError(
-                E_RETENTION.format(
-                    bucket=target.bucket,
-                    key=key,
-                    head=head,
-                    days=keep_days,
-                    reason=_s3_reason(error),
-                )
-            ) from error
-    return result
+    return BackupResult(target.bucket, key, sidecar_key, size, digest, head)
 
 
 def _dump(pg_dump: str, env: dict, path: Path, name: str) -> str:
@@ -247,7 +259,7 @@ def _dump(pg_dump: str, env: dict, path: Path, name: str) -> str:
     try:
         connection = psycopg.connect(**params)
     except psycopg.Error as error:
-        raise BackupError(E_DATABASE.format(name=name, reason=_first_line(error)))
+        raise BackupError(E_DATABASE.format(name=name, reason=_last_line(error)))
     try:
         with connection:
             connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -282,10 +294,10 @@ def _dump(pg_dump: str, env: dict, path: Path, name: str) -> str:
                 raise BackupError(E_DUMP_TIMEOUT.format(seconds=DUMP_TIMEOUT))
             if done.returncode != 0:
                 raise BackupError(
-                    E_DUMP.format(code=done.returncode, reason=_first_line(done.stderr))
+                    E_DUMP.format(code=done.returncode, reason=_last_line(done.stderr))
                 )
     except psycopg.Error as error:
-        raise BackupError(E_DATABASE.format(name=name, reason=_first_line(error)))
+        raise BackupError(E_DATABASE.format(name=name, reason=_last_line(error)))
     finally:
         connection.close()
     return head
@@ -300,9 +312,10 @@ def _size_and_sha256(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _remove_older(client, target: S3Target, name: str, cutoff: datetime) -> list[str]:
+def _remove_older(target: S3Target, name: str, cutoff: datetime) -> list[str]:
     """This database's dumps and sidecars whose time (in the key) is before
     `cutoff`; other keys in the bucket are left alone."""
+    client = target.client()
     pattern = re.compile(
         re.escape(f"{target.prefix}{name}-") + r"(\d{8}T\d{6}Z)\.(?:dump|json)"
     )

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -281,6 +282,26 @@ def test_failures_are_one_clear_line(backup_bucket, monkeypatch, tmp_path):
     assert message == backup.E_DUMP.format(
         code=1, reason="pg_dump: error: aborting because of server version mismatch"
     )
+
+
+def test_no_room_for_the_dump_is_one_clear_line(backup_bucket, monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    message = refused("backup_database")
+    assert message == backup.E_TEMPORARY.format(reason="No such file or directory")
+
+
+def test_audit_restored_with_the_database_unreachable(transactional_db, postgres_relay):
+    connection.close()  # the next connection goes through the relay
+    postgres_relay.cut()
+    try:
+        message = refused(
+            "audit_restored", "--backup-head", f"0:{'0' * 64}", "--reason", REASON
+        )
+    finally:
+        postgres_relay.restore()
+        connection.close()
+    assert message.startswith("Nothing was recorded: the database could not be read")
+    assert "\n" not in message
 
 
 def test_the_database_unreachable_is_one_clear_line(backup_bucket):

@@ -4,6 +4,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from records.audit.restore import (
     E_LOST_CHANGED,
@@ -19,6 +20,9 @@ E_HEAD_FORM = (
 )
 E_HEAD_FILE = "The head file {path}: {error}."
 E_HEAD_FILE_FORM = "The head file {path} holds no head (ID:HASH): {given!r}."
+E_DATABASE = (
+    "Nothing was recorded: the database could not be read or written ({reason})."
+)
 
 
 class Command(BaseCommand):
@@ -84,6 +88,9 @@ class Command(BaseCommand):
             event = restore_record(backup_head=backup, reason=reason, lost_heads=lost)
         except RestoreRefused as error:
             raise CommandError(str(error)) from None
+        except DatabaseError as error:
+            lines = str(error).strip().splitlines() or ["no message"]
+            raise CommandError(E_DATABASE.format(reason=lines[0])) from None
         named = event.details["lost_heads"]
         self.stdout.write(
             f"Restore recorded as audit event #{event.pk}, after the backup's head "
