@@ -45,6 +45,10 @@ E_WRITTEN_SINCE = (
     "written since the restore. Restore the dump again and run this before migrate "
     "and before the application starts."
 )
+E_ALREADY = (
+    "The restore from this backup is already recorded, as event #{id}: nothing more "
+    "to record."
+)
 E_LOST_INSIDE = (
     "The head #{lost} is not past the backup's head #{id}: the restored trail "
     "holds it; check it with verify_audit --head instead."
@@ -116,6 +120,9 @@ def restore_record(
     if not trail_holds(backup_id, backup_hash):
         raise RestoreRefused(E_NOT_THE_BACKUP.format(id=backup_id))
     if last_id != backup_id:
+        last = AuditEvent.objects.filter(pk=last_id).values("action", "prev_hash")
+        if list(last) == [{"action": Action.RESTORE, "prev_hash": backup_hash}]:
+            raise RestoreRefused(E_ALREADY.format(id=last_id))
         raise RestoreRefused(E_WRITTEN_SINCE.format(last=last_id, id=backup_id))
     lost_through = max((int(head.split(":")[0]) for head in lost), default=None)
     summary = f"Restored from backup: the trail resumes after event #{backup_id}"

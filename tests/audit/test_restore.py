@@ -16,6 +16,7 @@ from records.audit.management.commands.verify_audit import (
 )
 from records.audit.models import Action, AuditEvent
 from records.audit.restore import (
+    E_ALREADY,
     E_BROKEN,
     E_LOST_CHANGED,
     E_LOST_INSIDE,
@@ -106,6 +107,9 @@ def test_a_restore_accounts_for_the_head_kept_on_the_lost_events(tmp_path):
     assert "recorded head #%d unchanged" % event.pk in run(
         "verify_audit", "--head-file", str(kept)
     )
+    # Run again by mistake: said so, nothing written.
+    again = refused("audit_restored", "--backup-head", head(backup), "--reason", REASON)
+    assert again == E_ALREADY.format(id=event.pk)
     # From the restore event on: linked to the backup's head.
     assert run("verify_audit", "--since", str(event.pk)).startswith("1 events verified")
 

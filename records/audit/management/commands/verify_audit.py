@@ -59,7 +59,8 @@ class Command(BaseCommand):
             "--head",
             metavar="ID:HASH",
             help="A head an earlier run printed, kept outside the database: the "
-            "trail must still reach that event, with that hash.",
+            "trail must still reach that event, with that hash (or a restore from "
+            "backup, recorded by audit_restored, must account for it).",
         )
         heads.add_argument(
             "--head-file",
