@@ -26,7 +26,7 @@ from records.common.errors import ServiceError
 from records.imports.engine import Importer, Options, Writer
 from records.imports.entities import ENTITIES
 from records.imports.exports import escape_cell
-from records.imports.models import ImportJob, ImportMode
+from records.imports.models import ExportJob, ImportJob, ImportMode
 from records.imports.parsing import ParseError, read_table
 from records.patients.models import Patient, PatientGroupObjectPermission
 from records.patients.repositories import opens_every_chart, patients_visible_to
@@ -36,6 +36,7 @@ from records.patients.services.patients import (
     assessment_ages_recompute,
 )
 
+EXPORT_STALE = timedelta(days=1)
 STORED_SUFFIXES = (".csv", ".txt", ".xlsx")
 REASON_FORMAT = "import #{job}: {reason}"
 logger = logging.getLogger(__name__)
@@ -473,8 +474,18 @@ def imports_expire(*, older_than: timedelta) -> Expired:
         job.errors, job.preview = errors, []
         job.save(update_fields=["errors", "preview"])
         jobs += 1
-    if files or jobs:
+    # An export streams for minutes at most: one started a day ago and never
+    # ended lost its process (killed mid-stream, no chance to say so).
+    exports = ExportJob.objects.filter(
+        status=ExportJob.Status.STARTED, at__lt=timezone.now() - EXPORT_STALE
+    ).update(status=ExportJob.Status.INTERRUPTED)
+    if files or jobs or exports:
         logger.info(
-            "imports expired", extra={"files_deleted": files, "jobs_cleared": jobs}
+            "imports expired",
+            extra={
+                "files_deleted": files,
+                "jobs_cleared": jobs,
+                "exports_interrupted": exports,
+            },
         )
     return Expired(files=files, jobs=jobs)

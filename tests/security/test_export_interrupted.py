@@ -6,6 +6,7 @@ handed over so far, however it ended (closed early, never read, an error).
 """
 
 import hashlib
+import io
 
 import pytest
 from django.db import connection
@@ -140,3 +141,24 @@ def test_the_admins_streaming_response_closes_the_export(
     assert job.row_count in (0, 5)  # the rows go in one chunk: handed over or not
     assert Patient.objects.count() == 5
     assert len(_export_events()) == 1
+
+
+def test_an_export_whose_process_was_killed_is_marked_by_expire_imports(
+    data_manager,
+):
+    """A worker killed mid-stream runs no code: the job stays started until the
+    daily expire_imports marks exports started over a day ago interrupted."""
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    exports.export_csv(user=data_manager, entity="patients")  # never read
+    stale = ExportJob.objects.get()
+    fresh = ExportJob.objects.create(user=data_manager, entity="patients")
+    ExportJob.objects.filter(pk=stale.pk).update(at=timezone.now() - timedelta(days=2))
+    call_command("expire_imports", stdout=io.StringIO())
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == ExportJob.Status.INTERRUPTED
+    assert fresh.status == ExportJob.Status.STARTED
