@@ -44,9 +44,7 @@ logger = logging.getLogger(__name__)
 E_NOT_ALLOWED = "You may not import spreadsheets."
 E_REASON = "Give the reason for this import; it is kept in every record's history."
 E_TOO_LARGE = "The file is larger than {limit}: split it into smaller files."
-E_RUNNING = (
-    "Another import of yours is running: wait until it has finished, then try " "again."
-)
+E_RUNNING = "Another import of yours is running: try again once it has finished."
 E_STOPPED = (
     "The import stopped before it finished (its server process ended); nothing "
     "was written. Upload the file again."

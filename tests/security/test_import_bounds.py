@@ -334,3 +334,16 @@ def test_the_error_file_is_checked_as_one_of_the_users_imports(manager, s3_stora
     finally:
         other.close()
     assert manager.get(url)["Content-Type"] == "text/csv"
+
+
+def test_a_filled_cell_past_the_xlsx_header_is_refused_not_dropped(importer):
+    """Rows are no longer padded to the sheet's declared width, under a header
+    padded alike: a value in a column with no header is named, as in a CSV."""
+    from records.imports import engine
+
+    xml = sheet_xml([HEADER, patient_row(1), [*patient_row(2), "", "a note"]])
+    job = run(importer, xlsx_with({SHEET: xml}), name="patients.xlsx")
+    assert job.status == ImportJob.Status.INVALID
+    assert [(e["row"], e["message"]) for e in job.errors] == [
+        (3, engine.E_CELL_COUNT.format(cells=7, expected=5))
+    ]
