@@ -26,7 +26,8 @@ def upload_refused(request) -> bool:
 class ImportUploadLimit(FileUploadHandler):
     def __init__(self, request=None):
         super().__init__(request)
-        self.applies = request is not None and request.path_info == reverse(
+        # request.path, like reverse(), includes the script prefix, if any.
+        self.applies = request is not None and request.path == reverse(
             "admin:imports_importjob_upload"
         )
         self.limit = settings.IMPORT_MAX_BYTES
