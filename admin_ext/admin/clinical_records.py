@@ -1,16 +1,16 @@
 """Admin for general paediatric visit records."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.mixins import LockableAdmin, LockableForm
-from records.clinical_records import repositories, services
+from records.clinical_records import growth, repositories, services
 from records.clinical_records.models import ClinicalRecord
 
 
@@ -51,7 +51,15 @@ class ClinicalRecordAdmin(ExportMixin, LockableAdmin):
     list_filter = ("visit_type", "status", ("visit_date", RangeDateFilter))
     list_filter_submit = True
     autocomplete_fields = ("patient",)
-    readonly_fields = ("bmi", "diagnosis_titles")
+    readonly_fields = (
+        "bmi",
+        "diagnosis_titles",
+        "weight_figure",
+        "height_figure",
+        "head_circumference_figure",
+        "bmi_figure",
+        "growth_reference",
+    )
     fieldsets = (
         (
             "Visit",
@@ -68,6 +76,16 @@ class ClinicalRecordAdmin(ExportMixin, LockableAdmin):
                     ("weight_kg", "height_cm", "bmi"),
                     ("head_circumference_cm", "temperature_c"),
                     ("heart_rate", "respiratory_rate", "spo2"),
+                )
+            },
+        ),
+        (
+            "Growth",
+            {
+                "fields": (
+                    ("weight_figure", "height_figure"),
+                    ("head_circumference_figure", "bmi_figure"),
+                    "growth_reference",
                 )
             },
         ),
@@ -110,3 +128,51 @@ class ClinicalRecordAdmin(ExportMixin, LockableAdmin):
         if not obj or not obj.diagnoses:
             return "-"
         return format_html_join("", "<div>{} {}</div>", obj.diagnoses_with_titles)
+
+    def _figure(self, obj, name: str, unit: str) -> str:
+        field = growth.MEASUREMENTS[name][0]
+        value = getattr(obj, field, None) if obj else None
+        if value is None:
+            return "-"
+        return growth.figure_text(
+            value,
+            unit,
+            getattr(obj, f"{name}_sds"),
+            getattr(obj, f"{name}_centile"),
+        )
+
+    @display(description="Weight")
+    def weight_figure(self, obj):
+        return self._figure(obj, "weight", "kg")
+
+    @display(description="Height or length")
+    def height_figure(self, obj):
+        return self._figure(obj, "height", "cm")
+
+    @display(description="Head circumference")
+    def head_circumference_figure(self, obj):
+        return self._figure(obj, "head_circumference", "cm")
+
+    @display(description="BMI")
+    def bmi_figure(self, obj):
+        return self._figure(obj, "bmi", "kg/m²")
+
+    @display(description="Growth reference")
+    def growth_reference(self, obj):
+        if not obj or not obj.patient_id:
+            return "-"
+        warnings = obj.compute_growth() if obj.pk else []
+        text = obj.patient.get_growth_reference_display()
+        if warnings:
+            return format_html(
+                "{}{}",
+                text,
+                format_html_join("", "<div>{}</div>", ((w,) for w in warnings)),
+            )
+        return text
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # rcpchgrowth's advice on what was saved: no figure, or one to check.
+        for warning in obj.compute_growth():
+            self.message_user(request, warning, messages.WARNING)

@@ -227,6 +227,7 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
                 "fields": (
                     ("gestational_age_weeks", "gestational_age_days"),
                     "birth_weight_grams",
+                    "growth_reference",
                 )
             },
         ),

@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
+from records.clinical_records import growth
 from records.clinical_records import validators as rules
 from records.common.models import BoundedTextField, change_history
 from records.patients import validators as patient_rules
@@ -27,6 +28,27 @@ def _vital(field: str, model_field: type[models.Field], **kwargs) -> models.Fiel
         validators=[rules.VitalRangeValidator(field)],
         **kwargs,
     )
+
+
+def _sds(label: str) -> models.DecimalField:
+    return models.DecimalField(
+        f"{label} SDS", max_digits=6, decimal_places=3, null=True, editable=False
+    )
+
+
+def _centile(label: str) -> models.DecimalField:
+    return models.DecimalField(
+        f"{label} centile", max_digits=4, decimal_places=1, null=True, editable=False
+    )
+
+
+# A growth figure's measurement field, for the form's errors.
+GROWTH_ERROR_FIELDS = {
+    "weight": "weight_kg",
+    "height": "height_cm",
+    "head_circumference": "head_circumference_cm",
+    "bmi": None,
+}
 
 
 class ClinicalRecord(VersionedModel):
@@ -56,6 +78,16 @@ class ClinicalRecord(VersionedModel):
     bmi = models.DecimalField(
         "BMI (kg/m²)", max_digits=4, decimal_places=1, null=True, editable=False
     )
+    # Corrected SDS and centiles against the patient's growth reference (rcpchgrowth),
+    # kept by compute_growth; null without the measurement or a reference for it.
+    weight_sds = _sds("weight")
+    weight_centile = _centile("weight")
+    height_sds = _sds("height or length")
+    height_centile = _centile("height or length")
+    head_circumference_sds = _sds("head circumference")
+    head_circumference_centile = _centile("head circumference")
+    bmi_sds = _sds("BMI")
+    bmi_centile = _centile("BMI")
     diagnoses = ArrayField(
         models.CharField(max_length=8),
         default=list,
@@ -88,6 +120,51 @@ class ClinicalRecord(VersionedModel):
     def compute_bmi(self) -> None:
         self.bmi = rules.bmi(self.weight_kg, self.height_cm)
 
+    def growth_input(self) -> "growth.GrowthInput | None":
+        patient = self.patient if self.patient_id else None
+        if patient is None or not (patient.date_of_birth and self.visit_date):
+            return None
+        return growth.GrowthInput(
+            sex=patient.sex,
+            born=patient.date_of_birth,
+            on=self.visit_date,
+            reference=patient.growth_reference,
+            gestation_weeks=patient.gestational_age_weeks,
+            gestation_days=patient.gestational_age_days,
+        )
+
+    def growth_figures(self) -> dict[str, "growth.Figure"]:
+        """Each measurement's figure from rcpchgrowth, as this visit's values are."""
+        values = {
+            name: getattr(self, f) for name, (f, _, _) in growth.MEASUREMENTS.items()
+        }
+        return growth.visit_figures(self.growth_input(), values)
+
+    def compute_growth(self) -> list[str]:
+        """BMI, then the SDS and centiles stored on the visit; returns the warnings.
+        An implausible measurement (see clean) keeps no figure."""
+        self.compute_bmi()
+        warnings = []
+        for name, figure in self.growth_figures().items():
+            setattr(self, f"{name}_sds", figure.sds)
+            setattr(self, f"{name}_centile", figure.centile)
+            if figure.warning and figure.warning not in warnings:
+                warnings.append(figure.warning)
+        return warnings
+
+    def compute_derived(self) -> None:
+        """What a visit's save stores from its other values (BMI, growth figures)."""
+        self.compute_growth()
+
+    def growth_errors(self) -> dict[str | None, list[str]]:
+        """Measurements rcpchgrowth calls errors (beyond its SDS limits), by field."""
+        self.compute_bmi()
+        errors: dict[str | None, list[str]] = {}
+        for name, figure in self.growth_figures().items():
+            if figure.error:
+                errors.setdefault(GROWTH_ERROR_FIELDS[name], []).append(figure.error)
+        return errors
+
     @property
     def diagnoses_with_titles(self) -> list[tuple[str, str]]:
         return [(code, rules.icd10_title(code)) for code in self.diagnoses]
@@ -106,5 +183,8 @@ class ClinicalRecord(VersionedModel):
             self.diagnoses = rules.diagnoses_clean(self.diagnoses)
         except ValidationError as error:
             errors["diagnoses"] = error.messages
+        if "visit_date" not in errors:
+            for field, messages in self.growth_errors().items():
+                errors.setdefault(field or NON_FIELD_ERRORS, []).extend(messages)
         if errors:
             raise ValidationError(errors)

@@ -3,8 +3,10 @@
 from collections.abc import Mapping
 from typing import Any
 
+from records.clinical_records import growth
 from records.clinical_records.models import ClinicalRecord
-from records.common.services import data_check, versioned_create
+from records.common.services import data_check, history_note, versioned_create
+from records.patients.models import Patient
 from records.patients.services import lifecycle
 from records.patients.services.access import chart_write_check, named_staff_check
 
@@ -30,7 +32,36 @@ CLINICAL_RECORD_FIELDS = (
 
 
 def _derive(record: ClinicalRecord) -> None:
-    record.compute_bmi()
+    record.compute_derived()
+
+
+GROWTH_RECOMPUTED_REASON = (
+    "Growth figures recomputed: the patient's birth details, sex or growth "
+    "reference changed"
+)
+GROWTH_FIELDS = tuple(
+    f"{name}_{kind}" for name in growth.MEASUREMENTS for kind in ("sds", "centile")
+)
+
+
+def visit_growth_recompute(*, patient: Patient, acting_user) -> int:
+    """The patient's birth details, sex or growth reference changed: their visits'
+    growth figures follow, each changed visit with a history entry (final ones too:
+    the figures are derived, not signed). Returns how many visits changed."""
+    changed = 0
+    for record in patient.clinical_records.select_for_update().order_by("pk"):
+        record.patient = patient
+        before = [getattr(record, f) for f in GROWTH_FIELDS]
+        record.compute_growth()
+        if before != [getattr(record, f) for f in GROWTH_FIELDS]:
+            history_note(record, user=acting_user, reason=GROWTH_RECOMPUTED_REASON)
+            record.save(update_fields=[*GROWTH_FIELDS, "updated_at"])
+            changed += 1
+    return changed
+
+
+def patient_growth_details_changed(sender, *, patient, acting_user, **kwargs) -> None:
+    visit_growth_recompute(patient=patient, acting_user=acting_user)
 
 
 def clinical_record_register(

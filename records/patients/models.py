@@ -22,6 +22,17 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class GrowthReference(models.TextChoices):
+    """The growth charts a child is measured against (rcpchgrowth's references)."""
+
+    UK_WHO = "uk-who", "UK-WHO"
+    TRISOMY_21 = "trisomy-21", "Trisomy 21 (Down syndrome)"
+    TURNER = "turners-syndrome", "Turner syndrome"
+
+
+E_TURNER_FEMALE_ONLY = "The Turner syndrome reference is only for girls."
+
+
 class PatientStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     ARCHIVED = "archived", "Archived"
@@ -84,6 +95,12 @@ class Patient(VersionedModel):
         blank=True,
         validators=[MinValueValidator(300), MaxValueValidator(6500)],
     )
+    growth_reference = models.CharField(
+        max_length=20,
+        choices=GrowthReference.choices,
+        default=GrowthReference.UK_WHO,
+        help_text="The growth charts this child's centiles and SDS are read from.",
+    )
     guardian_name = models.CharField(max_length=200, blank=True)
     guardian_relationship = models.CharField(
         max_length=20, choices=GuardianRelationship.choices, blank=True
@@ -143,6 +160,8 @@ class Patient(VersionedModel):
             errors.setdefault("date_of_death", error.messages[0])
         if self.gestational_age_days is not None and self.gestational_age_weeks is None:
             errors["gestational_age_days"] = validators.E_GESTATION_DAYS_WITHOUT_WEEKS
+        if self.growth_reference == GrowthReference.TURNER and self.sex != Sex.FEMALE:
+            errors["growth_reference"] = E_TURNER_FEMALE_ONLY
         if errors:
             raise ValidationError(errors)
 

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from records.common.services import (
     data_apply,
@@ -30,6 +31,7 @@ PATIENT_FIELDS = (
     "gestational_age_weeks",
     "gestational_age_days",
     "birth_weight_grams",
+    "growth_reference",
     "guardian_name",
     "guardian_relationship",
     "guardian_phone",
@@ -44,6 +46,11 @@ PATIENT_FIELDS = (
 # A change to any of these changes every assessment's computed ages.
 BIRTH_FIELDS = ("date_of_birth", "gestational_age_weeks", "gestational_age_days")
 AGES_RECOMPUTED_REASON = "Ages recomputed: the patient's birth details changed"
+# A change to any of these changes every visit's growth figures (SDS, centiles).
+GROWTH_FIELDS = (*BIRTH_FIELDS, "sex", "growth_reference")
+# Sent (patient=, acting_user=) inside the saving transaction when any of
+# GROWTH_FIELDS changed; the visits' app (above this one) recomputes its figures.
+growth_details_changed = Signal()
 
 
 @transaction.atomic
@@ -106,6 +113,10 @@ def patient_update(
     )
     if set(changed) & set(BIRTH_FIELDS):
         assessment_ages_recompute(patient=patient, acting_user=acting_user)
+    if set(changed) & set(GROWTH_FIELDS):
+        growth_details_changed.send(
+            sender=Patient, patient=patient, acting_user=acting_user
+        )
     return patient
 
 

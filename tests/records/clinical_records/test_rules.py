@@ -18,7 +18,11 @@ TODAY = date.today()
 @pytest.fixture
 def visit_of(make_user):
     user = make_user("vitals")
-    patient = factories.patient(acting_user=user, date_of_birth=TODAY - timedelta(400))
+    # Sex unknown: no growth reference applies, so the ranges alone are tested
+    # (0.3 kg at 13 months is beyond rcpchgrowth's -8 SD: see test_growth).
+    patient = factories.patient(
+        acting_user=user, date_of_birth=TODAY - timedelta(400), sex="unknown"
+    )
 
     def build(**overrides) -> ClinicalRecord:
         data = {
