@@ -74,6 +74,8 @@ bench: install
 	$(PY) bench/import_bench.py
 	$(PY) bench/audit_bench.py
 	$(PY) bench/audit_scale_bench.py
+	$(PY) bench/jit_bench.py
+	$(PY) bench/scale_bench.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .coverage htmlcov
