@@ -11,16 +11,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
-from django.urls import path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from admin_ext.admin.exports import ExportMixin
+from ndas.urls import urlpatterns as project_urlpatterns
 from admin_ext.admin.patients import PatientAdmin
 from records.imports import exports
 from records.imports.entities import ENTITIES
@@ -36,9 +35,10 @@ PATIENT_COLUMNS = [column.name for column in ENTITIES["patients"].columns]
 FORMULA = '=HYPERLINK("http://evil.example","x")'
 
 
-# The real admin: the patient admin carries ExportMixin.
+# The real admin: the patient admin carries ExportMixin. The project's routes (the
+# admin's pages link to others, the second factor's among them).
 assert issubclass(PatientAdmin, ExportMixin)
-urlpatterns = [path("admin/", admin.site.urls)]
+urlpatterns = project_urlpatterns
 EXPORT_URL = "/admin/patients/patient/export/"
 CHANGELIST_URL = "/admin/patients/patient/"
 
