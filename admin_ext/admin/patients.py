@@ -24,6 +24,7 @@ from unfold.widgets import (
 )
 
 from admin_ext.admin.exports import ExportMixin
+from admin_ext.admin.search import SessionSearchChangeList
 from admin_ext.admin.mixins import (
     STATUS_COLOURS,
     ChartAdmin,
@@ -31,6 +32,7 @@ from admin_ext.admin.mixins import (
     LockableAdmin,
     LockableForm,
 )
+from records.charts.summary import chart_summary
 from records.clinical_records.models import ClinicalRecord
 from records.patients import ages, repositories, services
 from records.patients import media as media_checks
@@ -186,6 +188,12 @@ class PatientForm(ChartForm):
         return teams
 
 
+class PatientChangeList(SessionSearchChangeList):
+    def url_for_result(self, result):
+        """The list's row link opens the chart's summary."""
+        return reverse("admin:patients_patient_summary", args=[result.pk])
+
+
 @admin.register(Patient)
 class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
     export_entity = "patients"
@@ -277,7 +285,91 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
                 self.admin_site.admin_view(self.access_view),
                 name="patients_patient_access",
             ),
+            path(
+                "<int:object_id>/summary/",
+                self.admin_site.admin_view(self.summary_view),
+                name="patients_patient_summary",
+            ),
         ] + super().get_urls()
+
+    def summary_view(self, request, object_id):
+        """What opening a patient shows: read-only, and a chart opening (audited)."""
+        try:
+            summary = chart_summary(
+                user=request.user, pk=object_id, page=request.GET.get("page", 1)
+            )
+        except Patient.DoesNotExist:
+            raise Http404 from None
+        patient = summary.patient
+        self.chart_opened(request, patient, "summary")
+        user = request.user
+        add = "?patient={}".format(patient.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": str(patient),
+            "summary": summary,
+            "patient": patient,
+            "opts": self.model._meta,
+            "growth_data": summary.growth,
+            "trend_data": summary.trends,
+            "links": {
+                "edit": reverse("admin:patients_patient_change", args=[patient.pk]),
+                "add_assessment": (
+                    reverse("admin:patients_assessment_add") + add
+                    if user.has_perm("patients.add_assessment")
+                    else ""
+                ),
+                "add_visit": (
+                    reverse("admin:clinical_records_clinicalrecord_add") + add
+                    if user.has_perm("clinical_records.add_clinicalrecord")
+                    else ""
+                ),
+                "add_media": (
+                    reverse("admin:patients_mediafile_add") + add
+                    if user.has_perm("patients.add_mediafile")
+                    else ""
+                ),
+                "audit": (
+                    reverse("admin:audit_auditevent_patient_report", args=[patient.pk])
+                    if user.has_perm("audit.view_auditevent")
+                    else ""
+                ),
+                "access": (
+                    reverse("admin:patients_patient_access", args=[patient.pk])
+                    if user.has_perm("patients.view_patientgroupobjectpermission")
+                    else ""
+                ),
+            },
+        }
+        return TemplateResponse(request, "admin_ext/patient_summary.html", context)
+
+    def get_changelist(self, request, **kwargs):
+        return PatientChangeList
+
+    def _summary_redirect(self, obj):
+        return HttpResponseRedirect(
+            reverse("admin:patients_patient_summary", args=[obj.pk])
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        if self._saved_and_closed(request):
+            return self._summary_redirect(obj)
+        return response
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        if self._saved_and_closed(request):
+            return self._summary_redirect(obj)
+        return response
+
+    @staticmethod
+    def _saved_and_closed(request) -> bool:
+        """A plain Save (not save and continue, add another, or as new)."""
+        return not any(
+            key in request.POST
+            for key in ("_continue", "_addanother", "_saveasnew", "_popup")
+        )
 
     def access_view(self, request, object_id):
         """Who could open this chart on a given date, and why (for auditors)."""

@@ -1,0 +1,398 @@
+"""What opening a patient shows: header, growth, alerts, trends, timeline, diagnoses.
+
+One chart is read through records.patients.repositories (so only a chart the user may
+open, else Patient.DoesNotExist) in a fixed number of queries, whatever its size; the
+rest is worked out here from what was read.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.paginator import Page, Paginator
+from django.utils import timezone
+from rcpchgrowth.date_calculations import corrected_decimal_age
+
+from records.clinical_records import growth
+from records.clinical_records.models import ClinicalRecord
+from records.clinical_records.validators import icd10_title
+from records.patients import ages, repositories
+from records.patients.models import Assessment, MediaFile, Patient
+from records.patients.services.access import patient_care_teams
+
+TIMELINE_PAGE_SIZE = 20
+
+# --- growth alerts -----------------------------------------------------------------
+
+# UK-WHO's centile lines (0.4th, 2nd, 9th, ... 99.6th) are two thirds of an SD apart:
+# a centile space.
+CENTILE_SPACE_SDS = Decimal(2) / Decimal(3)
+FALL_SPACES = 2
+HEAD_CROSSING_SPACES = 2
+HEAD_LOW_CENTILE = Decimal("0.4")
+HEAD_HIGH_CENTILE = Decimal("99.6")
+
+A_WEIGHT_FALTERING = (
+    "Weight faltering: from the {before} to the {after} centile between "
+    "{first:%d %b %Y} and {second:%d %b %Y} (SDS {drop:+.2f})."
+)
+A_HEAD_CROSSING = (
+    "Head circumference crossed {spaces} centile spaces: from the {before} to the "
+    "{after} centile between {first:%d %b %Y} and {second:%d %b %Y}."
+)
+A_HEAD_LOW = "Head circumference below the 0.4th centile ({centile}) on {on:%d %b %Y}."
+A_HEAD_HIGH = (
+    "Head circumference above the 99.6th centile ({centile}) on {on:%d %b %Y}."
+)
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # weight_faltering, head_crossing, head_low, head_high
+    on: date
+    message: str
+
+
+def _spaces(change: Decimal) -> Decimal:
+    return change / CENTILE_SPACE_SDS
+
+
+def growth_alerts(visits: list[ClinicalRecord]) -> list[Alert]:
+    """The alert rules over a chart's visits (their stored figures), newest first:
+
+    - weight faltering: weight SDS falls by two centile spaces or more (4/3 SD) from
+      one visit with a weight to the next;
+    - head circumference crossing two centile spaces or more, either way, between
+      consecutive measurements;
+    - head circumference below the 0.4th or above the 99.6th centile at a visit.
+    """
+    alerts: list[Alert] = []
+    ordered = sorted(visits, key=lambda v: (v.visit_date, v.pk))
+    weights = [v for v in ordered if v.weight_sds is not None]
+    for before, after in zip(weights, weights[1:]):
+        drop = after.weight_sds - before.weight_sds
+        if _spaces(-drop) >= FALL_SPACES:
+            alerts.append(
+                Alert(
+                    "weight_faltering",
+                    after.visit_date,
+                    A_WEIGHT_FALTERING.format(
+                        before=growth.ordinal(before.weight_centile),
+                        after=growth.ordinal(after.weight_centile),
+                        first=before.visit_date,
+                        second=after.visit_date,
+                        drop=drop,
+                    ),
+                )
+            )
+    heads = [v for v in ordered if v.head_circumference_sds is not None]
+    for before, after in zip(heads, heads[1:]):
+        spaces = _spaces(
+            abs(after.head_circumference_sds - before.head_circumference_sds)
+        )
+        if spaces >= HEAD_CROSSING_SPACES:
+            alerts.append(
+                Alert(
+                    "head_crossing",
+                    after.visit_date,
+                    A_HEAD_CROSSING.format(
+                        spaces=int(spaces),
+                        before=growth.ordinal(before.head_circumference_centile),
+                        after=growth.ordinal(after.head_circumference_centile),
+                        first=before.visit_date,
+                        second=after.visit_date,
+                    ),
+                )
+            )
+    for visit in heads:
+        centile = visit.head_circumference_centile
+        if centile < HEAD_LOW_CENTILE:
+            alerts.append(
+                Alert(
+                    "head_low",
+                    visit.visit_date,
+                    A_HEAD_LOW.format(
+                        centile=growth.ordinal(centile), on=visit.visit_date
+                    ),
+                )
+            )
+        elif centile > HEAD_HIGH_CENTILE:
+            alerts.append(
+                Alert(
+                    "head_high",
+                    visit.visit_date,
+                    A_HEAD_HIGH.format(
+                        centile=growth.ordinal(centile), on=visit.visit_date
+                    ),
+                )
+            )
+    alerts.sort(key=lambda a: a.on, reverse=True)
+    return alerts
+
+
+# --- growth series -----------------------------------------------------------------
+
+GROWTH_CHARTS = (
+    # name, label, unit
+    ("weight", "Weight", "kg"),
+    ("height", "Height / length", "cm"),
+    ("head_circumference", "Head circumference", "cm"),
+    ("bmi", "BMI", "kg/m²"),
+)
+
+
+def corrected_age_years(patient: Patient, on: date) -> float | None:
+    """rcpchgrowth's corrected decimal age (its charts' x axis)."""
+    try:
+        return corrected_decimal_age(
+            birth_date=patient.date_of_birth,
+            observation_date=on,
+            gestation_weeks=patient.gestational_age_weeks or 40,
+            gestation_days=patient.gestational_age_days or 0,
+        )
+    except ValueError:
+        return None
+
+
+def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
+    """Per measurement: the child's points by corrected age, and the reference's
+    centile lines over the ages shown (JSON-ready)."""
+    charts = []
+    for name, label, unit in GROWTH_CHARTS:
+        field_name, method, _ = growth.MEASUREMENTS[name]
+        points = []
+        for visit in sorted(visits, key=lambda v: v.visit_date):
+            value = getattr(visit, field_name)
+            x = corrected_age_years(patient, visit.visit_date)
+            if value is None or x is None:
+                continue
+            points.append(
+                {
+                    "x": round(x, 4),
+                    "y": float(value),
+                    "label": growth.figure_text(
+                        value,
+                        unit,
+                        getattr(visit, f"{name}_sds"),
+                        getattr(visit, f"{name}_centile"),
+                    ),
+                    "date": visit.visit_date.isoformat(),
+                }
+            )
+        ages_shown = [p["x"] for p in points] or [0.0]
+        low = min(min(ages_shown) - 0.1, 0.0)
+        high = max(max(ages_shown) * 1.15 + 0.25, 1.0)
+        lines = [
+            {
+                "centile": centile,
+                "points": [{"x": x, "y": y} for x, y in line if low <= x <= high],
+            }
+            for centile, line in growth.centile_lines(
+                patient.growth_reference, method, patient.sex
+            )
+        ]
+        charts.append(
+            {
+                "name": name,
+                "label": label,
+                "unit": unit,
+                "points": points,
+                "lines": [line for line in lines if line["points"]],
+                "x_min": round(low, 2),
+                "x_max": round(high, 2),
+            }
+        )
+    return charts
+
+
+# --- assessments, diagnoses, follow-ups, timeline ----------------------------------
+
+
+def score_trends(assessments: list[Assessment]) -> list[dict]:
+    """Scored assessments per instrument, by (corrected where it applies) age."""
+    by_instrument: dict[str, list] = defaultdict(list)
+    labels = {}
+    for a in sorted(assessments, key=lambda a: a.performed_on):
+        days = (
+            a.corrected_age_days
+            if a.corrected_age_days is not None
+            else a.chronological_age_days
+        )
+        if a.total_score is None or days is None:
+            continue
+        labels[a.instrument] = a.get_instrument_display()
+        by_instrument[a.instrument].append(
+            {
+                "x": round(days / 365.25, 3),
+                "y": float(a.total_score),
+                "date": a.performed_on.isoformat(),
+            }
+        )
+    return [
+        {"name": key, "label": labels[key], "points": points}
+        for key, points in sorted(by_instrument.items())
+    ]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    code: str
+    title: str
+    first_seen: date
+    last_seen: date
+    visits: int
+
+
+def diagnoses_seen(visits: list[ClinicalRecord]) -> list[Diagnosis]:
+    """Each ICD-10 code recorded at any visit, most recently seen first."""
+    seen: dict[str, list[date]] = defaultdict(list)
+    for visit in visits:
+        for code in visit.diagnoses:
+            seen[code].append(visit.visit_date)
+    found = [
+        Diagnosis(code, icd10_title(code), min(days), max(days), len(days))
+        for code, days in seen.items()
+    ]
+    return sorted(found, key=lambda d: (d.last_seen, d.code), reverse=True)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    due: date
+    visit: ClinicalRecord
+    overdue: bool
+
+
+def follow_ups_due(visits: list[ClinicalRecord], today: date) -> list[FollowUp]:
+    """Follow-up dates no visit has met yet (none on or after the date), soonest
+    first; those already past are overdue."""
+    dates = [v.visit_date for v in visits]
+    due = []
+    for visit in visits:
+        when = visit.follow_up_date
+        if when is None or any(d >= when for d in dates):
+            continue
+        due.append(FollowUp(when, visit, when < today))
+    return sorted(due, key=lambda f: f.due)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    on: date
+    kind: str  # visit, assessment, media
+    title: str
+    detail: str
+    status: str
+    obj: object
+
+
+def timeline(
+    visits: list[ClinicalRecord],
+    assessments: list[Assessment],
+    media: list[MediaFile],
+) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(
+            v.visit_date,
+            "visit",
+            str(v),
+            v.chief_complaint or ", ".join(v.diagnoses),
+            v.get_status_display(),
+            v,
+        )
+        for v in visits
+    ]
+    entries += [
+        TimelineEntry(
+            a.performed_on,
+            "assessment",
+            str(a),
+            " · ".join(
+                part
+                for part in (
+                    f"score {a.total_score}" if a.total_score is not None else "",
+                    a.get_outcome_display() if a.outcome else "",
+                )
+                if part
+            ),
+            a.get_status_display(),
+            a,
+        )
+        for a in assessments
+    ]
+    entries += [
+        TimelineEntry(
+            timezone.localtime(m.uploaded_at).date(),
+            "media",
+            m.original_name,
+            f"{m.get_kind_display()}"
+            + (f" · {m.description}" if m.description else ""),
+            "",
+            m,
+        )
+        for m in media
+    ]
+    kinds = {"visit": 0, "assessment": 1, "media": 2}
+    entries.sort(key=lambda e: (e.on, -kinds[e.kind], e.obj.pk), reverse=True)
+    return entries
+
+
+# --- the whole summary -------------------------------------------------------------
+
+
+@dataclass
+class ChartSummary:
+    patient: Patient
+    reach: str | None
+    care_teams: list[str]
+    age: str
+    corrected_age: str
+    alerts: list[Alert]
+    growth: list[dict]
+    trends: list[dict]
+    diagnoses: list[Diagnosis]
+    follow_ups: list[FollowUp]
+    timeline: Page
+    latest_visit: ClinicalRecord | None = None
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def emergency(self) -> bool:
+        return self.reach == repositories.REACH_EMERGENCY
+
+
+def chart_summary(*, user, pk, page: int | str = 1) -> ChartSummary:
+    """The summary of one chart the user may open (else Patient.DoesNotExist)."""
+    patient = repositories.patient_chart(user=user, pk=pk)
+    visits = list(patient.clinical_records.all())
+    assessments = list(patient.assessments.all())
+    media = list(patient.media_files.all())
+    today = timezone.localdate()
+    on = patient.date_of_death or today
+    corrected_days = ages.corrected_age_in_days(
+        born=patient.date_of_birth,
+        on=on,
+        gestation_weeks=patient.gestational_age_weeks,
+        gestation_days=patient.gestational_age_days,
+    )
+    entries = timeline(visits, assessments, media)
+    return ChartSummary(
+        patient=patient,
+        reach=repositories.chart_reach(user, patient.pk),
+        care_teams=[team.name for team in patient_care_teams(patient)],
+        age=ages.age_text(patient.date_of_birth, on),
+        corrected_age=ages.age_text_from_days(corrected_days),
+        alerts=growth_alerts(visits),
+        growth=growth_series(patient, visits),
+        trends=score_trends(assessments),
+        diagnoses=diagnoses_seen(visits),
+        follow_ups=follow_ups_due(visits, today),
+        timeline=Paginator(entries, TIMELINE_PAGE_SIZE).get_page(page),
+        latest_visit=max(visits, key=lambda v: (v.visit_date, v.pk), default=None),
+        counts={
+            "visits": len(visits),
+            "assessments": len(assessments),
+            "media": len(media),
+        },
+    )
