@@ -4,6 +4,7 @@ import csv
 import io
 
 from records.imports.entities import ENTITIES
+from records.imports.exports import escape_cell
 
 
 def import_template(*, entity: str, file_format: str) -> bytes:
@@ -16,7 +17,9 @@ def import_template(*, entity: str, file_format: str) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(header)
-        writer.writerow(example)
+        # Escaped as exports are: the phone example "+44 20 ..." would be a
+        # formula to a spreadsheet opening the CSV (imports remove the ').
+        writer.writerow([escape_cell(value) for value in example])
         return out.getvalue().encode("utf-8-sig")
     from openpyxl import Workbook
 
@@ -24,7 +27,7 @@ def import_template(*, entity: str, file_format: str) -> bytes:
     data = workbook.active
     data.title = "data"
     data.append(header)
-    data.append(example)
+    data.append([escape_cell(value) for value in example])
     about = workbook.create_sheet("columns")
     about.append(["column", "required", "key", "description", "example"])
     for column in spec.columns:
@@ -33,8 +36,8 @@ def import_template(*, entity: str, file_format: str) -> bytes:
                 column.name,
                 "yes" if column.required else "no",
                 "yes" if column.name in spec.key_columns else "",
-                column.help,
-                column.example,
+                escape_cell(column.help),
+                escape_cell(column.example),
             ]
         )
     out = io.BytesIO()

@@ -218,3 +218,16 @@ def test_the_import_error_file_escapes_the_uploaded_cells(import_client):
     assert produced[1][:2] == ["'=cmd|' /C calc'!A0", "Talvi"]
     assert produced[2][1:3] == ["'=1+2", "'@SUM(A1)"]
     assert produced[2][4] == "'-male"
+
+
+def test_no_cell_of_an_import_template_is_a_formula(import_client):
+    for entity in ENTITIES:
+        url = reverse("admin:imports_importjob_template", args=[entity, "csv"])
+        text = import_client.get(url).content.decode("utf-8-sig")
+        _assert_no_formula_in_csv(list(csv.reader(io.StringIO(text))))
+        url = reverse("admin:imports_importjob_template", args=[entity, "xlsx"])
+        _assert_no_formula_in_xlsx(import_client.get(url).content)
+    text = import_client.get(
+        reverse("admin:imports_importjob_template", args=["patients", "csv"])
+    ).content.decode("utf-8-sig")
+    assert "'+44 20 7946 0123" in text
