@@ -15,6 +15,7 @@ from django.db import utils as db_utils
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.urls import NoReverseMatch, reverse
 
 logger = logging.getLogger("ndas.errors")
 
@@ -199,3 +200,40 @@ def server_error(request: HttpRequest) -> HttpResponse:
         log_unhandled(request)
         return error_response(request)
     return exception_response(request, exc)
+
+
+# --- not found ---------------------------------------------------------------------
+
+# The same words for a chart that does not exist and one outside the user's access:
+# nothing on the page tells them apart.
+NOT_FOUND_MESSAGE = (
+    "This page or chart does not exist, or the chart is not in your care teams."
+)
+
+
+def not_found(request: HttpRequest, exception: BaseException | None = None):
+    """`handler404`, and (ExceptionMiddleware) every 404 under DEBUG too: NDAS's
+    own page, never Django's list of URL patterns. Those who may use emergency
+    access are shown the way to it."""
+    user = getattr(request, "user", None)
+    break_glass_url = None
+    if (
+        user is not None
+        and user.is_authenticated
+        and user.has_perm("patients.add_breakglassgrant")
+    ):
+        try:
+            break_glass_url = reverse("admin:patients_patient_break_glass")
+        except NoReverseMatch:  # pragma: no cover - the admin is always routed
+            pass
+    html = loader.render_to_string(
+        "404.html",
+        {
+            "message": NOT_FOUND_MESSAGE,
+            "break_glass_url": break_glass_url,
+            "request_id": getattr(request, "request_id", None),
+        },
+    )
+    response = HttpResponse(html, status=404)
+    response.ndas_not_found = True
+    return response

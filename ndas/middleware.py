@@ -164,18 +164,30 @@ class ExceptionMiddleware:
     """Turn an unhandled exception in a view into a safe 500 (JSON or a plain page),
     or a 503 when the database is unavailable or a statement timed out.
 
-    Client errors (404, 403, 400) keep Django's own handling.
+    A 404 is NDAS's own not-found page, with DEBUG on too (Django's would list the
+    URL patterns); other client errors (403, 400) keep Django's own handling.
     """
 
-    CLIENT_ERRORS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
+    CLIENT_ERRORS = (PermissionDenied, SuspiciousOperation, BadRequest)
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and not getattr(response, "ndas_not_found", False)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            # A path no URL pattern matches, answered by Django's technical page.
+            return errors.not_found(request)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, Http404):
+            return errors.not_found(request, exception)
         if isinstance(exception, self.CLIENT_ERRORS):
             return None
         return errors.exception_response(request, exception)

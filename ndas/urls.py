@@ -19,3 +19,4 @@ urlpatterns = [
 ]
 
 handler500 = "ndas.errors.server_error"
+handler404 = "ndas.errors.not_found"

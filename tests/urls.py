@@ -3,6 +3,7 @@
 from django.http import HttpResponse
 from django.urls import path
 
+from ndas.urls import handler404, handler500  # noqa: F401
 from ndas.urls import urlpatterns as project_urlpatterns
 
 
