@@ -1,6 +1,8 @@
 """Shared behaviour of the chart admins: services for every write, stale-edit and
 final-record checks on the form, a reason for changes and deletions."""
 
+import copy
+
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
@@ -96,6 +98,17 @@ class ChartAdmin(
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "version")
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        # unfold offers an empty choice only for blank=True fields, so a required
+        # choice without a default (a patient's sex, an instrument, a visit's
+        # type) started on its first value, which was saved unread. Start empty:
+        # the user must choose.
+        if "choices" not in kwargs and not db_field.has_default():
+            kwargs["choices"] = db_field.get_choices(
+                include_blank=True, blank_choice=[("", "Select value")]
+            )
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the index with "doesn't exist"; a chart outside the
@@ -212,8 +225,106 @@ class ChartAdmin(
         return form.cleaned_data.get("change_reason", "") if form else ""
 
 
+# The change page of a final record in amend mode: ?amend=1.
+AMEND_PARAM = "amend"
+SIGN_OFF_FORM_FIELDS = ("make_final", "change_reason", "expected_version")
+
+
 class LockableAdmin(ChartAdmin):
-    """Assessments and visit records: drafts edited, finals amended with a reason."""
+    """Assessments and visit records: drafts edited, finals amended with a reason.
+
+    A final record's page is read-only, with an *Amend* button that opens the same
+    form in amend mode (?amend=1): the reason first, and required. A POST to the
+    change page is an amendment as it always was (the form still asks a reason for
+    any change of a final record).
+    """
+
+    change_form_template = "admin_ext/lockable_change_form.html"
+
+    @staticmethod
+    def is_final(obj) -> bool:
+        return obj is not None and obj.status == RecordStatus.FINAL
+
+    @staticmethod
+    def amend_asked(request) -> bool:
+        return request.method == "GET" and AMEND_PARAM in request.GET
+
+    def shown_read_only(self, request, obj) -> bool:
+        """A final record opened to read (not to amend): every field read-only."""
+        return (
+            getattr(request, "_ndas_record_page", False)
+            and request.method == "GET"
+            and self.is_final(obj)
+            and not self.amend_asked(request)
+        )
+
+    def may_amend(self, request, obj) -> bool:
+        return super().has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if allowed and self.shown_read_only(request, obj):
+            return False
+        return allowed
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        request._ndas_record_page = True
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.is_final(obj):
+            return fieldsets
+        # A final record has nothing to make final; read, it has no form fields at
+        # all; amended, the reason comes first.
+        drop = set(SIGN_OFF_FORM_FIELDS)
+        if not self.shown_read_only(request, obj):
+            drop = {"make_final", "change_reason"}
+        kept = []
+        for name, options in fieldsets:
+            fields = []
+            for line in options.get("fields", ()):
+                if isinstance(line, (list, tuple)):
+                    line = tuple(f for f in line if f not in drop)
+                    if line:
+                        fields.append(line)
+                elif line not in drop:
+                    fields.append(line)
+            if fields:
+                kept.append((name, {**options, "fields": tuple(fields)}))
+        if not self.shown_read_only(request, obj):
+            amendment = (
+                "Amendment",
+                {
+                    "fields": ("change_reason",),
+                    "description": (
+                        "This record is final. Say why it is being amended; the "
+                        "history keeps the version it replaces."
+                    ),
+                },
+            )
+            kept.insert(0, amendment)
+        return kept
+
+    def render_change_form(
+        self, request, context, add=False, change=False, form_url="", obj=None
+    ):
+        if change and self.is_final(obj):
+            if self.shown_read_only(request, obj):
+                if self.may_amend(request, obj):
+                    context["amend_url"] = f"{request.path}?{AMEND_PARAM}=1"
+                context["final_read_only"] = True
+            else:
+                context["amending"] = True
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)
+        # Saved: back to the record as it now stands (read-only when final).
+        location = response.get("Location", "")
+        if AMEND_PARAM in request.GET and location.startswith(request.path):
+            response["Location"] = request.path
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "status")
@@ -231,6 +342,13 @@ class LockableAdmin(ChartAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
             return form
+        if self.is_final(obj) and AMEND_PARAM in request.GET:
+            # The Amend form: the reason is required (a copy: the declared field
+            # is shared by every form class of this admin).
+            reason = copy.deepcopy(form.base_fields["change_reason"])
+            reason.required = True
+            reason.help_text = "Required: kept in the history with the amendment."
+            form.base_fields["change_reason"] = reason
         for name in STAFF_FIELDS:
             if name in form.base_fields:
                 # A record keeps the clinician it names after they leave.

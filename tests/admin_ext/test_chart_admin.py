@@ -177,11 +177,12 @@ def test_final_assessment_needs_a_reason_to_change(client, chart, clinician):
     _, assessment, _ = chart
     services.assessment_finalize(acting_user=clinician, assessment=assessment)
     url = reverse("admin:patients_assessment_change", args=[assessment.pk])
-    page = client.get(url)
+    # The form is the Amend page's; it posts to the change page as it always did.
+    page = client.get(f"{url}?amend=1")
     response = client.post(url, admin_form_data(page, findings="Revised"))
     assert E_FINAL_NEEDS_REASON in response.content.decode()
     assert Assessment.objects.get(pk=assessment.pk).findings == ""
-    page = client.get(url)
+    page = client.get(f"{url}?amend=1")
     response = client.post(
         url, admin_form_data(page, findings="Revised", change_reason="Late finding")
     )
@@ -191,7 +192,8 @@ def test_final_assessment_needs_a_reason_to_change(client, chart, clinician):
     assert amended.history.first().history_change_reason == "Amendment: Late finding"
     # Saved again as it stands: no reason asked, nothing written, no error.
     versions = amended.history.count()
-    response = client.post(url, admin_form_data(client.get(url)), follow=True)
+    page = client.get(f"{url}?amend=1")
+    response = client.post(url, admin_form_data(page), follow=True)
     assert [m.level_tag for m in response.context["messages"]] == ["success"]
     assert amended.history.count() == versions
 
