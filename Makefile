@@ -8,13 +8,17 @@ STAMP := $(VENV)/.installed
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# scripts/dev-services writes here the URLs of the PostgreSQL and Redis it started
+# (none answered at DATABASE_URL, REDIS_URL); each recipe that needs them reads it.
+SERVICES_ENV := var/services.env
+LOCAL := set -a; [ ! -f $(SERVICES_ENV) ] || . ./$(SERVICES_ENV); set +a;
 
-.PHONY: run test install system-deps lint migrations-check deploy-check compose-check \
-        pytest db migrate seed serve bench clean
+.PHONY: run test install system-deps services services-test services-stop lint \
+        migrations-check deploy-check compose-check pytest db migrate seed serve bench clean
 
-run: install db migrate seed serve
+run: install services db migrate seed serve
 
-test: install system-deps lint migrations-check deploy-check compose-check pytest
+test: install system-deps services-test lint migrations-check deploy-check compose-check pytest
 
 install: $(STAMP)
 
@@ -35,25 +39,36 @@ system-deps:
 	      apt-get install -y -qq $$missing >/dev/null; \
 	  fi
 
+# PostgreSQL at DATABASE_URL (and for the tests Redis at TEST_REDIS_URL), or, when
+# none answers, project-local ones under var/ (scripts/dev-services).
+services:
+	@scripts/dev-services postgres
+
+services-test:
+	@REDIS_URL=$(TEST_REDIS_URL) scripts/dev-services postgres redis
+
+services-stop:
+	@scripts/dev-services stop
+
 db:
-	@$(PY) manage.py ensure_database
+	@$(LOCAL) $(PY) manage.py ensure_database
 
 migrate:
-	$(PY) manage.py migrate --no-input
+	$(LOCAL) $(PY) manage.py migrate --no-input
 
 seed:
-	$(PY) manage.py seed_demo
+	$(LOCAL) $(PY) manage.py seed_demo
 
 serve:
 	@echo "NDAS admin: http://$(HOST):$(PORT)/admin/  (Ctrl-C to stop)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(LOCAL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint:
 	$(BIN)/black --check --quiet .
 	$(BIN)/flake8
 
 migrations-check:
-	$(PY) manage.py makemigrations --check --dry-run
+	$(LOCAL) $(PY) manage.py makemigrations --check --dry-run
 
 # The deploy checks must report nothing at all under a complete production configuration.
 deploy-check:
@@ -66,8 +81,8 @@ compose-check:
 	  -f docker-compose.prod.yml config -q
 
 pytest:
-	REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --cov --cov-report=term \
-	  --cov-fail-under=85 $(PYTEST_ARGS)
+	$(LOCAL) REDIS_URL=$${LOCAL_REDIS_URL:-$(TEST_REDIS_URL)} $(BIN)/pytest --cov \
+	  --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/request_overhead.py
