@@ -5,6 +5,8 @@ drawn from lists of real names, places or people. Rows are written through the d
 services, so each one has the history a real chart would have.
 """
 
+import contextlib
+import io
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,6 +116,54 @@ BIRTH_WEIGHT_MEDIANS = (
     (34, 2300), (36, 2800), (38, 3200), (40, 3500), (42, 3650),
 )
 # fmt: on
+
+# --- Growth series --------------------------------------------------------------------
+
+# A few charts (by number, all in the demo clinician's teams) follow a growth series
+# drawn from the reference itself (rcpchgrowth's measurement for an SDS at the
+# child's corrected age) rather than the rough vitals: (sex, weeks+days, birth
+# weight g, age in days today, growth reference, visit ages in days, SDS of weight,
+# height and head circumference at each visit).
+# fmt: off
+GROWTH_SERIES: dict[int, dict[str, Any]] = {
+    # A 29+3-week girl: on her centiles once corrected for gestation.
+    1: {"sex": Sex.FEMALE, "gestation": (29, 3), "grams": 1250, "age": 610,
+        "reference": "uk-who",
+        "visits": (14, 60, 110, 170, 240, 320, 400, 480, 560),
+        "sds": ((-0.6, -0.8, -0.3),) * 9},
+    # A term boy whose weight falls through the centiles in his second year.
+    3: {"sex": Sex.MALE, "gestation": (40, 0), "grams": 3500, "age": 1150,
+        "reference": "uk-who",
+        "visits": (20, 120, 250, 370, 480, 600, 760, 920, 1100),
+        "sds": ((0.6, 0.3, 0.2), (0.6, 0.3, 0.2), (0.5, 0.3, 0.2), (0.4, 0.3, 0.2),
+                (-0.2, 0.2, 0.2), (-1.9, 0.0, 0.1), (-2.0, -0.1, 0.1),
+                (-1.9, -0.2, 0.1), (-1.8, -0.2, 0.1))},
+    # A girl with Down syndrome, measured against the Trisomy 21 charts.
+    4: {"sex": Sex.FEMALE, "gestation": (38, 2), "grams": 3000, "age": 1500,
+        "reference": "trisomy-21",
+        "visits": (30, 180, 365, 550, 730, 1000, 1250, 1480),
+        "sds": ((0.1, -0.2, 0.0),) * 8},
+}
+# fmt: on
+
+
+def _growth_value(spec: dict, method: str, sds: float, born: date, on: date):
+    """The reference's measurement at `sds` for the child's corrected age."""
+    from rcpchgrowth.date_calculations import corrected_decimal_age
+    from rcpchgrowth.global_functions import measurement_from_sds
+
+    weeks, days = spec["gestation"]
+    age = corrected_decimal_age(
+        birth_date=born, observation_date=on, gestation_weeks=weeks, gestation_days=days
+    )
+    return measurement_from_sds(
+        reference=spec["reference"],
+        requested_sds=sds,
+        measurement_method=method,
+        sex=str(spec["sex"]),
+        age=age,
+    )
+
 
 # --- Assessments ----------------------------------------------------------------------
 
@@ -373,8 +423,33 @@ def _measure(field: str, value: float, step: str) -> Decimal:
     return min(high, max(low, Decimal(str(value)).quantize(Decimal(step))))
 
 
+def _reference_value(patient: Patient, method: str, sds: float, on: date):
+    """The growth reference's measurement at `sds` for the child at `on`, or None
+    where no reference covers them (sex unknown, before 23 weeks, past 20 years)."""
+    if patient.sex not in (Sex.MALE, Sex.FEMALE):
+        return None
+    spec = {
+        "sex": patient.sex,
+        "gestation": (
+            patient.gestational_age_weeks or 40,
+            patient.gestational_age_days or 0,
+        ),
+        "reference": patient.growth_reference,
+    }
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its refusals
+            return _growth_value(spec, method, sds, patient.date_of_birth, on)
+    except Exception:  # no reference data at that age
+        return None
+
+
 def _vitals(
-    rng: random.Random, *, patient: Patient, age_days: int, febrile: bool
+    rng: random.Random,
+    *,
+    patient: Patient,
+    age_days: int,
+    febrile: bool,
+    sds: tuple[float, float, float] | None = None,
 ) -> dict[str, Any]:
     """Measurements that grow with the child; preterm children by corrected age."""
     weeks = patient.gestational_age_weeks or 40
@@ -402,13 +477,25 @@ def _vitals(
     heart = ((110, 160), (95, 140), (80, 120), (70, 110))[by_age]
     breaths = ((30, 50), (24, 40), (20, 30), (16, 24))[by_age]
     temperature = rng.uniform(37.8, 39.4) if febrile else rng.uniform(36.4, 37.4)
+    weight *= rng.gauss(1, 0.07)
+    height *= rng.gauss(1, 0.025)
+    head *= rng.gauss(1, 0.02)
+    # Where the growth reference covers the child, the measurement at the child's
+    # own SDS (and a little noise): the rough curves above are implausible for the
+    # smallest babies, and rcpchgrowth refuses what is beyond 8 SD.
+    on = patient.date_of_birth + timedelta(days=age_days)
+    own = sds or (0.0, 0.0, 0.0)
+    weight, height, head = (
+        _reference_value(patient, method, own[i] + rng.gauss(0, 0.15), on) or rough
+        for i, (method, rough) in enumerate(
+            (("weight", weight), ("height", height), ("ofc", head))
+        )
+    )
     return {
-        "weight_kg": _measure("weight_kg", weight * rng.gauss(1, 0.07), "0.01"),
-        "height_cm": _measure("height_cm", height * rng.gauss(1, 0.025), "0.1"),
+        "weight_kg": _measure("weight_kg", weight, "0.01"),
+        "height_cm": _measure("height_cm", height, "0.1"),
         "head_circumference_cm": (
-            _measure("head_circumference_cm", head * rng.gauss(1, 0.02), "0.1")
-            if months < 60
-            else None
+            _measure("head_circumference_cm", head, "0.1") if months < 60 else None
         ),
         "temperature_c": _measure("temperature_c", temperature, "0.1"),
         "heart_rate": rng.randint(*heart) + (15 if febrile else 0),
@@ -516,7 +603,10 @@ class _ChartBuilder:
             for _ in range(count)
         )
         assessments = [self.assessment(patient, age) for age in ages]
-        self.chart_visits(patient, end)
+        if number in GROWTH_SERIES:
+            self.growth_series_visits(patient, GROWTH_SERIES[number], end)
+        else:
+            self.chart_visits(patient, end)
         if with_media:
             self.chart_media(patient, assessments)
         if death:
@@ -580,6 +670,22 @@ class _ChartBuilder:
             ),
             "city": rng.choice(CITIES),
             "postcode": _postcode(rng),
+            **self.growth_series_birth(number),
+        }
+
+    def growth_series_birth(self, number: int) -> dict[str, Any]:
+        """A growth-series chart's own birth details (drawn ones for the others)."""
+        spec = GROWTH_SERIES.get(number)
+        if spec is None:
+            return {}
+        weeks, days = spec["gestation"]
+        return {
+            "date_of_birth": self.today - timedelta(days=spec["age"]),
+            "sex": spec["sex"],
+            "gestational_age_weeks": weeks,
+            "gestational_age_days": days,
+            "birth_weight_grams": spec["grams"],
+            "growth_reference": spec["reference"],
         }
 
     def assessment(self, patient: Patient, age: int) -> Assessment:
@@ -642,12 +748,55 @@ class _ChartBuilder:
             codes.insert(0, (code, 0))
         return codes
 
+    def growth_series_visits(self, patient: Patient, spec: dict, end: date) -> None:
+        """Visits measuring the child along a series of SDS (see GROWTH_SERIES)."""
+        rng = self.rng
+        born = patient.date_of_birth
+        for position, (age, sds) in enumerate(zip(spec["visits"], spec["sds"])):
+            visit_date = born + timedelta(days=age)
+            if visit_date > end:
+                break
+            values = {}
+            for (field, step), method, value_sds in zip(
+                (
+                    ("weight_kg", "0.01"),
+                    ("height_cm", "0.1"),
+                    ("head_circumference_cm", "0.1"),
+                ),
+                ("weight", "height", "ofc"),
+                sds,
+            ):
+                value = _growth_value(
+                    spec, method, value_sds + rng.gauss(0, 0.08), born, visit_date
+                )
+                if value is not None and (method != "ofc" or age < 5 * 365):
+                    values[field] = _measure(field, value, step)
+            visit_services.clinical_record_create(
+                acting_user=self.acting_user,
+                data={
+                    "patient": patient,
+                    "visit_date": visit_date,
+                    "visit_type": (
+                        VisitType.NEW if position == 0 else VisitType.FOLLOW_UP
+                    ),
+                    "clinician": self.staff(),
+                    "chief_complaint": "Growth and development review",
+                    "examination": rng.choice(EXAMINATIONS),
+                    **values,
+                    "assessment_and_plan": rng.choice(PLANS),
+                },
+                reason=DEMO_REASON,
+            )
+            self.visits += 1
+
     def chart_visits(self, patient: Patient, end: date) -> None:
         rng = self.rng
         visits = _weighted(rng, VISIT_COUNTS)
         if not visits:
             return
         codes = self.long_term_codes(patient, end)
+        # Where the child sits on the growth charts: weight, height, head.
+        own_sds = (rng.gauss(0, 0.8), rng.gauss(0, 0.8), rng.gauss(0, 0.8))
         span = (end - patient.date_of_birth).days
         for position, age in enumerate(
             sorted(rng.randint(0, span) for _ in range(visits))
@@ -670,6 +819,7 @@ class _ChartBuilder:
                     patient=patient,
                     age_days=age,
                     febrile=acute_code in ("R50.9", "H66.9"),
+                    sds=own_sds,
                 )
             follow_up = None
             if rng.random() < FOLLOW_UP_SHARE:
