@@ -14,11 +14,13 @@ SERVICES_ENV := var/services.env
 LOCAL := set -a; [ ! -f $(SERVICES_ENV) ] || . ./$(SERVICES_ENV); set +a;
 
 .PHONY: run test install system-deps services services-test services-stop lint \
-        migrations-check deploy-check compose-check pytest db migrate seed serve bench clean
+        migrations-check deploy-check compose-check ci-check pytest db migrate seed serve \
+        bench clean
 
 run: install services db migrate seed serve
 
-test: install system-deps services-test lint migrations-check deploy-check compose-check pytest
+test: install system-deps services-test lint migrations-check deploy-check compose-check \
+      ci-check pytest
 
 install: $(STAMP)
 
@@ -79,6 +81,12 @@ deploy-check:
 compose-check:
 	NDAS_ENV_FILE=.env.example docker-compose --env-file .env.example \
 	  -f docker-compose.prod.yml config -q
+
+# The CI workflow against GitHub's schema (check-jsonschema's vendored copy: no
+# network), and the Dockerfile by hadolint (.hadolint.yaml says what it ignores).
+ci-check:
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
+	$(BIN)/hadolint Dockerfile
 
 pytest:
 	$(LOCAL) REDIS_URL=$${LOCAL_REDIS_URL:-$(TEST_REDIS_URL)} $(BIN)/pytest --cov \
