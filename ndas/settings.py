@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from botocore.config import Config as S3ClientConfig
 from django.templatetags.static import static
+from django.urls import reverse_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -53,6 +54,10 @@ INSTALLED_APPS = [
     "storages",
     "simple_history",
     "guardian",
+    # Second factor: authenticator apps (TOTP), passkeys and security keys.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "ndas",
     "records.common",
     "records.users",
@@ -76,6 +81,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ndas.middleware.SessionTimeoutMiddleware",
+    # request.user.otp_device from the session; then, until the second factor
+    # passes, nothing of the admin but that step and sign-out.
+    "django_otp.middleware.OTPMiddleware",
+    "admin_ext.mfa.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -284,7 +293,10 @@ AXES_FAILURE_LIMIT = 5
 NDAS_USERNAME_FAILURE_LIMIT = env.int("NDAS_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
-AXES_RESET_ON_SUCCESS = True
+# A password alone is no success while a second factor is due: the failures (wrong
+# passwords and wrong codes alike) are reset when the second step passes
+# (records.users.lockout.NdasAxesHandler, records.users.mfa).
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "ndas.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 # Name of the one header the trusted reverse proxy sets to the client's address
@@ -294,6 +306,37 @@ TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
 # X-Request-ID) are believed only on connections from these. Default: a proxy on this
 # machine; the compose stack's .env.example names the private networks of its own.
 TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=["127.0.0.1", "::1"])
+
+# Second factor (django-otp, django-otp-webauthn): the roles that must pass one at
+# every sign-in (comma separated; superusers always must). A user of another role
+# who has added a factor must pass it too.
+MFA_REQUIRED_ROLES = env.list(
+    "MFA_REQUIRED_ROLES",
+    default=["Administrator", "Clinician", "Data manager", "Auditor"],
+)
+# Shown by authenticator apps beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="NDAS")
+# Passkeys are bound to this domain (changing it orphans every passkey) and
+# accepted from these origins only. Defaults: the first CSRF_TRUSTED_ORIGINS (its
+# host and itself); on a development machine localhost:8000 (a passkey needs a
+# host name: http://localhost:8000/admin/, not 127.0.0.1).
+_webauthn_origins_default = CSRF_TRUSTED_ORIGINS[:1] or (
+    ["http://localhost:8000"] if DEBUG else []
+)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS", default=_webauthn_origins_default
+)
+OTP_WEBAUTHN_RP_ID = env.str(
+    "WEBAUTHN_RP_ID",
+    default=(
+        OTP_WEBAUTHN_ALLOWED_ORIGINS[0].split("://", 1)[-1].split(":")[0]
+        if OTP_WEBAUTHN_ALLOWED_ORIGINS
+        else ""
+    ),
+)
+OTP_WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="NDAS")
+# The passkey is a second factor only: a password comes first.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Security headers. HSTS is sent on HTTPS responses only, and only in production.
 SECURE_HSTS_SECONDS = 0 if DEBUG else 365 * 24 * 60 * 60
@@ -417,6 +460,15 @@ UNFOLD = {
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "admin_ext.dashboard.environment_callback",
     "DASHBOARD_CALLBACK": "admin_ext.dashboard.dashboard_callback",
+    # The user menu: one's own second factors.
+    "ACCOUNT": {
+        "navigation": [
+            {
+                "title": "Sign-in security",
+                "link": reverse_lazy("mfa:manage"),
+            }
+        ]
+    },
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,

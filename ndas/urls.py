@@ -1,7 +1,7 @@
 """URL routes: the admin is the whole interface (/healthz, /readyz: middleware)."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from admin_ext.admin.autocomplete import PostedAutocompleteJsonView
@@ -15,6 +15,8 @@ urlpatterns = [
             PostedAutocompleteJsonView.as_view(admin_site=admin.site)
         ),
     ),
+    # The second factor (admin_ext.mfa): not admin.site's own pages.
+    path("admin/mfa/", include("admin_ext.mfa.urls")),
     path("admin/", admin.site.urls),
 ]
 

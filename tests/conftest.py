@@ -10,6 +10,7 @@ import pytest
 import requests
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
+from django.test import Client
 from moto.server import ThreadedMotoServer
 
 from records.users.models import User
@@ -58,6 +59,45 @@ def audit_table_flushable():
     DatabaseOperations.sql_flush = sql_flush
     yield
     DatabaseOperations.sql_flush = original
+
+
+def second_factor_pass(client: Client, user: User) -> None:
+    """Mark a signed-in test client's session as having passed the second factor,
+    with an authenticator app of the user's (made, confirmed, if they have none),
+    as the sign-in's second step does (django_otp.login)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def password_only_login(client: Client, user: User) -> None:
+    """Sign `client` in with the password alone: the second step still to come."""
+    client.password_only = True
+    try:
+        client.force_login(user)
+    finally:
+        client.password_only = False
+
+
+@pytest.fixture(autouse=True)
+def test_logins_pass_the_second_factor(monkeypatch):
+    """Every test client's force_login() and login() sign in with both factors
+    (password_only_login for the password alone); the second step itself is
+    tested through its pages in tests/records/users/test_mfa*.py."""
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        if not getattr(self, "password_only", False):
+            second_factor_pass(self, user)
+
+    monkeypatch.setattr(Client, "_login", _login)
 
 
 @pytest.fixture(scope="session")

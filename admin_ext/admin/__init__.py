@@ -5,6 +5,7 @@ from admin_ext.admin import (  # noqa: F401
     audit,
     clinical_records,
     imports,
+    mfa,
     patients,
     users,
 )

@@ -20,6 +20,7 @@ from unfold.forms import (
 )
 from unfold.widgets import UnfoldAdminTextInputWidget
 
+from admin_ext.mfa.summary import second_factor_summary
 from records.common.services import history_note
 from records.users.lockout import password_confirm
 from records.users.models import User
@@ -108,13 +109,22 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
         "last_login_ip",
         "last_login_device",
         "date_joined",
+        "second_factor",
     )
     fieldsets = BaseUserAdmin.fieldsets + (
-        (_("Last sign-in"), {"fields": ("last_login_ip", "last_login_device")}),
+        (
+            _("Last sign-in"),
+            {"fields": ("last_login_ip", "last_login_device", "second_factor")},
+        ),
         (_("Change"), {"fields": ("change_reason",)}),
     )
     list_select_related = ()
     show_full_result_count = False
+
+    @admin.display(description="Second factor")
+    def second_factor(self, obj):
+        """The user's factors, and the link to reset them (admin_ext.mfa)."""
+        return second_factor_summary(obj)
 
     def has_delete_permission(self, request, obj=None):
         # Deactivate instead: a user's name stays on everything they did

@@ -23,6 +23,12 @@ class Action(models.TextChoices):
     BREAK_GLASS = "break_glass", "Emergency access"
     AUDIT_EXPORT = "audit_export", "Exported the audit trail"
     RESTORE = "restore", "Restored from backup"
+    MFA_PASSED = "mfa_passed", "Passed the second factor"
+    MFA_FAILURE = "mfa_failure", "Failed the second factor"
+    RECOVERY_CODE = "recovery_code", "Used a recovery code"
+    MFA_ENROLLED = "mfa_enrolled", "Added a second factor"
+    MFA_REMOVED = "mfa_removed", "Removed a second factor"
+    MFA_RESET = "mfa_reset", "Reset second factors"
 
 
 class AuditEvent(models.Model):

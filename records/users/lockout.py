@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_credentials
 
 
 class NdasAxesHandler(AxesDatabaseHandler):
@@ -24,6 +25,26 @@ class NdasAxesHandler(AxesDatabaseHandler):
         if username >= settings.NDAS_USERNAME_FAILURE_LIMIT:
             return max(pair, settings.AXES_FAILURE_LIMIT)
         return pair
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        """The sign-in's access log; the failures are reset here only when no
+        second factor is due (AXES_RESET_ON_SUCCESS is off): otherwise when it
+        passes (failures_reset), so that a password does not wipe the wrong codes
+        typed after it."""
+        super().user_logged_in(sender, request, user, **kwargs)
+        from records.users import mfa
+
+        if not mfa.second_factor_due(user):
+            failures_reset(request=request, user=user)
+
+
+def failures_reset(*, request: HttpRequest, user) -> None:
+    """Forget the failed sign-ins of `user` from this client, as a successful
+    sign-in does."""
+    AxesProxyHandler.update_request(request)
+    AxesProxyHandler.get_implementation().reset_user_attempts(
+        request, get_credentials(user.get_username())
+    )
 
 
 def password_confirm(*, request: HttpRequest, user, password: str) -> bool:

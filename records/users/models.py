@@ -52,13 +52,21 @@ class CareTeam(models.Model):
 
 
 class LoginEvent(models.Model):
-    """One sign-in, failed sign-in, lockout or sign-out; written, never changed."""
+    """One sign-in, failed sign-in, lockout or sign-out, or a step of the second
+    factor; written, never changed."""
 
     class Kind(models.TextChoices):
         SUCCESS = "success", "Signed in"
         FAILURE = "failure", "Failed sign-in"
         LOCKOUT = "lockout", "Locked out"
         LOGOUT = "logout", "Signed out"
+        # The second step of a sign-in, and the factors it is taken with.
+        MFA_SUCCESS = "mfa_pass", "Second factor passed"
+        MFA_FAILURE = "mfa_fail", "Second factor failed"
+        RECOVERY_CODE = "recovery", "Recovery code used"
+        MFA_ENROLLED = "mfa_enrol", "Second factor added"
+        MFA_REMOVED = "mfa_remove", "Second factor removed"
+        MFA_RESET = "mfa_reset", "Second factors reset"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     username = models.CharField("attempted username", max_length=150)
@@ -82,3 +90,7 @@ class LoginEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.username}"
+
+
+# Recovery codes (a django-otp device kept hashed): records/users/mfa_models.py.
+from records.users.mfa_models import RecoveryCode, RecoveryCodeDevice  # noqa: E402,F401

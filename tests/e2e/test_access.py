@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from records.users import roles
 from tests import factories
 from tests.conftest import TEST_PASSWORD
+from tests.second_factor import second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,6 +26,7 @@ def test_clinician_sees_own_team_and_is_locked_out(live_server, browser, make_us
     page.fill("input[name=username]", "e2e-team")
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("button[type=submit]")
+    second_step(page, "e2e-team")
     page.goto(f"{live_server.url}/admin/patients/patient/")
     results = page.locator("#result_list")
     expect(results).to_contain_text("OURS-0001")

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from records.users import roles
 from tests import factories
 from tests.conftest import TEST_PASSWORD
+from tests.second_factor import second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,6 +26,7 @@ def test_auditor_finds_who_viewed_a_chart(live_server, page, make_user):
     page.fill("input[name=username]", "e2e-auditor")
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("button[type=submit]")
+    second_step(page, "e2e-auditor")
     page.goto(
         f"{live_server.url}/admin/audit/auditevent/?patient_id__exact={patient.pk}"
     )

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from records.users import roles
 from tests import factories
 from tests.conftest import TEST_PASSWORD
+from tests.second_factor import second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -17,6 +18,7 @@ def sign_in(page, live_server, username):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("button[type=submit]")
+    second_step(page, username)
     expect(page).to_have_url(f"{live_server.url}/admin/")
 
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from records.patients.models import Patient
 from records.users import roles
 from tests.conftest import TEST_PASSWORD
+from tests.second_factor import second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,7 @@ def test_fix_errors_preview_and_commit(
     page.fill("input[name=username]", "e2e-data")
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("button[type=submit]")
+    second_step(page, "e2e-data")
 
     bad = tmp_path / "patients.csv"
     with bad.open("w", newline="") as handle:

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from records.users import roles
 from tests.conftest import TEST_PASSWORD
+from tests.second_factor import second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +19,7 @@ def test_administrator_signs_in_and_sees_the_dashboard(
     page.fill("input[name=username]", "e2e-admin")
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("button[type=submit]")
+    second_step(page, "e2e-admin")
     expect(page).to_have_url(f"{live_server.url}/admin/")
     dashboard = page.get_by_test_id("dashboard")
     expect(dashboard).to_contain_text("Administrator")

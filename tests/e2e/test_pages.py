@@ -11,6 +11,7 @@ from records.clinical_records import services as visit_services
 from records.users import roles
 from tests import factories
 from tests.conftest import TEST_PASSWORD
+from tests.second_factor import second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,6 +29,7 @@ def sign_in(page, live_server, username):
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", TEST_PASSWORD)
     page.click("button[type=submit]")
+    second_step(page, username)
     expect(page).to_have_url(f"{live_server.url}/admin/")
 
 

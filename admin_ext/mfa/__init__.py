@@ -1,0 +1,1 @@
+"""The second step of signing in, and one's own factors (records.users.mfa)."""
