@@ -3,6 +3,7 @@
 import json
 import os
 import secrets
+from base64 import b32decode, b32encode
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.users import roles
 from records.users.models import User
@@ -31,15 +33,39 @@ class DemoAccount:
     username: str
     role: str
     password: str
+    # The authenticator app's secret (base32, as apps and oathtool take it): every
+    # role must pass a second factor (records.users.mfa).
+    totp_secret: str = ""
 
 
-def _read_credentials(path: Path) -> dict[str, str]:
+def _read_credentials(path: Path) -> dict[str, dict]:
     try:
-        return {
-            row["username"]: row["password"] for row in json.loads(path.read_text())
-        }
+        return {row["username"]: row for row in json.loads(path.read_text())}
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return {}
+
+
+DEMO_APP_NAME = "Demo authenticator app"
+
+
+def _demo_app_ensure(user: User, secret: str) -> str:
+    """A confirmed authenticator app with the kept secret (a new one if none)."""
+    try:
+        key = b32decode(secret.upper() + "=" * (-len(secret) % 8)).hex()
+    except ValueError:
+        key = ""
+    device = TOTPDevice.objects.filter(user=user, name=DEMO_APP_NAME).first()
+    if not key:
+        if device is not None:
+            return b32encode(device.bin_key).decode().rstrip("=")
+        key = secrets.token_hex(20)
+    if device is None:
+        device = TOTPDevice(user=user, name=DEMO_APP_NAME)
+    if device.key != key or not device.confirmed:
+        device.key = key
+        device.confirmed = True
+        device.save()
+    return b32encode(device.bin_key).decode().rstrip("=")
 
 
 def _write_credentials(path: Path, accounts: list[DemoAccount]) -> None:
@@ -61,7 +87,8 @@ def demo_accounts_ensure(*, credentials_path: Path) -> list[DemoAccount]:
     known = _read_credentials(credentials_path)
     accounts = []
     for username, role in DEMO_ACCOUNTS:
-        password = known.get(username) or secrets.token_urlsafe(12)
+        kept = known.get(username) or {}
+        password = kept.get("password") or secrets.token_urlsafe(12)
         user, _ = User.objects.get_or_create(
             username=username,
             defaults={"email": f"{username}@demo.invalid", "is_staff": True},
@@ -71,6 +98,11 @@ def demo_accounts_ensure(*, credentials_path: Path) -> list[DemoAccount]:
             user.set_password(password)
             user.save()
         user.groups.add(Group.objects.get(name=role))
-        accounts.append(DemoAccount(username=username, role=role, password=password))
+        secret = _demo_app_ensure(user, kept.get("totp_secret") or "")
+        accounts.append(
+            DemoAccount(
+                username=username, role=role, password=password, totp_secret=secret
+            )
+        )
     _write_credentials(credentials_path, accounts)
     return accounts

@@ -40,10 +40,15 @@ class Command(BaseCommand):
             accounts = demo_accounts_ensure(credentials_path=CREDENTIALS_FILE)
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write("Demo accounts (passwords kept in var/demo-accounts.json):")
+        self.stdout.write(
+            "Demo accounts (passwords and authenticator app secrets kept in "
+            "var/demo-accounts.json; add the secret to an authenticator app, or "
+            "`oathtool --totp -b SECRET` prints the code):"
+        )
         for account in accounts:
             self.stdout.write(
-                f"  {account.username:<12} {account.password:<20} {account.role}"
+                f"  {account.username:<12} {account.password:<20} "
+                f"{account.totp_secret:<34} {account.role}"
             )
         count = options["patients"]
         if not count:
