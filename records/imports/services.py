@@ -32,8 +32,9 @@ from records.patients.models import Patient, PatientGroupObjectPermission
 from records.patients.repositories import opens_every_chart, patients_visible_to
 from records.patients.services.access import care_team_check, team_permissions
 from records.patients.services.patients import (
-    BIRTH_FIELDS,
+    GROWTH_FIELDS,
     assessment_ages_recompute,
+    growth_details_changed,
 )
 
 EXPORT_STALE = timedelta(days=1)
@@ -75,6 +76,9 @@ def _one_at_a_time(user):
         (locked,) = cursor.fetchone()
     if not locked:
         raise ServiceError(E_RUNNING)
+    # Holding the lock, no other import of this user runs: a job of theirs still
+    # marked running lost its process (killed, or its database went away).
+    _jobs_stopped(ImportJob.objects.filter(user=user))
     try:
         yield
     finally:
@@ -118,7 +122,7 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
             reason = REASON_FORMAT.format(job=job.pk, reason=job.reason)
             grant = None
             if spec.model is Patient:
-                importer.watched = frozenset(BIRTH_FIELDS)
+                importer.watched = frozenset(GROWTH_FIELDS)
                 if job.care_team_id:
                     grant = _team_grants(job, importer.now)
             with transaction.atomic():
@@ -127,13 +131,17 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
                     if outcome.invalid:
                         # Raising rolls back what was written: nothing of it stays.
                         raise _Invalid
-                # New birth details: the patients' assessments' ages follow, as
-                # when a patient is edited in NDAS.
+                # New birth details, sex or growth reference: the patients'
+                # assessments' ages and visits' growth figures follow, as when a
+                # patient is edited in NDAS.
                 changed = patients_visible_to(job.user).filter(
                     pk__in=importer.watched_changes
                 )
                 for patient in changed:
                     assessment_ages_recompute(patient=patient, acting_user=job.user)
+                    growth_details_changed.send(
+                        sender=Patient, patient=patient, acting_user=job.user
+                    )
         else:
             outcome = importer.run(table, progress)
     except ParseError as error:
@@ -151,8 +159,8 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
         job.preview = []
         job.duration_ms = int((time.perf_counter() - started) * 1000)
         job.finished_at = timezone.now()
-        job.save()
-        _upload_forget(job)
+        if _save_after_failure(job):
+            _upload_forget(job)
         raise
     for name in ("rows", "new", "changed", "unchanged", "invalid"):
         setattr(job, name, getattr(outcome, name))
@@ -182,6 +190,61 @@ def _upload_forget(job: ImportJob) -> None:
         stored, job.stored_as = job.stored_as, ""
         job.save(update_fields=["stored_as"])
         default_storage.delete(stored)
+
+
+def _save_after_failure(job: ImportJob) -> bool:
+    """Record a failed job, on a fresh connection if the failure was the
+    connection's (a database restart): whether it was recorded. If it cannot be,
+    the job stays running until a sweep (_jobs_stopped) marks it failed."""
+    try:
+        job.save()
+        return True
+    except DatabaseError:
+        if connection.in_atomic_block:  # a caller's transaction: nothing to retry
+            return False
+        connection.close()
+    try:
+        job.save()
+        return True
+    except DatabaseError:
+        logger.error("import #%s failed and could not be marked so", job.pk)
+        return False
+
+
+def _jobs_stopped(jobs) -> int:
+    """Mark failed the `jobs` still running whose process is gone: their user's
+    import lock is free (a session lock, released when its connection ends).
+    Their uploads are deleted: upload the file again."""
+    stopped = 0
+    running = jobs.filter(status=ImportJob.Status.RUNNING).order_by("pk")
+    for job in running.select_related(None):
+        if _import_lock_held(job.user_id):
+            continue
+        job.status = ImportJob.Status.FAILED
+        job.errors = [{"row": 1, "column": "", "value": "", "message": E_STOPPED}]
+        job.preview = []
+        job.finished_at = job.finished_at or timezone.now()
+        job.save(update_fields=["status", "errors", "preview", "finished_at"])
+        _upload_forget(job)
+        stopped += 1
+    return stopped
+
+
+def _import_lock_held(user_id: int) -> bool:
+    """Whether a session other than this one holds the user's import lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+            "AND classid = %s AND objid = %s AND granted "
+            "AND pid <> pg_backend_pid())",
+            [IMPORT_LOCK, user_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def imports_sweep() -> int:
+    """Running imports whose process is gone, of every user, marked failed."""
+    return _jobs_stopped(ImportJob.objects.all())
 
 
 class _Invalid(Exception):
@@ -316,6 +379,11 @@ def import_commit(*, acting_user, job: ImportJob) -> ImportJob:
             raise ServiceError(E_NOT_COMMITTABLE)
         with default_storage.open(job.stored_as, "rb") as handle:
             data = handle.read()
+        # Committing, in the database before the commit starts: a process that
+        # dies now leaves a running job (swept to failed), never a validated one
+        # that looks ready to commit.
+        job.status = ImportJob.Status.RUNNING
+        job.save(update_fields=["status"])
         job = _run(job, data, commit=True)
         if job.status == ImportJob.Status.COMMITTED:
             _audit_import(job)

@@ -11,8 +11,9 @@ DEFAULT_DAYS = 30
 
 class Command(BaseCommand):
     help = (
-        "Delete uploads that waited more than --days for a commit, and blank the "
-        "cell values kept in older imports' error lists and previews."
+        "Mark failed the imports whose process ended while they ran, delete "
+        "uploads that waited more than --days for a commit, and blank the cell "
+        "values kept in older imports' error lists and previews."
     )
 
     def add_arguments(self, parser) -> None:
@@ -26,8 +27,10 @@ class Command(BaseCommand):
     def handle(self, *args, days: int, **options) -> None:
         if days < 1:
             raise CommandError("--days must be 1 or more.")
+        stopped = services.imports_sweep()
         expired = services.imports_expire(older_than=timedelta(days=days))
         self.stdout.write(
             f"Imports older than {days} days: {expired.files} uploads deleted, "
-            f"cell values forgotten in {expired.jobs} imports."
+            f"cell values forgotten in {expired.jobs} imports; "
+            f"{stopped} imports whose process had ended marked failed."
         )

@@ -4,9 +4,11 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from records.imports import services
 from records.imports.models import Entity, ImportJob, ImportMode
@@ -71,6 +73,14 @@ class Command(BaseCommand):
             )
         except PermissionDenied as error:
             raise CommandError(str(error) or "Not allowed.") from None
+        except (DatabaseError, psycopg.DatabaseError) as error:
+            # The database went away (a restart, a network cut): one clear line,
+            # not a traceback; the job is marked failed, now or by the sweep.
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise CommandError(
+                f"The import stopped: the database connection failed ({first}). "
+                "Nothing was written; run it again."
+            ) from None
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self._report(job, time.perf_counter() - started)
