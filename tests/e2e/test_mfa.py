@@ -113,14 +113,19 @@ def test_add_a_passkey_then_sign_in_with_it(live_server, page, make_user, settin
     second_step(page, "e2e-key")
     expect(page).to_have_url(f"{live_server.url}/admin/")
     page.goto(f"{live_server.url}/admin/mfa/")
+    # The ceremony's script uses the translation catalog it loads alongside.
+    page.wait_for_load_state("load")
     page.click("#passkey-register-button")
-    expect(page.get_by_test_id("factors-passkey")).not_to_contain_text("None.")
+    expect(page.get_by_test_id("factors-passkey")).not_to_contain_text(
+        "None.", timeout=15000
+    )
     assert user.webauthncredential_set.filter(confirmed=True).count() == 1
     sign_out(page)
 
     password(page, live_server, "e2e-key")
+    page.wait_for_load_state("load")
     page.click("#passkey-verification-button")
-    expect(page).to_have_url(f"{live_server.url}/admin/")
+    expect(page).to_have_url(f"{live_server.url}/admin/", timeout=15000)
     passed = LoginEvent.objects.filter(user=user, kind="mfa_pass").order_by("-pk")
     assert passed.count() == 2
     assert list(
