@@ -191,6 +191,13 @@ def second_factor_passed(*, request: HttpRequest, device) -> None:
     failures_reset(request=request, user=user)
     recovery = isinstance(device, RecoveryCodeDevice)
     label = _factor_label(device)
+    if recovery:
+        summary = (
+            f"Recovery code used: {user.get_username()} "
+            f"({device.codes.count()} left)"
+        )
+    else:
+        summary = f"Second factor passed ({label}): {user.get_username()}"
     _event(
         request=request,
         kind=(
@@ -198,12 +205,7 @@ def second_factor_passed(*, request: HttpRequest, device) -> None:
         ),
         action="recovery_code" if recovery else "mfa_passed",
         user=user,
-        summary=(
-            f"Recovery code used: {user.get_username()}"
-            + (f" ({device.codes.count()} left)" if recovery else "")
-            if recovery
-            else f"Second factor passed ({label}): {user.get_username()}"
-        ),
+        summary=summary,
         details={"factor": label, "device": device.persistent_id},
     )
 
