@@ -79,6 +79,7 @@ def measurement_result(child: GrowthInput, method: str, value) -> dict:
     ).measurement
 
 
+@lru_cache(maxsize=4096)
 def figure_for(child: GrowthInput, name: str, value) -> Figure:
     """The corrected SDS and centile of one measurement, with rcpchgrowth's words."""
     if value is None:
@@ -122,7 +123,15 @@ def visit_figures(child: GrowthInput | None, values: dict) -> dict[str, Figure]:
     """Figures for each measurement name of MEASUREMENTS given in `values`."""
     if child is None:
         return {name: Figure() for name in MEASUREMENTS}
-    return {name: figure_for(child, name, values.get(name)) for name in MEASUREMENTS}
+    # Cached by its inputs: a form's or an import row's rules and its save ask twice.
+    return {
+        name: figure_for(child, name, _key(values.get(name))) for name in MEASUREMENTS
+    }
+
+
+def _key(value):
+    """A measurement as a cache key (17.4 and 17.400 are the same measurement)."""
+    return None if value is None else Decimal(str(value)).normalize()
 
 
 # --- centile lines for charts -------------------------------------------------------

@@ -59,7 +59,7 @@ READ_AHEAD = 2
 # Chunks checked and waiting for the writer (their COPY text: about 0.7 MB each).
 WRITES_WAITING = 2
 MAX_ERRORS_KEPT = 1000
-# What a row's rules read of its patient (ages, dates within life).
+# What a row's rules read of its patient (ages, dates within life, growth figures).
 PATIENT_FACTS = frozenset(
     {
         "id",
@@ -68,6 +68,8 @@ PATIENT_FACTS = frozenset(
         "date_of_death",
         "gestational_age_weeks",
         "gestational_age_days",
+        "sex",
+        "growth_reference",
     }
 )
 PREVIEW_ROWS = 20
@@ -306,9 +308,10 @@ class Importer:
         # keys that earlier chunks' rows used (the file's keys are in a KeyLog).
         self.keys_seen: dict[tuple, int] = {}
         self.keys_before: dict[tuple, int] = {}
-        # Values the model computes from others (ages, BMI), as its save() would.
+        # Values the model computes from others (ages; BMI and growth figures), as
+        # its services would.
         self.derive = getattr(self.model, "compute_ages", None) or getattr(
-            self.model, "compute_bmi", None
+            self.model, "compute_derived", None
         )
         # Fields whose change the caller must follow up (a patient's birth details:
         # their assessments' ages), and the ids of the rows where they changed.
