@@ -85,9 +85,46 @@ def visit(*, acting_user, patient, **overrides):
         "visit_date": date.today() - timedelta(days=1 + next(_sequence) % 300),
         "visit_type": "follow_up",
         "clinician": acting_user,
-        "weight_kg": Decimal("9.5"),
-        "height_cm": Decimal("75.0"),
         "diagnoses": ["F84.0"],
     }
     data.update(overrides)
+    # Measurements a child of that age could have (rcpchgrowth refuses those beyond
+    # 8 SD): the reference's median, unless the test names its own.
+    for field, method, default in (
+        ("weight_kg", "weight", Decimal("9.5")),
+        ("height_cm", "height", Decimal("75.0")),
+    ):
+        if field not in data:
+            data[field] = typical_measurement(
+                patient, data["visit_date"], method, default
+            )
     return visit_services.clinical_record_create(acting_user=acting_user, data=data)
+
+
+def typical_measurement(patient, on: date, method: str, default: Decimal) -> Decimal:
+    """The growth reference's median `method` for the patient at `on`, to one
+    decimal; `default` where no reference covers them."""
+    from rcpchgrowth.date_calculations import corrected_decimal_age
+    from rcpchgrowth.global_functions import measurement_from_sds
+
+    if patient.sex not in ("male", "female") or on < patient.date_of_birth:
+        return default
+    try:
+        age = corrected_decimal_age(
+            birth_date=patient.date_of_birth,
+            observation_date=on,
+            gestation_weeks=patient.gestational_age_weeks or 40,
+            gestation_days=patient.gestational_age_days or 0,
+        )
+        value = measurement_from_sds(
+            reference=patient.growth_reference,
+            requested_sds=0,
+            measurement_method=method,
+            sex=patient.sex,
+            age=age,
+        )
+    except Exception:  # no reference data at that age
+        return default
+    if not value:
+        return default
+    return Decimal(str(value)).quantize(Decimal("0.1"))

@@ -262,7 +262,13 @@ def test_assessment_deletion_is_for_administrators(doctor, boss, patient):
 
 
 def test_visit_lifecycle_and_bmi(doctor, boss, patient):
-    visit = factories.visit(acting_user=doctor, patient=patient)
+    visit = factories.visit(
+        acting_user=doctor,
+        patient=patient,
+        visit_date=TODAY - timedelta(days=1),
+        weight_kg=Decimal("9.5"),
+        height_cm=Decimal("75.0"),
+    )
     assert visit.bmi == Decimal("16.9")
     visit_services.clinical_record_update(
         acting_user=doctor, record=visit, data={"weight_kg": Decimal("10.0")}
