@@ -118,6 +118,28 @@ class HealthCheckMiddleware:
         return JsonResponse(body, status=status)
 
 
+class InputCharactersMiddleware:
+    """Refuse (400) a request whose query string or form fields hold a NUL:
+    PostgreSQL cannot store or compare it, and every filter, ordering and id the
+    admin reads from a request would otherwise turn it into a server error. Forms
+    already refuse it field by field; this holds for what no form checks."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The CSRF check reads a POST's fields (not its files) before any view
+        # does: reading them here first changes nothing.
+        fields = (
+            [request.GET, request.POST] if request.method == "POST" else [request.GET]
+        )
+        for query in fields:
+            for key, values in query.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    raise BadRequest("NUL in a request field")
+        return self.get_response(request)
+
+
 class PermissionsPolicyMiddleware:
     """Deny powerful browser features (camera, microphone, location...) everywhere."""
 

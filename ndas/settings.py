@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "ndas.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "ndas.middleware.InputCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ndas.middleware.SessionTimeoutMiddleware",

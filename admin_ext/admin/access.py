@@ -210,6 +210,25 @@ class LoginEventAdmin(BoundedSearchMixin, ModelAdmin):
 
 
 class LockoutAdminMixin(BoundedSearchMixin):
+    def delete_model(self, request, obj):
+        self._lifted(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        self._lifted(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+    @staticmethod
+    def _lifted(request, attempts) -> None:
+        """Removing a lockout by hand lets its username sign in again: audited."""
+        for attempt in attempts:
+            if isinstance(attempt, AccessAttempt):
+                services.lockout_lifted_audit(
+                    actor=request.user,
+                    username=attempt.username or "",
+                    attempt_id=attempt.pk,
+                )
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not self.has_delete_permission(request):

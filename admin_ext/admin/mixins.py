@@ -18,6 +18,7 @@ from unfold.utils import parse_datetime_str
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from admin_ext.admin.autocomplete import PostedAutocompleteMixin
+from admin_ext.admin.history import ReadOnlyHistoryMixin
 from admin_ext.admin.search import SessionSearchMixin
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
@@ -86,7 +87,11 @@ class LockableForm(ChartForm):
 
 
 class ChartAdmin(
-    PostedAutocompleteMixin, SessionSearchMixin, SimpleHistoryAdmin, ModelAdmin
+    ReadOnlyHistoryMixin,
+    PostedAutocompleteMixin,
+    SessionSearchMixin,
+    SimpleHistoryAdmin,
+    ModelAdmin,
 ):
     """Base of every chart admin. Subclasses name their services."""
 

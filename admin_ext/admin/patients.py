@@ -3,7 +3,6 @@
 from datetime import datetime, time
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -35,7 +34,6 @@ from admin_ext.admin.mixins import (
 from records.charts.summary import chart_summary
 from records.clinical_records.models import ClinicalRecord
 from records.patients import ages, repositories, services
-from records.patients import media as media_checks
 from records.patients.models import Assessment, BreakGlassGrant, MediaFile, Patient
 from records.patients.services import access
 from records.users.models import CareTeam
@@ -208,7 +206,9 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
         "last_visit",
     )
     list_display_links = ("mrn", "patient")
-    list_filter = ("status", "sex", ("date_of_birth", RangeDateFilter))
+    # No filter by date of birth: its value would go into the address (a GET
+    # form); the search box finds a date of birth and keeps it out of addresses.
+    list_filter = ("status", "sex")
     list_filter_submit = True
     # The search itself is patient_search (MRN, prefix, fuzzy, date of birth); these
     # fields make the search box and the patient autocomplete appear.
@@ -523,14 +523,7 @@ class MediaUploadForm(forms.ModelForm):
     def clean_file(self):
         uploaded = self.cleaned_data.get("file")
         if uploaded and not self.instance.pk:
-            head = uploaded.read(media_checks.SNIFF_BYTES)
-            uploaded.seek(0)
-            media_checks.media_inspect(
-                name=uploaded.name,
-                head=head,
-                size=uploaded.size,
-                max_bytes=settings.MEDIA_MAX_BYTES,
-            )
+            services.media_file_check(uploaded)  # the service's own checks
         return uploaded
 
     def clean(self):

@@ -20,9 +20,12 @@ from unfold.forms import (
 )
 from unfold.widgets import UnfoldAdminTextInputWidget
 
+from admin_ext.admin.history import ReadOnlyHistoryMixin
+from admin_ext.admin.search import BoundedSearchMixin
 from admin_ext.mfa.summary import second_factor_summary
 from records.common.services import history_note
 from records.users.lockout import password_confirm
+from records.users import services
 from records.users.models import User
 
 admin.site.unregister(Group)
@@ -52,6 +55,11 @@ class OwnPasswordChangeView(PasswordChangeView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_password_changed_audit(actor=form.user, user=form.user)
+        return response
 
     def form_invalid(self, form):
         # Locked, and so signed out: the lockout page, not the form of a user gone.
@@ -91,10 +99,25 @@ class UserForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin, ModelAdmin):
+class UserAdmin(
+    ReadOnlyHistoryMixin,
+    BoundedSearchMixin,
+    SimpleHistoryAdmin,
+    BaseUserAdmin,
+    ModelAdmin,
+):
     form = UserForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # saved
+            services.user_password_changed_audit(
+                actor=request.user, user=User.objects.get(pk=id)
+            )
+        return response
+
     list_display = (
         "username",
         "email",

@@ -7,6 +7,7 @@ from django.db import models, transaction
 
 from records.audit.services import audit_object
 from records.common.errors import ServiceError, StaleEditError
+from records.common.text import visible
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -66,11 +67,11 @@ def data_apply(*, instance: ModelT, fields: Iterable[str], data: Mapping[str, An
 def history_note(instance: models.Model, *, user, reason: str = "") -> None:
     """Tell django-simple-history who makes the next save, and why."""
     instance._history_user = user
-    instance._change_reason = reason.strip() or None
+    instance._change_reason = visible(reason) or None
 
 
 def reason_required(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = visible(reason)  # twenty zero-width spaces are no reason
     if not reason:
         raise ServiceError(E_REASON_REQUIRED, code="reason_required")
     return reason

@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from records.common.text import E_HIDDEN_CHARACTERS, HIDDEN
 from records.common.models import BoundedTextField, TimeStampedModel, change_history
 from records.patients import ages, validators
 from records.patients.fields import MRNField, PhoneNumberField
@@ -60,6 +61,9 @@ class VersionedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+NAME_FIELDS = ("given_name", "family_name", "preferred_name", "guardian_name")
 
 
 class Patient(VersionedModel):
@@ -150,6 +154,11 @@ class Patient(VersionedModel):
 
     def clean(self) -> None:
         errors = {}
+        # Names are read back and searched: no invisible characters (a
+        # right-to-left override would show another name than the one stored).
+        for name in NAME_FIELDS:
+            if HIDDEN.search(getattr(self, name, "") or ""):
+                errors[name] = E_HIDDEN_CHARACTERS
         if self.status == PatientStatus.DECEASED and not self.date_of_death:
             errors["date_of_death"] = validators.E_DEATH_DATE_REQUIRED
         if self.status != PatientStatus.DECEASED and self.date_of_death:

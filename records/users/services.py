@@ -263,6 +263,36 @@ def user_flags_audit(
     return events
 
 
+def user_password_changed_audit(*, actor: User, user: User) -> AuditEvent:
+    """A password changed, by its owner or set by an administrator: who may sign
+    in as the user changed. (Not from a signal: Django re-hashes a password at
+    sign-in when its hasher's settings change, which is no change of password.)"""
+    by_owner = actor.pk == user.pk
+    return audit_object(
+        action="update",
+        actor=actor,
+        obj=user,
+        summary=(
+            f"{user.get_username()} changed their password"
+            if by_owner
+            else f"password of {user.get_username()} set by an administrator"
+        ),
+        details={"member_id": user.pk, "password": "changed"},
+    )
+
+
+def lockout_lifted_audit(*, actor: User, username: str, attempt_id: int) -> AuditEvent:
+    """A sign-in lockout removed by hand: the username may sign in again."""
+    return audit_record(
+        action="grant",
+        actor=actor,
+        object_type="axes.accessattempt",
+        object_id=attempt_id,
+        summary=f"sign-in lockout lifted for {username}"[:300],
+        details={"lockout": "lifted"},
+    )
+
+
 def user_chart_grant_audit(*, action: str, actor: User | None, grant) -> AuditEvent:
     """A chart opened to one user directly (django-guardian's per-user grant, which
     patients_visible_to honours), or closed again: no service makes these, so this

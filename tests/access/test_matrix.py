@@ -190,7 +190,6 @@ MATRIX = {
     "patients_patient_simple_history": (302, 200, 200, 200, 404, 200, 404, 200, 200),
     # The chart's summary: a chart opening like its change page.
     "patients_patient_summary": (302, 200, 200, 200, 404, 200, 404, 200, 200),
-    "patients_patient_summary": (302, 200, 200, 200, 404, 200, 404, 200, 200),
     "search": (302, 200, 200, 200, 200, 200, 200, 200, 200),
     "users_careteam_add": (302, 200, 200, 403, 403, 403, 403, 403, 403),
     "users_careteam_change": (302, 200, 200, 403, 403, 403, 403, 403, 200),

@@ -70,9 +70,6 @@ def url_for(name: str, world) -> str:
         "patients_patient_summary": reverse(
             "admin:patients_patient_summary", args=[world.patient.pk]
         ),
-        "patients_patient_summary": reverse(
-            "admin:patients_patient_summary", args=[world.patient.pk]
-        ),
         "patients_mediafile_download": reverse(
             "admin:patients_mediafile_download", args=[world.media.pk]
         ),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -179,3 +179,20 @@ def test_imports_are_not_a_way_round(world, glass):
             data=data,
             reason="Emergency notes",
         )
+
+
+def test_a_clinician_cannot_leave_a_chart_without_a_team(world):
+    from records.patients.services.access import E_LAST_TEAM
+
+    inside = world.users["clinician_in_team"]
+    with pytest.raises(ValidationError) as refused:
+        services.patient_set_care_teams(
+            acting_user=inside, patient=world.patient, teams=[]
+        )
+    assert refused.value.message_dict["care_teams"] == [E_LAST_TEAM]
+    assert list(services.patient_care_teams(world.patient)) == [world.team]
+    # An administrator may (they, and the data managers, still open it).
+    services.patient_set_care_teams(
+        acting_user=world.users["administrator"], patient=world.patient, teams=[]
+    )
+    assert not services.patient_care_teams(world.patient).exists()

@@ -286,3 +286,26 @@ def test_a_large_video_is_walked_without_being_read(tmp_path):
         media_structure_check(file, "video/mp4")
         assert file.tell() == 0
     assert Counting.read_bytes < 4096
+
+
+def test_the_admin_shows_a_refused_upload_on_its_form(doctor, patient, s3_storage):
+    """The structure checks run in the form too: a reason on the page, not a 500."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(doctor)
+    client.raise_request_exception = False
+    response = client.post(
+        reverse("admin:patients_mediafile_add"),
+        {
+            "patient": patient.pk,
+            "file": SimpleUploadedFile(
+                "scan.jpg", jpeg() + b"<html><script>x</script>"
+            ),
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["file"]
+    assert [o.key for o in s3_storage.bucket.objects.all()] == []

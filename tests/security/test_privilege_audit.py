@@ -347,3 +347,59 @@ def test_a_chart_opened_to_one_user_from_the_shell_is_audited(nurse):
         "member_id": nurse.pk,
         "permission": "patients.view_patient",
     }
+
+
+def test_password_changes_are_audited(admin_client, chief, nurse):
+    start = last_id()
+    response = admin_client.post(
+        f"{USERS}{nurse.pk}/password/",
+        {"password1": "Quennard-Velmarch-42", "password2": "Quennard-Velmarch-42"},
+    )
+    assert response.status_code == 302
+    (event,) = [e for e in events_since(start) if e.action == "update"]
+    assert event.actor_id == chief.pk and event.object_id == str(nurse.pk)
+    assert "set by an administrator" in event.summary
+    nurse.refresh_from_db()  # its new password's hash goes into the session
+    own = Client()
+    own.force_login(nurse)
+    start = last_id()
+    response = own.post(
+        "/admin/password_change/",
+        {
+            "old_password": "Quennard-Velmarch-42",
+            "new_password1": "Orchard-Lantern-77",
+            "new_password2": "Orchard-Lantern-77",
+        },
+    )
+    assert response.status_code == 302
+    (event,) = [e for e in events_since(start) if e.action == "update"]
+    assert event.actor_id == nurse.pk and "changed their password" in event.summary
+
+
+def test_lifting_a_lockout_is_a_grant(admin_client, chief):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="locked-out", ip_address="192.0.2.1", failures_since_start=5
+    )
+    start = last_id()
+    response = admin_client.post(
+        "/admin/axes/accessattempt/",
+        {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    assert brief(events_since(start)) == [
+        ("grant", "axes.accessattempt", str(attempt.pk), "chief")
+    ]
+
+
+def test_acknowledging_emergency_access_is_audited(world):
+    from records.patients import services as patient_services
+
+    auditor = world.users["auditor"]
+    start = last_id()
+    patient_services.break_glass_acknowledge(acting_user=auditor, grant=world.grant)
+    assert brief(events_since(start)) == [
+        ("update", "patients.breakglassgrant", str(world.grant.pk), "audit")
+    ]

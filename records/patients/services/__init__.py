@@ -24,6 +24,7 @@ from records.patients.services.media import (  # noqa: F401
     media_delete,
     media_download_name,
     media_download_url,
+    media_file_check,
     media_upload,
 )
 from records.patients.services.patients import (  # noqa: F401

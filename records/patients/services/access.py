@@ -11,6 +11,7 @@ from django.utils import timezone
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.common.services import history_note
+from records.common.text import visible
 from records.patients import validators
 from records.patients.models import (
     BreakGlassGrant,
@@ -36,6 +37,10 @@ BREAK_GLASS_MIN_REASON = 15
 
 E_NOT_YOUR_TEAM = "You can only assign charts to care teams you belong to."
 E_TEAM_REQUIRED = "Choose one of your care teams for this patient."
+E_LAST_TEAM = (
+    "A chart keeps at least one care team: without one, no clinician could open it. "
+    "Add the team that takes it over first."
+)
 E_BREAK_GLASS_REASON = (
     "State the emergency in at least 15 characters; the reason is reviewed."
 )
@@ -254,6 +259,11 @@ def care_teams_register(*, acting_user, patient: Patient, teams, reason: str) ->
 def _set_care_teams(*, acting_user, patient: Patient, teams, reason: str) -> None:
     wanted = {team.pk: team for team in teams}
     current = {team.pk: team for team in patient_care_teams(patient)}
+    if current and not wanted and not _manages_all_teams(acting_user):
+        own = set(care_teams_of(acting_user).values_list("pk", flat=True))
+        if not current.keys() - own:
+            # No clinician would open the chart again, its author included.
+            raise ServiceError({"care_teams": E_LAST_TEAM}, code="last_team")
     if not _manages_all_teams(acting_user):
         own = set(care_teams_of(acting_user).values_list("pk", flat=True))
         current = {pk: team for pk, team in current.items() if pk in own}
@@ -276,7 +286,7 @@ def break_glass_open(*, acting_user, mrn: str, reason: str) -> BreakGlassGrant:
     BREAK_GLASS_HOURS. Expiry is checked whenever the chart is read: no job needed."""
     if not acting_user.has_perm("patients.add_breakglassgrant"):
         raise PermissionDenied(E_BREAK_GLASS_NOT_ALLOWED)
-    reason = (reason or "").strip()
+    reason = visible(reason)  # control characters are not a stated emergency
     if len(reason) < BREAK_GLASS_MIN_REASON:
         raise ServiceError({"reason": E_BREAK_GLASS_REASON}, code="reason")
     patient = Patient.objects.filter(mrn=validators.mrn_normalize(mrn)).first()
@@ -325,4 +335,10 @@ def break_glass_acknowledge(*, acting_user, grant: BreakGlassGrant) -> BreakGlas
     if not updated:
         raise ServiceError(E_ALREADY_ACKNOWLEDGED)
     grant.refresh_from_db()
+    audit_object(
+        action="update",
+        actor=acting_user,
+        obj=grant,
+        summary=f"emergency access #{grant.pk} acknowledged",
+    )
     return grant

@@ -34,6 +34,24 @@ STORAGE_ERRORS = (BotoCoreError, ClientError, Boto3Error, OSError)
 MEDIA_UPLOAD_LOCK = 0x4E444D55
 
 
+def media_file_check(uploaded_file: File):
+    """Every check of an upload by its bytes, name and size (ValidationError with
+    the reason): its type from its first bytes, then its whole structure (no HTML
+    after a PNG header). Forms call it to show the reason on the form."""
+    uploaded_file.seek(0)
+    head = uploaded_file.read(checks.SNIFF_BYTES)
+    uploaded_file.seek(0)
+    info = checks.media_inspect(
+        name=uploaded_file.name or "",
+        head=head,
+        size=uploaded_file.size,
+        max_bytes=settings.MEDIA_MAX_BYTES,
+    )
+    media_structure_check(uploaded_file, info.content_type)
+    uploaded_file.seek(0)
+    return info
+
+
 def media_upload(
     *,
     acting_user,
@@ -48,17 +66,7 @@ def media_upload(
     `instance` is an unsaved MediaFile to fill (the admin's own object), if any.
     """
     chart_write_check(acting_user=acting_user, instance=MediaFile(patient=patient))
-    uploaded_file.seek(0)
-    head = uploaded_file.read(checks.SNIFF_BYTES)
-    uploaded_file.seek(0)
-    info = checks.media_inspect(
-        name=uploaded_file.name or "",
-        head=head,
-        size=uploaded_file.size,
-        max_bytes=settings.MEDIA_MAX_BYTES,
-    )
-    # The whole file, not only its first bytes: no HTML after a PNG header.
-    media_structure_check(uploaded_file, info.content_type)
+    info = media_file_check(uploaded_file)
     digest = checks.sha256_of(uploaded_file.chunks())
     uploaded_file.seek(0)
     name = checks.media_clean_name(uploaded_file.name)
