@@ -161,7 +161,7 @@ class UserAdmin(
 
 
 @admin.register(Group)
-class RoleAdmin(BaseGroupAdmin, ModelAdmin):
+class RoleAdmin(BoundedSearchMixin, BaseGroupAdmin, ModelAdmin):
     """Read-only: a role's permissions are defined in records/users/roles.py and
     re-applied on every migrate, which would silently undo an edit made here."""
 
