@@ -37,7 +37,14 @@ def users_by_role() -> list[dict]:
 def recent_sign_ins(limit: int = RECENT_SIGN_INS) -> list[User]:
     return list(
         User.objects.filter(last_login__isnull=False)
-        .only("username", "last_login", "last_login_ip", "last_login_device")
+        .only(
+            "username",
+            "first_name",
+            "last_name",
+            "last_login",
+            "last_login_ip",
+            "last_login_device",
+        )
         .order_by("-last_login")[:limit]
     )
 

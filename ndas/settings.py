@@ -12,6 +12,8 @@ from botocore.config import Config as S3ClientConfig
 from django.templatetags.static import static
 from django.urls import reverse_lazy
 
+from ndas.formats.en import formats as _clinic_formats
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -407,11 +409,24 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-LANGUAGE_CODE = "en-gb"
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-gb")
 # The clinic's time zone: the times staff see and type, and what "today" is.
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# Dates and times as the clinic writes them: ndas/formats/<language>/formats.py
+# (17 May 2023; typed DD/MM/YYYY or ISO; 14:05 GMT). A language without a module
+# there takes Django's formats for it. unfold's filters read the settings' input
+# formats themselves: the same ones.
+FORMAT_MODULE_PATH = ["ndas.formats"]
+DATE_INPUT_FORMATS = _clinic_formats.DATE_INPUT_FORMATS
+DATETIME_INPUT_FORMATS = _clinic_formats.DATETIME_INPUT_FORMATS
+TIME_INPUT_FORMATS = _clinic_formats.TIME_INPUT_FORMATS
+DATE_FORMAT = _clinic_formats.DATE_FORMAT
+DATETIME_FORMAT = _clinic_formats.DATETIME_FORMAT
+TIME_FORMAT = _clinic_formats.TIME_FORMAT
+SHORT_DATE_FORMAT = _clinic_formats.SHORT_DATE_FORMAT
+SHORT_DATETIME_FORMAT = _clinic_formats.SHORT_DATETIME_FORMAT
 
 # Logging: JSON lines on stdout, each with the request id and user id of its request.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
@@ -13,8 +14,10 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.text import capfirst
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import FieldTextFilter
+from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
@@ -60,6 +63,25 @@ class ExactTextFilter(FieldTextFilter):
         )
 
 
+# What an event is about, as staff call it; other models by their verbose name.
+OBJECT_KINDS = {
+    "auth.group": "Role or care team",
+    "users.loginevent": "Sign-in",
+}
+
+
+def object_kind_name(label: str) -> str:
+    if not label:
+        return "-"
+    if label in OBJECT_KINDS:
+        return OBJECT_KINDS[label]
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return label
+    return capfirst(model._meta.verbose_name)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     """Read-only: the trail is written by services alone and never changed.
@@ -69,9 +91,9 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
 
     list_display = (
         "at",
-        "actor_username",
+        "actor_name",
         "action",
-        "object_type",
+        "object_kind",
         "object_id",
         "patient_id",
         "summary",
@@ -91,8 +113,20 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     show_full_result_count = False
     paginator = InfinitePaginator
 
+    list_select_related = ("actor",)
+
     def has_add_permission(self, request):
         return False
+
+    @display(description="Actor", ordering="actor_username")
+    def actor_name(self, obj):
+        # The account's name now; the username it had then when it is gone (or,
+        # for a failed sign-in, the username that was typed).
+        return obj.actor.name_with_username if obj.actor else obj.actor_username
+
+    @display(description="Object", ordering="object_type")
+    def object_kind(self, obj):
+        return object_kind_name(obj.object_type)
 
     def bounded_search_results(self, request, queryset, search_term):
         mrn = mrn_normalize(search_term)

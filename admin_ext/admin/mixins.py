@@ -19,6 +19,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from admin_ext.admin.autocomplete import PostedAutocompleteMixin
 from admin_ext.admin.history import ReadOnlyHistoryMixin
+from admin_ext.admin.history_display import ChartHistoryContextHelper
 from admin_ext.admin.search import SessionSearchMixin
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
@@ -41,6 +42,14 @@ STATUS_COLOURS = {
 E_FINAL_NEEDS_REASON = (
     "This record is final: saving it is an amendment. Give the reason for it."
 )
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    """An assessor or clinician picked by full name, with the username that tells
+    two people of one name apart."""
+
+    def label_from_instance(self, obj):
+        return obj.name_with_username
 
 
 class ChartForm(forms.ModelForm):
@@ -103,6 +112,9 @@ class ChartAdmin(
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "version")
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ChartHistoryContextHelper(self.model, historical_record)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         # unfold offers an empty choice only for blank=True fields, so a required
@@ -337,6 +349,7 @@ class LockableAdmin(ChartAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in STAFF_FIELDS:
             kwargs["queryset"] = clinical_staff()
+            kwargs.setdefault("form_class", StaffChoiceField)
         if db_field.name == "patient":
             # The autocomplete only offers visible charts; the form must only
             # accept them too, whatever id is posted.

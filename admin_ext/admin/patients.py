@@ -33,6 +33,7 @@ from admin_ext.admin.mixins import (
 )
 from records.charts.summary import chart_summary
 from records.clinical_records.models import ClinicalRecord
+from records.common.display import show_date, show_time
 from records.patients import ages, repositories, services
 from records.patients.models import Assessment, BreakGlassGrant, MediaFile, Patient
 from records.patients.services import access
@@ -385,7 +386,7 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
         at = timezone.make_aware(datetime.combine(on, time.max))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Who could open {patient} on {on:%Y-%m-%d}",
+            "title": f"Who could open {patient} on {show_date(on)}",
             "patient": patient,
             "form": form,
             "entries": repositories.patient_access_at(patient=patient, at=at),
@@ -412,7 +413,7 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
                 self.message_user(
                     request,
                     "Emergency access granted until "
-                    f"{timezone.localtime(grant.expires_at):%H:%M}. "
+                    f"{show_time(grant.expires_at)}. "
                     "Your reason and every opening of this chart are recorded.",
                     messages.WARNING,
                 )
@@ -445,7 +446,7 @@ class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
 
     @display(description="Date of birth", ordering="date_of_birth")
     def date_of_birth_and_age(self, obj):
-        return f"{obj.date_of_birth:%Y-%m-%d} ({self.age(obj)})"
+        return f"{show_date(obj.date_of_birth)} ({self.age(obj)})"
 
     @display(description="Age")
     def age(self, obj):

@@ -35,15 +35,23 @@ class Period:
 
 def patient_events(*, patient_id: int, period: Period) -> QuerySet[AuditEvent]:
     """Everything done to or with this chart: views, changes, downloads, exports."""
-    return AuditEvent.objects.filter(
-        patient_id=patient_id, at__gte=period.start, at__lt=period.end
-    ).order_by("at", "id")
+    return (
+        AuditEvent.objects.filter(
+            patient_id=patient_id, at__gte=period.start, at__lt=period.end
+        )
+        .select_related("actor")
+        .order_by("at", "id")
+    )
 
 
 def user_events(*, username: str, period: Period) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(
-        actor_username=username, at__gte=period.start, at__lt=period.end
-    ).order_by("at", "id")
+    return (
+        AuditEvent.objects.filter(
+            actor_username=username, at__gte=period.start, at__lt=period.end
+        )
+        .select_related("actor")
+        .order_by("at", "id")
+    )
 
 
 def who_could_open(*, patient: Patient, period: Period) -> dict[str, set[str]]:

@@ -7,6 +7,7 @@ from django.db import models
 
 from records.clinical_records import growth
 from records.clinical_records import validators as rules
+from records.common.display import show_date
 from records.common.models import BoundedTextField, change_history
 from records.patients import validators as patient_rules
 from records.patients.models import Patient, RecordStatus, VersionedModel
@@ -114,7 +115,7 @@ class ClinicalRecord(VersionedModel):
         ]
 
     def __str__(self) -> str:
-        when = f" on {self.visit_date:%Y-%m-%d}" if self.visit_date else ""
+        when = f" on {show_date(self.visit_date)}" if self.visit_date else ""
         return f"{self.get_visit_type_display()} visit{when}"
 
     def compute_bmi(self) -> None:

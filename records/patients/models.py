@@ -6,10 +6,10 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from records.common.display import show_date
 from records.common.text import E_HIDDEN_CHARACTERS, HIDDEN
 from records.common.models import BoundedTextField, TimeStampedModel, change_history
 from records.patients import ages, validators
@@ -85,19 +85,19 @@ class Patient(VersionedModel):
         "gestation at birth (weeks)",
         null=True,
         blank=True,
-        validators=[MinValueValidator(22), MaxValueValidator(44)],
+        validators=validators.birth_range("Gestation at birth", 22, 44, "weeks"),
     )
     gestational_age_days = models.PositiveSmallIntegerField(
         "gestation at birth (days)",
         null=True,
         blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(6)],
+        validators=validators.birth_range("The days of gestation", 0, 6, "days"),
     )
     birth_weight_grams = models.PositiveIntegerField(
         "birth weight (g)",
         null=True,
         blank=True,
-        validators=[MinValueValidator(300), MaxValueValidator(6500)],
+        validators=validators.birth_range("Birth weight", 300, 6500, "g"),
     )
     growth_reference = models.CharField(
         max_length=20,
@@ -226,7 +226,7 @@ class Assessment(VersionedModel):
         ]
 
     def __str__(self) -> str:
-        when = f" on {self.performed_on:%Y-%m-%d}" if self.performed_on else ""
+        when = f" on {show_date(self.performed_on)}" if self.performed_on else ""
         return f"{self.get_instrument_display()}{when}"
 
     def compute_ages(self) -> None:
@@ -334,6 +334,10 @@ class PatientUserObjectPermission(UserObjectPermissionBase):
 
     content_object = models.ForeignKey(Patient, on_delete=models.CASCADE)
 
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = "chart opened to one user"
+        verbose_name_plural = "charts opened to one user"
+
 
 class PatientGroupObjectPermission(GroupObjectPermissionBase):
     """A care team's grant on a patient: how a chart belongs to a team. Made and
@@ -344,6 +348,11 @@ class PatientGroupObjectPermission(GroupObjectPermissionBase):
     )
 
     history = change_history()
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        # As audit events and pages name it (an event's summary, the audit list).
+        verbose_name = "chart's care team"
+        verbose_name_plural = "charts' care teams"
 
 
 class BreakGlassGrant(models.Model):

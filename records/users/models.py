@@ -32,6 +32,18 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         ordering = ["username"]
 
+    def __str__(self) -> str:
+        """Staff are named by their full name (the username for an account that
+        has none): in history, lists and the chart's records."""
+        return self.get_full_name() or self.username
+
+    @property
+    def name_with_username(self) -> str:
+        """Where a name must tell two people apart (pickers, the audit trail):
+        Ada Lovelace (alovelace)."""
+        full = self.get_full_name()
+        return f"{full} ({self.username})" if full else self.username
+
 
 class CareTeam(models.Model):
     """The people caring for a set of children; its members are its group's members."""

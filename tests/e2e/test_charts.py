@@ -70,10 +70,10 @@ def test_register_patient_record_visit_and_see_history(
     page.goto(page.url.replace("/change/", "/history/"))
     history = page.locator("#change-history")
     expect(history).to_contain_text("First visit")
-    expect(history).to_contain_text("e2e-clin")
+    expect(history).to_contain_text("Ada")  # by name, not username
 
     page.goto(patient_url)
-    expect(page.locator("body")).to_contain_text("New visit on 2026-11-02")
+    expect(page.locator("body")).to_contain_text("New visit on 2 Nov 2026")
 
     # The list's search finds her, and the name stays out of the address.
     page.goto(f"{live_server.url}/admin/patients/patient/")

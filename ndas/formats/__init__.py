@@ -1,0 +1,1 @@
+"""NDAS's own date and time formats, per locale (FORMAT_MODULE_PATH)."""
