@@ -76,9 +76,29 @@ class ChartSummaryInline(TabularInline):
     can_delete = False
     tab = True
     show_change_link = False
+    # The Record column names each row: no title row repeating it above.
+    hide_title = True
+    # An empty tab says what belongs there, with an Add button for the chart.
+    template_before = "admin_ext/chart_tab_empty.html"
+    empty_text = ""
+    add_label = ""
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        opts = self.model._meta
+        formset.empty_text = self.empty_text
+        formset.model_name = opts.model_name
+        formset.add_label = self.add_label
+        formset.add_url = ""
+        if obj is not None and request.user.has_perm(
+            f"{opts.app_label}.add_{opts.model_name}"
+        ):
+            add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+            formset.add_url = f"{add}?patient={obj.pk}"
+        return formset
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -90,6 +110,12 @@ class ChartSummaryInline(TabularInline):
 
 class AssessmentSummaryInline(ChartSummaryInline):
     model = Assessment
+    empty_text = (
+        "No assessments yet. This child's neurodevelopmental assessments (General "
+        "Movements, HINE, Bayley-4, ASQ-3, M-CHAT-R/F, Griffiths III) are listed "
+        "here, with their scores, outcomes and sign-off."
+    )
+    add_label = "Add an assessment"
     fields = ("record", "assessor", "total_score", "outcome", "status")
     readonly_fields = fields
 
@@ -102,6 +128,11 @@ class AssessmentSummaryInline(ChartSummaryInline):
 class VisitSummaryInline(ChartSummaryInline):
     model = ClinicalRecord
     verbose_name_plural = "visits"
+    empty_text = (
+        "No visits yet. This child's clinic visits (complaint, examination, vitals, "
+        "diagnoses and plan) are listed here."
+    )
+    add_label = "Add a visit"
     fields = ("record", "clinician", "chief_complaint", "status")
     readonly_fields = fields
 
@@ -114,6 +145,11 @@ class VisitSummaryInline(ChartSummaryInline):
 class MediaSummaryInline(ChartSummaryInline):
     model = MediaFile
     fk_name = "patient"
+    empty_text = (
+        "No media yet. Videos, photos and documents of this child (MP4, QuickTime, "
+        "WebM, JPEG, PNG, PDF) are listed here, with the assessment they belong to."
+    )
+    add_label = "Add a media file"
     fields = ("record", "kind", "assessment", "uploaded_at", "download")
     readonly_fields = fields
 

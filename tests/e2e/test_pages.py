@@ -104,3 +104,37 @@ def test_final_visit_is_read_only_and_amended_with_a_reason(
     expect(page).to_have_url(url)
     expect(page.get_by_test_id("final-banner")).to_be_visible()
     expect(page.locator("#content")).to_contain_text("Poor feeding, reviewed")
+
+
+def test_new_charts_tabs_say_what_belongs_there(live_server, page, make_user):
+    clinician = make_user(
+        "e2e-tabs", roles=[roles.CLINICIAN], first_name="Ada", last_name="Lovelace"
+    )
+    team = factories.team("Neonatal follow-up", clinician)
+    patient = factories.patient(acting_user=clinician, care_teams=[team])
+    sign_in(page, live_server, "e2e-tabs")
+    page.goto(f"{live_server.url}/admin/patients/patient/{patient.pk}/change/")
+    page.locator("#tabs-items a", has_text="Visits").click()
+    empty = page.get_by_test_id("empty-clinicalrecord")
+    expect(empty).to_contain_text("No visits yet.")
+    shot(page, "empty-visits-tab")
+    empty.get_by_role("link").click()
+    expect(page.locator(".field-patient")).to_contain_text(patient.mrn)
+    # The clinician is picked by name, with the username telling people apart.
+    expect(page.locator("select[name=clinician] option:checked")).to_have_text(
+        "Ada Lovelace (e2e-tabs)"
+    )
+    shot(page, "add-visit-from-tab")
+
+
+def test_audit_report_show_button_fits_its_row(live_server, page, make_user):
+    doctor = make_user("e2e-audited", roles=[roles.CLINICIAN])
+    patient = factories.patient(acting_user=doctor)
+    make_user("e2e-aud", roles=[roles.AUDITOR])
+    sign_in(page, live_server, "e2e-aud")
+    page.goto(f"{live_server.url}/admin/audit/auditevent/patient/{patient.pk}/")
+    show = page.get_by_role("button", name="Show").bounding_box()
+    start = page.locator("input[name=start]").bounding_box()
+    shot(page, "audit-report")
+    assert show["height"] <= start["height"] + 2
+    assert show["width"] < 200
