@@ -233,7 +233,10 @@ class PatientChangeList(SessionSearchChangeList):
 class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
     export_entity = "patients"
     form = PatientForm
+    # No total under the pages (it would count the table): the list says how many
+    # charts it holds, exact when few, estimated beyond (admin_ext/admin/counts.py).
     paginator = InfinitePaginator
+    list_before_template = "admin_ext/list_count.html"
     list_display = (
         "mrn",
         "patient",

@@ -13,8 +13,10 @@ from django.contrib import messages
 from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
 from django.http import HttpResponseRedirect
 from django.middleware.csrf import get_token
+from django.utils.functional import cached_property
 from unfold.views import ChangeList
 
+from admin_ext.admin.counts import count_text
 from records.common.search import search_bound
 
 TOKEN_VAR = "s"
@@ -44,6 +46,12 @@ class SessionSearchChangeList(ChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         self.query = search_term(request)
         return super().get_queryset(request, exclude_parameters)
+
+    @cached_property
+    def count_text(self) -> str:
+        """How many rows the list holds, filters and search applied: exact when
+        few, PostgreSQL's estimate beyond (admin_ext/admin/counts.py)."""
+        return count_text(self.queryset)
 
 
 class BoundedSearchMixin:

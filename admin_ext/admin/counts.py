@@ -1,0 +1,41 @@
+"""How many rows a list holds, said without counting a large table: exact up to a
+thousand (the ids of at most a thousand and one rows, read with LIMIT; no COUNT),
+beyond that PostgreSQL's own estimate for the same query (EXPLAIN's planned rows,
+from the table's statistics), rounded and said to be one."""
+
+import json
+
+from django.db import connections
+from django.db.models import QuerySet
+
+EXACT_UP_TO = 1000
+
+
+def estimated_rows(queryset: QuerySet) -> int:
+    """The planner's estimate of the rows `queryset` returns: no row is read."""
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def rounded(number: int) -> int:
+    """Two significant figures: 298,734 is about 300,000."""
+    digits = len(str(number))
+    step = 10 ** max(digits - 2, 0)
+    return round(number / step) * step
+
+
+def count_text(queryset: QuerySet) -> str:
+    """'3 patients', or 'About 300,000 patients (an estimate)'."""
+    opts = queryset.model._meta
+    # The ids of at most EXACT_UP_TO + 1 rows: no COUNT at all, bounded either way.
+    exact = len(queryset.order_by().values_list("pk", flat=True)[: EXACT_UP_TO + 1])
+    if exact <= EXACT_UP_TO:
+        noun = opts.verbose_name if exact == 1 else opts.verbose_name_plural
+        return f"{exact:,} {noun}"
+    about = max(rounded(estimated_rows(queryset)), EXACT_UP_TO)
+    return f"About {about:,} {opts.verbose_name_plural} (an estimate)"

@@ -1,0 +1,41 @@
+"""Lists say how many rows they hold: exact when few, estimated beyond, never by
+counting a large table."""
+
+import pytest
+from django.urls import reverse
+
+from admin_ext.admin import counts
+from records.patients.models import Patient
+from records.users import roles
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_few_rows_are_counted_exactly(client, make_user):
+    clinician = make_user("count-doc", roles=[roles.CLINICIAN])
+    for _ in range(3):
+        factories.patient(acting_user=clinician)
+    client.force_login(clinician)
+    body = client.get(reverse("admin:patients_patient_changelist")).content.decode()
+    assert ">3 patients</p>" in body
+
+
+def test_beyond_the_limit_the_planners_estimate_is_said_to_be_one(
+    client, make_user, monkeypatch
+):
+    monkeypatch.setattr(counts, "EXACT_UP_TO", 2)
+    monkeypatch.setattr(counts, "estimated_rows", lambda queryset: 298_734)
+    clinician = make_user("count-doc2", roles=[roles.CLINICIAN])
+    for _ in range(3):
+        factories.patient(acting_user=clinician)
+    client.force_login(clinician)
+    body = client.get(reverse("admin:patients_patient_changelist")).content.decode()
+    assert "About 300,000 patients (an estimate)" in body
+
+
+def test_the_estimate_comes_from_explain(make_user):
+    clinician = make_user("count-doc3", roles=[roles.CLINICIAN])
+    factories.patient(acting_user=clinician)
+    assert counts.estimated_rows(Patient.objects.all()) >= 1
+    assert counts.rounded(298_734) == 300_000 and counts.rounded(7) == 7
