@@ -5,15 +5,13 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from records.clinical_records import growth, validators
+from records.clinical_records import growth
 from records.clinical_records.models import ClinicalRecord
 
-FIELDS = [f"{n}_{k}" for n in growth.MEASUREMENTS for k in ("sds", "centile")]
-# A measurement's figure, and the field it is computed from (BMI: weight too).
+FIELDS = ["bmi"] + [f"{n}_{k}" for n in growth.MEASUREMENTS for k in ("sds", "centile")]
+# Each measurement's figure and the field it is computed from (BMI's follow).
 MEASURED = {
-    "weight": "weight_kg",
-    "height": "height_cm",
-    "head_circumference": "head_circumference_cm",
+    name: field for name, (field, _, _) in growth.MEASUREMENTS.items() if name != "bmi"
 }
 
 
@@ -42,7 +40,7 @@ class Command(BaseCommand):
             if not records:
                 break
             for record in records:
-                _compute(record)
+                record.compute_growth()  # as a save computes them
             # Each batch commits on its own: a stop loses at most one batch.
             ClinicalRecord.objects.bulk_update(records, FIELDS)
             done, last = done + len(records), records[-1].pk
@@ -60,24 +58,3 @@ def _missing():
     for name, field in MEASURED.items():
         missing |= Q(**{f"{field}__isnull": False, f"{name}_sds__isnull": True})
     return ClinicalRecord.objects.filter(missing).order_by("pk")
-
-
-def _compute(record: ClinicalRecord) -> None:
-    patient = record.patient
-    child = growth.GrowthInput(
-        sex=patient.sex,
-        born=patient.date_of_birth,
-        on=record.visit_date,
-        reference=patient.growth_reference,
-        gestation_weeks=patient.gestational_age_weeks,
-        gestation_days=patient.gestational_age_days,
-    )
-    values = {
-        "weight": record.weight_kg,
-        "height": record.height_cm,
-        "head_circumference": record.head_circumference_cm,
-        "bmi": validators.bmi(record.weight_kg, record.height_cm),
-    }
-    for name, figure in growth.visit_figures(child, values).items():
-        setattr(record, f"{name}_sds", figure.sds)
-        setattr(record, f"{name}_centile", figure.centile)
