@@ -72,6 +72,12 @@ class BoundedSearchMixin:
     def bounded_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, search_term)
 
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # The box shows the term as it was searched, not as it was typed.
+        changelist.query = search_bound(changelist.query).text
+        return changelist
+
 
 class SessionSearchMixin(BoundedSearchMixin):
     """For ModelAdmins whose searches name patients: see the module's docstring.

@@ -72,12 +72,12 @@ def test_every_list_answers_a_huge_term_at_once(world):
             f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"
         )
         started = time.perf_counter()
-        response = client.get(url, {"q": HUGE + "\x00"}, follow=True)
+        response = client.get(url, {"q": HUGE + "\x01"}, follow=True)
         assert response.status_code == 200, model
         assert time.perf_counter() - started < 5, model
         shown = response.context["cl"].query
         assert len(shown) <= SEARCH_MAX_CHARS, model
-        assert "\x00" not in shown
+        assert "\x01" not in shown
 
 
 def test_the_patient_search_box_keeps_the_bounded_term(world):
@@ -94,7 +94,7 @@ def test_the_picker_answers_a_huge_term(world):
     response = client.post(
         reverse("admin:autocomplete"),
         {
-            "term": HUGE + "\x00",
+            "term": HUGE + "\x01",
             "app_label": "patients",
             "model_name": "assessment",
             "field_name": "patient",
