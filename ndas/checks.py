@@ -1,7 +1,7 @@
 """Deploy checks (`manage.py check --deploy`): refuse an unsafe production set-up."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 MIN_SECRET_KEY_LENGTH = 50
@@ -22,6 +22,13 @@ E_DATABASE = "DATABASE_URL must point to PostgreSQL; no other database is suppor
 E_CACHE = "REDIS_URL is not set: production needs Redis for cache and sessions."
 E_STORAGE = "AWS_STORAGE_BUCKET_NAME is not set: production stores media in S3."
 E_HOSTS = "ALLOWED_HOSTS is empty: set the host names the site answers to."
+W_PROXY_IPS = (
+    "TRUSTED_PROXY_IP_HEADER is set but TRUSTED_PROXY_IPS names only this machine: "
+    "a proxy elsewhere (another container) is not believed, every client seems to "
+    "come from the proxy, and sign-in lockout by address locks them all together. "
+    "Set TRUSTED_PROXY_IPS to the proxy's address or network."
+)
+LOOPBACK_ONLY = {"127.0.0.1", "::1"}
 
 
 def _secret_key_errors() -> list[Error]:
@@ -60,3 +67,14 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
     if not settings.ALLOWED_HOSTS:
         errors.append(Error(E_HOSTS, id="ndas.E006"))
     return errors
+
+
+@register(Tags.security, deploy=True)
+def trusted_proxy_check(app_configs=None, **kwargs) -> list[Warning]:
+    """The client-address header is believed only from TRUSTED_PROXY_IPS: naming
+    the header and leaving the proxies at their default is a set-up left half-done."""
+    if settings.DEBUG or not settings.TRUSTED_PROXY_IP_HEADER:
+        return []
+    if set(settings.TRUSTED_PROXY_IPS) <= LOOPBACK_ONLY:
+        return [Warning(W_PROXY_IPS, id="ndas.W001")]
+    return []

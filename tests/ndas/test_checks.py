@@ -92,6 +92,17 @@ def test_empty_allowed_hosts(production):
     assert error_ids() == ["ndas.E006"]
 
 
+def test_a_proxy_header_without_its_proxies_warns(production, production_settings):
+    production.TRUSTED_PROXY_IP_HEADER = "X-Real-IP"
+    production.TRUSTED_PROXY_IPS = ["127.0.0.1", "::1"]
+    assert [w.id for w in checks.trusted_proxy_check()] == ["ndas.W001"]
+    production.TRUSTED_PROXY_IPS = production_settings["TRUSTED_PROXY_IPS"]
+    assert checks.trusted_proxy_check() == []
+    production.TRUSTED_PROXY_IP_HEADER = ""  # the connection's own address: fine
+    production.TRUSTED_PROXY_IPS = ["127.0.0.1"]
+    assert checks.trusted_proxy_check() == []
+
+
 def run_manage(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
