@@ -1,5 +1,8 @@
 """Synthetic demo charts for development machines: invented patients and their records.
 
+Why one module past 500 lines: it is one job (the demo builder) whose move to
+records/demo/, split by what it builds, is part of the restructure (issue #14).
+
 Everything here is made up from syllables and a seeded random generator; nothing is
 drawn from lists of real names, places or people. Rows are written through the domain
 services, so each one has the history a real chart would have.
