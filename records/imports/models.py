@@ -27,6 +27,12 @@ class ImportJob(models.Model):
         FAILED = "failed", "Failed"
         # The upload waited longer than imports are kept for a commit.
         EXPIRED = "expired", "Expired, not committed"
+        # A large file, handed to a worker (records.imports.tasks): waiting for
+        # one to check it, or, validated, to commit it.
+        QUEUED = "queued", "Waiting to be checked"
+        TO_COMMIT = "to_commit", "Waiting to be committed"
+        # Its user stopped it before it was committed: nothing was written.
+        CANCELLED = "cancelled", "Cancelled, not committed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -64,6 +70,17 @@ class ImportJob(models.Model):
     # The first changes: [{"row": 2, "key": "NDA-1", "action": "new"|"changed",
     # "changes": [[field, old, new], ...]}]
     preview = models.JSONField(default=list, blank=True)
+    # A large file's checking and commit run in a worker, which says how far it
+    # got (records.imports.progress): rows done of about `expected_rows`, since
+    # `progress_started_at`, last told at `progress_at`.
+    in_worker = models.BooleanField(default=False)
+    committing = models.BooleanField(default=False)
+    expected_rows = models.PositiveIntegerField(default=0)
+    progress_rows = models.PositiveIntegerField(default=0)
+    progress_started_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
+    # Asked while a worker runs it: the worker stops between two chunks.
+    cancel_requested = models.BooleanField(default=False)
     same_file_as = models.ForeignKey(
         "self",
         null=True,
