@@ -17,6 +17,7 @@ from rcpchgrowth.date_calculations import corrected_decimal_age
 from records.clinical_records import growth
 from records.clinical_records.models import ClinicalRecord
 from records.clinical_records.validators import icd10_title
+from records.common.display import show_date
 from records.patients import ages, repositories
 from records.patients.models import Assessment, MediaFile, Patient
 from records.patients.services.access import patient_care_teams
@@ -35,16 +36,14 @@ HEAD_HIGH_CENTILE = Decimal("99.6")
 
 A_WEIGHT_FALTERING = (
     "Weight faltering: from the {before} to the {after} centile between "
-    "{first:%d %b %Y} and {second:%d %b %Y} (SDS {drop:+.2f})."
+    "{first} and {second} (SDS {drop:+.2f})."
 )
 A_HEAD_CROSSING = (
     "Head circumference crossed {spaces} centile spaces: from the {before} to the "
-    "{after} centile between {first:%d %b %Y} and {second:%d %b %Y}."
+    "{after} centile between {first} and {second}."
 )
-A_HEAD_LOW = "Head circumference below the 0.4th centile ({centile}) on {on:%d %b %Y}."
-A_HEAD_HIGH = (
-    "Head circumference above the 99.6th centile ({centile}) on {on:%d %b %Y}."
-)
+A_HEAD_LOW = "Head circumference below the 0.4th centile ({centile}) on {on}."
+A_HEAD_HIGH = "Head circumference above the 99.6th centile ({centile}) on {on}."
 
 
 @dataclass(frozen=True)
@@ -80,8 +79,8 @@ def growth_alerts(visits: list[ClinicalRecord]) -> list[Alert]:
                     A_WEIGHT_FALTERING.format(
                         before=growth.ordinal(before.weight_centile),
                         after=growth.ordinal(after.weight_centile),
-                        first=before.visit_date,
-                        second=after.visit_date,
+                        first=show_date(before.visit_date),
+                        second=show_date(after.visit_date),
                         drop=drop,
                     ),
                 )
@@ -100,8 +99,8 @@ def growth_alerts(visits: list[ClinicalRecord]) -> list[Alert]:
                         spaces=int(spaces),
                         before=growth.ordinal(before.head_circumference_centile),
                         after=growth.ordinal(after.head_circumference_centile),
-                        first=before.visit_date,
-                        second=after.visit_date,
+                        first=show_date(before.visit_date),
+                        second=show_date(after.visit_date),
                     ),
                 )
             )
@@ -113,7 +112,7 @@ def growth_alerts(visits: list[ClinicalRecord]) -> list[Alert]:
                     "head_low",
                     visit.visit_date,
                     A_HEAD_LOW.format(
-                        centile=growth.ordinal(centile), on=visit.visit_date
+                        centile=growth.ordinal(centile), on=show_date(visit.visit_date)
                     ),
                 )
             )
@@ -123,7 +122,7 @@ def growth_alerts(visits: list[ClinicalRecord]) -> list[Alert]:
                     "head_high",
                     visit.visit_date,
                     A_HEAD_HIGH.format(
-                        centile=growth.ordinal(centile), on=visit.visit_date
+                        centile=growth.ordinal(centile), on=show_date(visit.visit_date)
                     ),
                 )
             )
@@ -177,7 +176,7 @@ def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
                         getattr(visit, f"{name}_sds"),
                         getattr(visit, f"{name}_centile"),
                     ),
-                    "date": visit.visit_date.isoformat(),
+                    "date": show_date(visit.visit_date),
                 }
             )
         ages_shown = [p["x"] for p in points] or [0.0]
@@ -226,7 +225,7 @@ def score_trends(assessments: list[Assessment]) -> list[dict]:
             {
                 "x": round(days / 365.25, 3),
                 "y": float(a.total_score),
-                "date": a.performed_on.isoformat(),
+                "date": show_date(a.performed_on),
             }
         )
     return [

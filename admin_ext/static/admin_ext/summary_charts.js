@@ -1,7 +1,8 @@
 // A chart's summary page: growth charts (the reference's centile lines and the
 // child's points, by corrected age) and assessment score trends, drawn with the
 // Chart.js that django-unfold ships. Data comes from json_script elements; no
-// inline script (the CSP forbids it).
+// inline script (the CSP forbids it). Dates arrive formatted by the server
+// (records.common.display: 17 May 2023); this file never formats one itself.
 (function () {
   "use strict";
 
@@ -99,7 +100,21 @@
           x: { type: "linear", title: { display: true, text: "Age (years)" } },
           y: { title: { display: true, text: "Score" } },
         },
-        plugins: { legend: { display: false } },
+        plugins: {
+          legend: { display: false },
+          // The date as NDAS shows dates (made by the server: records.common.display),
+          // not Chart.js's own age-axis number.
+          tooltip: {
+            callbacks: {
+              title: function (items) {
+                return items.length ? items[0].raw.date : "";
+              },
+              label: function (item) {
+                return trend.label + ": " + item.raw.y;
+              },
+            },
+          },
+        },
       },
     });
   }
