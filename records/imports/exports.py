@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ from django.db import models
 from django.db.models import F, Func, QuerySet, Value
 from django.db.models.functions import Cast
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
 from records.clinical_records.repositories import clinical_records_visible_to
 from records.audit.services import audit_object
@@ -28,6 +29,10 @@ EXPORT_PERMISSION = "imports.export_records"
 BATCH_ROWS = 2000
 # A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# XLSX only: a sign then digits and spaces (a phone number, +447700900123) is no
+# formula a spreadsheet could run, even once someone edits the cell: no function,
+# no reference, no operator after the sign ("-2+3" is one, and is escaped).
+SIGNED_DIGITS = re.compile(r"[+-][0-9][0-9 ]*")
 CSV_BOM = "\ufeff"
 # Control characters no XLSX cell can hold (all but tab, line feed and carriage
 # return): every export removes them from text before escaping it.
@@ -71,11 +76,28 @@ def escape_cell(value: Any) -> str:
 
 
 def _formula_safe(text: str) -> str:
+    text = _printable(text)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _printable(text: str) -> str:
     # Stripped first, then escaped: a spreadsheet drops these characters (XML
     # cannot hold them), and "\x01=1+2" escaped before stripping became "=1+2".
     if not text.isprintable():  # most text is: one C loop, no regex
         text = CONTROL_CHARACTERS.sub("", text)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return text
+
+
+def escape_xlsx_text(text: str) -> str:
+    """An XLSX cell's text. XLSX cells are typed: a text cell is shown, never run,
+    when the file opens; it runs only if someone edits the cell and the text reads
+    as a formula then. So only such text gets the apostrophe: text starting with
+    = @ tab or CR, or with + or - followed by anything but digits and spaces.
+    A phone number (+447700900123) stays as it is; CSV, untyped, escapes it."""
+    text = _printable(text)
+    if text.startswith(FORMULA_PREFIXES) and not SIGNED_DIGITS.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class FormulaEscaped(Func):
@@ -166,7 +188,8 @@ def export_xlsx(
     queryset: QuerySet | None = None,
 ) -> bytes:
     """One XLSX sheet: header, then the rows. Numbers and dates stay typed (Excel
-    sorts and sums them); text is escaped as in CSV. Recorded as export_csv does
+    sorts and sums them); text is stored as text, escaped only where it would run
+    (escape_xlsx_text: a phone number stays as it is). Recorded as export_csv does
     (a failure while building the file leaves the job interrupted)."""
     spec, selected = _export_check(user=user, entity=entity, columns=columns)
     rows = _export_rows(user=user, spec=spec, selected=selected, queryset=queryset)
@@ -178,9 +201,11 @@ def export_xlsx(
         # Write-only: rows go to a temporary file, not to a tree of cells in memory.
         book = Workbook(write_only=True)
         sheet = book.create_sheet(title=spec.name)
-        sheet.append([column.name for column in selected])
+        sheet.append([xlsx_cell(sheet, column.name) for column in selected])
         for row in rows.iterator(chunk_size=BATCH_ROWS):
-            sheet.append([_xlsx_cell(row.get(column.source)) for column in selected])
+            sheet.append(
+                [xlsx_cell(sheet, row.get(column.source)) for column in selected]
+            )
             count += 1
         buffer = io.BytesIO()
         book.save(buffer)
@@ -350,10 +375,22 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def _xlsx_cell(value: Any) -> Any:
+def xlsx_cell(sheet, value: Any) -> Any:
+    """What an XLSX row holds for `value`: numbers and dates typed as they are,
+    everything else text escaped by escape_xlsx_text."""
     if value is None or isinstance(value, (int, float, Decimal)):
         return value
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    # escape_cell removes the control characters openpyxl refuses, then escapes.
-    return escape_cell(value)
+    if isinstance(value, list):  # ICD-10 codes: text once joined
+        value = " ".join(value)
+    elif not isinstance(value, str):
+        value = escape_cell(value)  # a datetime, say: its text, as in CSV
+    text = escape_xlsx_text(value)
+    if text.startswith("=") or text in ERROR_CODES:
+        # openpyxl would store these as a formula or an error value: typed as
+        # text instead (escaped text never starts with "=": belt and braces).
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.data_type = "s"
+        return cell
+    return text

@@ -4,7 +4,7 @@ import csv
 import io
 
 from records.imports.entities import ENTITIES
-from records.imports.exports import escape_cell
+from records.imports.exports import escape_cell, xlsx_cell
 
 
 def import_template(*, entity: str, file_format: str) -> bytes:
@@ -27,7 +27,9 @@ def import_template(*, entity: str, file_format: str) -> bytes:
     data = workbook.active
     data.title = "data"
     data.append(header)
-    data.append([escape_cell(value) for value in example])
+    # XLSX cells are typed text: only what would run is escaped (a phone
+    # number stays as it is; see escape_xlsx_text).
+    data.append([xlsx_cell(data, value) for value in example])
     about = workbook.create_sheet("columns")
     about.append(["column", "required", "key", "description", "example"])
     for column in spec.columns:
@@ -36,8 +38,8 @@ def import_template(*, entity: str, file_format: str) -> bytes:
                 column.name,
                 "yes" if column.required else "no",
                 "yes" if column.name in spec.key_columns else "",
-                escape_cell(column.help),
-                escape_cell(column.example),
+                xlsx_cell(about, column.help),
+                xlsx_cell(about, column.example),
             ]
         )
     out = io.BytesIO()

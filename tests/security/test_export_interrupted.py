@@ -108,10 +108,10 @@ def test_a_failure_while_streaming_marks_the_job_interrupted(
 def test_a_failed_xlsx_export_is_interrupted_and_on_the_trail(
     data_manager, five_charts, monkeypatch
 ):
-    def failing(value):
+    def failing(sheet, value):
         raise RuntimeError("broken cell")
 
-    monkeypatch.setattr(exports, "_xlsx_cell", failing)
+    monkeypatch.setattr(exports, "xlsx_cell", failing)
     with pytest.raises(RuntimeError):
         exports.export_xlsx(user=data_manager, entity="patients")
     job = ExportJob.objects.get()
