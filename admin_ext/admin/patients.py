@@ -26,6 +26,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from admin_ext.admin.duplicates import DuplicateWarningMixin
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.search import SessionSearchChangeList
 from admin_ext.admin.mixins import (
@@ -48,27 +49,6 @@ def admin_link(obj, text=None) -> str:
     opts = obj._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
     return format_html('<a class="text-primary-600" href="{}">{}</a>', url, text or obj)
-
-
-class DuplicateWarningMixin:
-    """Registration warns of likely duplicates, with links, and never blocks."""
-
-    def warn_duplicates(self, request, patient: Patient) -> None:
-        duplicates = repositories.patient_duplicates(
-            user=request.user,
-            date_of_birth=patient.date_of_birth,
-            given_name=patient.given_name,
-            family_name=patient.family_name,
-            guardian_phone=patient.guardian_phone,
-            exclude_pk=patient.pk,
-        )
-        if duplicates:
-            links = format_html_join(", ", "{}", ((admin_link(p),) for p in duplicates))
-            self.message_user(
-                request,
-                format_html("Possible duplicate of: {}. Please check.", links),
-                messages.WARNING,
-            )
 
 
 # --- summaries of a chart's records, shown as tabs on the patient page -------------

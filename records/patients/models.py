@@ -404,3 +404,7 @@ class BreakGlassUse(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+
+
+# Pairs of charts marked "not the same child" (in their own module).
+from records.patients.pairs import NotSameChild  # noqa: E402,F401

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Exists,
+    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
@@ -25,6 +27,7 @@ from records.patients.models import (
     Assessment,
     BreakGlassGrant,
     MediaFile,
+    NotSameChild,
     Patient,
     PatientGroupObjectPermission,
     PatientUserObjectPermission,
@@ -293,27 +296,41 @@ def patient_duplicates(
     exclude_pk: int | None = None,
 ) -> list[Patient]:
     """Likely duplicates of a registration: the same date of birth and a similar
-    name, or the same guardian phone. A warning for staff, never a refusal."""
+    name. A warning for staff, never a refusal.
+
+    A shared guardian phone alone is a sibling, not a duplicate: it only says
+    more about a match (each result's `same_phone`). Charts marked "not the same
+    child" as `exclude_pk` (twins, say) are left out, for everyone.
+    """
     name = f"{given_name} {family_name}".strip()
-    same_birthday = Q(pk__in=[])
-    if date_of_birth and name:
-        same_birthday = Q(
-            date_of_birth=date_of_birth,
-            name_similarity__gte=DUPLICATE_NAME_THRESHOLD,
-        )
-    same_phone = Q(guardian_phone=guardian_phone) if guardian_phone else Q(pk__in=[])
+    if not (date_of_birth and name):
+        return []
     candidates = (
         patients_visible_to(user)
+        .filter(date_of_birth=date_of_birth)
         .annotate(
             name_similarity=TrigramSimilarity(
-                Concat("given_name", Value(" "), "family_name"), name or "-"
-            )
+                Concat("given_name", Value(" "), "family_name"), name
+            ),
+            same_phone=(
+                ExpressionWrapper(
+                    Q(guardian_phone=guardian_phone), output_field=BooleanField()
+                )
+                if guardian_phone
+                else Value(False, output_field=BooleanField())
+            ),
         )
-        .filter(same_birthday | same_phone)
+        .filter(name_similarity__gte=DUPLICATE_NAME_THRESHOLD)
     )
     if exclude_pk:
-        candidates = candidates.exclude(pk=exclude_pk)
-    return list(candidates.order_by("-name_similarity", "pk")[:DUPLICATE_LIMIT])
+        marked = NotSameChild.objects.filter(
+            Q(first_id=exclude_pk, second_id=OuterRef("pk"))
+            | Q(first_id=OuterRef("pk"), second_id=exclude_pk)
+        )
+        candidates = candidates.exclude(pk=exclude_pk).exclude(Exists(marked))
+    return list(
+        candidates.order_by("-same_phone", "-name_similarity", "pk")[:DUPLICATE_LIMIT]
+    )
 
 
 # --- who could open a chart, on a past date -----------------------------------------

@@ -27,6 +27,10 @@ from records.patients.services.media import (  # noqa: F401
     media_file_check,
     media_upload,
 )
+from records.patients.services.pairs import (  # noqa: F401
+    patient_pair_mark_check,
+    patient_pair_mark_distinct,
+)
 from records.patients.services.patients import (  # noqa: F401
     patient_archive,
     patient_create,
