@@ -3,11 +3,14 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.utils import timezone
+
+from admin_ext.dashboard_panels import role_panels
 
 from records.clinical_records.repositories import clinical_records_visible_to
+from records.common.schedule import failed_scheduled_jobs
 from records.patients.models import PatientStatus
 from records.patients.repositories import assessments_visible_to, patients_visible_to
 from records.users import roles
@@ -65,9 +68,18 @@ def chart_figures(user) -> dict[str, int]:
     }
 
 
+def roles_held(user) -> set[str]:
+    return set(user.groups.filter(name__in=roles.ROLES).values_list("name", flat=True))
+
+
 def dashboard_callback(request: HttpRequest, context: dict) -> dict:
+    if request.user.has_perm("common.view_scheduledrun"):
+        # Administrators and auditors: scheduled jobs whose last run failed.
+        context["failed_jobs"] = failed_scheduled_jobs()
     if request.user.has_perm("patients.view_patient"):
         context["chart_figures"] = chart_figures(request.user)
+    # The lists fitted to each role the user holds (admin_ext/dashboard_panels.py).
+    context["panels"] = role_panels(request.user, roles_held(request.user))
     if not request.user.has_perm("users.view_user"):
         return context
     totals = User.objects.aggregate(

@@ -78,6 +78,14 @@ class AuditEvent(models.Model):
             # The console filters and reports by the username kept on each event.
             models.Index(fields=["actor_username", "at"], name="audit_username_at_idx"),
             models.Index(fields=["action", "at"], name="audit_action_at_idx"),
+            # The charts a user opened lately (the clinician's worklist): their
+            # own chart openings, newest first, read from the index alone.
+            models.Index(
+                fields=["actor", "at"],
+                condition=models.Q(action="view", patient_id__isnull=False),
+                include=["patient_id"],
+                name="audit_actor_views_idx",
+            ),
         ]
 
     def __str__(self) -> str:

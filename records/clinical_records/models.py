@@ -113,6 +113,26 @@ class ClinicalRecord(VersionedModel):
                 name="visit_patient_date_type_key",
             )
         ]
+        # The clinician's worklist (records/charts/worklist.py), each partial to
+        # the rows it serves: drafts, follow-ups, measured visits by date.
+        indexes = [
+            models.Index(
+                fields=["clinician", "visit_date", "id"],
+                condition=models.Q(status="draft"),
+                name="visit_draft_clinician_idx",
+            ),
+            models.Index(
+                fields=["clinician", "follow_up_date"],
+                condition=models.Q(follow_up_date__isnull=False),
+                name="visit_follow_up_idx",
+            ),
+            models.Index(
+                fields=["visit_date", "id"],
+                condition=models.Q(weight_sds__isnull=False)
+                | models.Q(head_circumference_sds__isnull=False),
+                name="visit_measured_date_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         when = f" on {show_date(self.visit_date)}" if self.visit_date else ""

@@ -1,0 +1,87 @@
+"""What the dashboards of administrators, data managers and auditors list: imports
+waiting for their commit, failed imports, recent exports, lockouts, emergency access
+not yet reviewed, scheduled jobs that failed. (The clinician's worklist is
+records/charts/worklist.py.)
+
+Each list is bounded like the worklist's (LIST_SIZE rows, one more to know that
+there are more) and read in one query on an indexed column, whatever the table's
+size. Rows naming a chart come through records.patients.repositories.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from records.charts.worklist import LIST_SIZE, Bounded
+from records.imports.models import ExportJob, ImportJob
+from records.patients.models import BreakGlassGrant
+from records.patients.repositories import records_visible_to
+from records.users.models import LoginEvent
+
+LOCKOUT_DAYS = 7
+FAILED_IMPORT_DAYS = 30
+
+
+def _bounded(queryset) -> Bounded:
+    return Bounded.of(list(queryset[: LIST_SIZE + 1]))
+
+
+def imports_awaiting_commit(user) -> Bounded:
+    """The user's imports checked without errors, their upload still kept: only
+    whoever uploaded a file commits it."""
+    return _bounded(
+        ImportJob.objects.filter(user=user, status=ImportJob.Status.VALIDATED)
+        .exclude(stored_as="")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def imports_failed(user) -> Bounded:
+    """The user's imports of the last FAILED_IMPORT_DAYS that failed (a file that
+    could not be read) or had errors, newest first."""
+    since = timezone.now() - timedelta(days=FAILED_IMPORT_DAYS)
+    return _bounded(
+        ImportJob.objects.filter(
+            user=user,
+            created_at__gte=since,
+            status__in=(ImportJob.Status.FAILED, ImportJob.Status.INVALID),
+        ).order_by("-created_at", "-pk")
+    )
+
+
+def exports_recent(user=None) -> Bounded:
+    """The newest exports: the user's own, or everyone's (user None)."""
+    exports = ExportJob.objects.select_related("user").order_by("-at", "-pk")
+    if user is not None:
+        exports = exports.filter(user=user)
+    return _bounded(exports)
+
+
+def lockouts_recent() -> Bounded:
+    """Lockouts of the last LOCKOUT_DAYS, newest first."""
+    since = timezone.now() - timedelta(days=LOCKOUT_DAYS)
+    return _bounded(
+        LoginEvent.objects.filter(kind=LoginEvent.Kind.LOCKOUT, at__gte=since)
+        .select_related("user")
+        .order_by("-at", "-pk")
+    )
+
+
+def emergency_access_to_review(user) -> Bounded:
+    """Emergency grants nobody has acknowledged yet, newest first."""
+    return _bounded(
+        records_visible_to(BreakGlassGrant, user)
+        .filter(acknowledged_at__isnull=True)
+        .select_related("user", "patient")
+        .order_by("-granted_at", "-pk")
+    )
+
+
+def scheduled_jobs_failed() -> Bounded:
+    """Scheduled jobs whose last run failed: records.common.schedule's
+    failed_scheduled_jobs (Celery beat's runs), when that module is installed."""
+    try:
+        from records.common.schedule import failed_scheduled_jobs
+    except ImportError:  # before the scheduled jobs are recorded
+        return Bounded([], False)
+    return Bounded.of(list(failed_scheduled_jobs()))
