@@ -410,6 +410,17 @@ MEDIA_MAX_BYTES = {
 # Seconds a media download link stays valid (at most five minutes).
 MEDIA_URL_EXPIRY_SECONDS = min(env.int("MEDIA_URL_EXPIRY_SECONDS", default=300), 300)
 
+# Clinic letters and printed summaries (PDF): the letterhead. The address is its
+# lines separated by semicolons; the logo a PNG, JPEG or SVG file on this machine
+# (empty: no logo). The demo defaults are placeholders for a development machine.
+CLINIC_NAME = env.str("CLINIC_NAME", default="NDAS Demo Neurodevelopmental Clinic")
+CLINIC_ADDRESS = env.str(
+    "CLINIC_ADDRESS", default="Children's Centre; 1 Example Road; Exampleton EX1 2AB"
+)
+CLINIC_LOGO = env.str(
+    "CLINIC_LOGO", default=str(BASE_DIR / "admin_ext/static/admin_ext/favicon.svg")
+)
+
 # Spreadsheet imports: the largest upload (refused while it streams in), and what
 # reading one may hold: rows, cells, and the bytes an XLSX unzips to.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024**2)

@@ -1,0 +1,62 @@
+"""HTML templates rendered as PDF by WeasyPrint, which fetches nothing but the files
+named here: the letter stylesheet and the clinic's logo.
+
+Every fetch WeasyPrint would make (a stylesheet, an image, a font, whatever a note's
+text might smuggle in) passes LocalFilesFetcher, which serves those few local files
+and refuses every other address: rendering a chart never makes the server open a URL.
+"""
+
+import mimetypes
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+LETTER_CSS = "admin_ext/letters/letter.css"
+E_REFUSED = "NDAS fetches no resource for a PDF but its own files: {url!r} refused."
+
+
+class LocalFilesFetcher(URLFetcher):
+    """Serves the given local files by their file:// URL; refuses anything else."""
+
+    def __init__(self, files: list[str]):
+        super().__init__(allowed_protocols=("file",), allow_redirects=False)
+        self.files = {Path(path).resolve().as_uri(): Path(path) for path in files}
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        path = self.files.get(url)
+        if path is None:
+            self.refused.append(url[:200])
+            raise ValueError(E_REFUSED.format(url=url[:200]))
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            url, body=path.read_bytes(), headers={"Content-Type": content_type}
+        )
+
+
+def stylesheet_path() -> str:
+    found = finders.find(LETTER_CSS)
+    if not found:  # pragma: no cover - shipped with the app
+        raise FileNotFoundError(LETTER_CSS)
+    return str(Path(found).resolve())
+
+
+def render_pdf(template: str, context: dict, *, logo_path: str = "") -> bytes:
+    """The template rendered to PDF bytes; `logo_path` (optional) is the one image
+    the page may show, as the template's `logo_url`."""
+    css = stylesheet_path()
+    files = [css] + ([logo_path] if logo_path else [])
+    fetcher = LocalFilesFetcher(files)
+    html = render_to_string(
+        template,
+        {
+            **context,
+            "stylesheet_url": Path(css).as_uri(),
+            "logo_url": Path(logo_path).resolve().as_uri() if logo_path else "",
+        },
+    )
+    # No base URL: a relative address in the page resolves to nothing to fetch.
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()
