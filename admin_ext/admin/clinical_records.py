@@ -9,6 +9,7 @@ from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from admin_ext.admin.exports import ExportMixin
+from admin_ext.admin.letters import LetterAdminMixin
 from admin_ext.admin.mixins import LockableAdmin, LockableForm
 from records.clinical_records import growth, repositories, services
 from records.clinical_records.models import ClinicalRecord
@@ -28,7 +29,7 @@ class ClinicalRecordForm(LockableForm):
 
 
 @admin.register(ClinicalRecord)
-class ClinicalRecordAdmin(ExportMixin, LockableAdmin):
+class ClinicalRecordAdmin(LetterAdminMixin, ExportMixin, LockableAdmin):
     export_entity = "clinical_records"
     form = ClinicalRecordForm
     record_kwarg = "record"

@@ -28,6 +28,7 @@ from unfold.widgets import (
 
 from admin_ext.admin.duplicates import DuplicateWarningMixin
 from admin_ext.admin.exports import ExportMixin
+from admin_ext.admin.letters import LetterAdminMixin, SummaryPdfMixin
 from admin_ext.admin.search import SessionSearchChangeList
 from admin_ext.admin.mixins import (
     STATUS_COLOURS,
@@ -214,7 +215,7 @@ class PatientChangeList(SessionSearchChangeList):
 
 
 @admin.register(Patient)
-class PatientAdmin(ExportMixin, DuplicateWarningMixin, ChartAdmin):
+class PatientAdmin(SummaryPdfMixin, ExportMixin, DuplicateWarningMixin, ChartAdmin):
     export_entity = "patients"
     form = PatientForm
     # No total under the pages (it would count the table): the list says how many
@@ -583,7 +584,7 @@ class MediaUploadInline(StackedInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ExportMixin, LockableAdmin):
+class AssessmentAdmin(LetterAdminMixin, ExportMixin, LockableAdmin):
     export_entity = "assessments"
     form = AssessmentForm
     record_kwarg = "assessment"
