@@ -16,8 +16,10 @@ ENV PATH="/opt/venv/bin:$PATH" \
     DJANGO_SETTINGS_MODULE=ndas.settings
 # postgresql-client: pg_dump for manage.py backup_database (the compose file's backup
 # service) and pg_restore for a restore; bookworm's is PostgreSQL 15, as db's server.
+# Pango, HarfBuzz's subsetter and DejaVu fonts: WeasyPrint's clinic letters (PDF).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl postgresql-client \
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 ndas \
  && useradd --system --uid 10001 --gid ndas --home-dir /app --shell /usr/sbin/nologin ndas

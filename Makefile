@@ -29,12 +29,18 @@ $(STAMP): requirements-dev.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $@
 
-# Debian's chromium (browser tests) and docker-compose (validates the compose file).
+# Debian's chromium (browser tests) and docker-compose (validates the compose file);
+# Pango, HarfBuzz's subsetter and a font for WeasyPrint (clinic letters as PDF).
 # Never `playwright install`: its browser downloads are not reachable from here.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 system-deps:
 	@missing=""; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
 	  command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	  for deb in $(PDF_DEBS); do \
+	    dpkg-query -W -f='$${Status}' $$deb 2>/dev/null | grep -q 'ok installed' \
+	      || missing="$$missing $$deb"; \
+	  done; \
 	  if [ -n "$$missing" ]; then \
 	    echo "Installing Debian packages:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
