@@ -28,6 +28,7 @@ from unfold.widgets import (
 
 from admin_ext.admin.duplicates import DuplicateWarningMixin
 from admin_ext.admin.exports import ExportMixin
+from admin_ext.admin.media_preview import MediaPreviewMixin
 from admin_ext.admin.letters import LetterAdminMixin, SummaryPdfMixin
 from admin_ext.admin.search import SessionSearchChangeList
 from admin_ext.admin.mixins import (
@@ -703,7 +704,7 @@ class MediaFileForm(MediaUploadForm):
 
 
 @admin.register(MediaFile)
-class MediaFileAdmin(ChartAdmin):
+class MediaFileAdmin(MediaPreviewMixin, ChartAdmin):
     form = MediaFileForm
     list_display = (
         "original_name",
