@@ -73,6 +73,8 @@ class DuplicateWarningMixin:
 
     def not_same_child_view(self, request, object_id, other_id):
         """Both charts side by side; a POST marks them as different children."""
+        if object_id == other_id:
+            raise Http404  # nothing to compare
         try:
             patient = repositories.patient_get(user=request.user, pk=object_id)
             other = repositories.patient_get(user=request.user, pk=other_id)

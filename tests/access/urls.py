@@ -41,9 +41,22 @@ def _object(world, model_key: str):
     return getattr(world, OBJECT_OF[model_key])
 
 
+def _twin(world):
+    """A second chart in the patient's care team, made when first asked for."""
+    from tests import factories
+
+    if getattr(world, "twin", None) is None:
+        world.twin = factories.patient(
+            acting_user=world.users["clinician_in_team"], care_teams=[world.team]
+        )
+    return world.twin
+
+
 def url_for(name: str, world) -> str:
     """A URL for the named pattern, pointing at the world's objects."""
     patient = world.patient
+    if name == "patients_patient_not_same_child":
+        return reverse(f"admin:{name}", args=[patient.pk, _twin(world).pk])
     fixed = {
         "index": reverse("admin:index"),
         "login": reverse("admin:login"),
