@@ -10,7 +10,6 @@ from django.utils import timezone
 from admin_ext.dashboard_panels import role_panels
 
 from records.clinical_records.repositories import clinical_records_visible_to
-from records.common.schedule import failed_scheduled_jobs
 from records.patients.models import PatientStatus
 from records.patients.repositories import assessments_visible_to, patients_visible_to
 from records.users import roles
@@ -73,9 +72,6 @@ def roles_held(user) -> set[str]:
 
 
 def dashboard_callback(request: HttpRequest, context: dict) -> dict:
-    if request.user.has_perm("common.view_scheduledrun"):
-        # Administrators and auditors: scheduled jobs whose last run failed.
-        context["failed_jobs"] = failed_scheduled_jobs()
     if request.user.has_perm("patients.view_patient"):
         context["chart_figures"] = chart_figures(request.user)
     # The lists fitted to each role the user holds (admin_ext/dashboard_panels.py).

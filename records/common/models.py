@@ -58,3 +58,22 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ScheduledRun(models.Model):
+    """One run of a scheduled job (records.common.schedule): administrators see
+    on their dashboard the jobs whose last run failed."""
+
+    task = models.CharField(max_length=100)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # None while running.
+    succeeded = models.BooleanField(null=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["task", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task} at {self.started_at:%Y-%m-%d %H:%M}"
