@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 from botocore.config import Config as S3ClientConfig
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from django.urls import reverse_lazy
 
@@ -18,6 +20,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+
+def _clinic_time(text: str) -> tuple[int, int]:
+    """(hour, minute) of an HH:MM setting (a scheduled job's time of day)."""
+    hour, _, minute = text.partition(":")
+    if not (hour.isdigit() and minute.isdigit()) or not (
+        int(hour) < 24 and int(minute) < 60
+    ):
+        raise ImproperlyConfigured(f"A time of day is HH:MM (24-hour), not {text!r}.")
+    return int(hour), int(minute)
+
 
 # Development convenience only: this key is refused by the deploy check.
 DEV_SECRET_KEY = "ndas-development-only-secret-key-never-use-in-production"
@@ -182,6 +195,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker process is replaced after this many tasks (memory an export grew stays
+# bounded); workers start with `--max-tasks-per-child` too (docker-compose.prod.yml).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50)
+# Workers log as the web does (LOGGING: JSON lines), not in celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Exports of more rows than this are built by a worker into private storage and
+# downloaded from the Exports list (a link valid for EXPORT_URL_EXPIRY_SECONDS);
+# smaller ones stream from the web as before. 0 sends every export to a worker.
+EXPORT_BACKGROUND_ROWS = env.int("EXPORT_BACKGROUND_ROWS", default=50_000)
+EXPORT_URL_EXPIRY_SECONDS = 300
+# Days a background export's file is kept for download (deleted by the daily jobs).
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 
 # Sessions live in the database alone. A cached copy outlives a sign-out that could
 # not reach Redis (cache errors are ignored), and would open the chart again when Redis
@@ -440,6 +465,39 @@ LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-gb")
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+
+# The daily jobs, run by the one `beat` process (README, "Operations"), at clinic
+# times (TIME_ZONE): HH:MM from the environment. Beat keeps its own state in a file
+# (celery's default scheduler, `-s`), never in the database.
+CELERY_TIMEZONE = TIME_ZONE
+_housekeeping_at = _clinic_time(env.str("HOUSEKEEPING_TIME", default="02:00"))
+_verify_audit_at = _clinic_time(env.str("VERIFY_AUDIT_TIME", default="02:15"))
+# The head the nightly audit check keeps between runs (a volume in compose).
+AUDIT_HEAD_FILE = env.str("AUDIT_HEAD_FILE", default=str(VAR_DIR / "audit-head"))
+JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
+    "expire-imports": {
+        "task": "records.common.tasks.expire_imports",
+        "schedule": crontab(hour=_housekeeping_at[0], minute=_housekeeping_at[1]),
+    },
+    "clear-sessions": {
+        "task": "records.common.tasks.clear_sessions",
+        "schedule": crontab(hour=_housekeeping_at[0], minute=_housekeeping_at[1]),
+    },
+    "verify-audit": {
+        "task": "records.common.tasks.verify_audit",
+        "schedule": crontab(hour=_verify_audit_at[0], minute=_verify_audit_at[1]),
+    },
+    "sweep-jobs": {
+        "task": "records.common.tasks.sweep_jobs",
+        "schedule": float(JOB_SWEEP_SECONDS),
+    },
+}
+# The scheduled jobs go to their own queue, which the one beat container's worker
+# consumes (it holds the audit head's volume); imports and exports to "celery".
+CELERY_TASK_ROUTES = {
+    entry["task"]: {"queue": "scheduled"} for entry in CELERY_BEAT_SCHEDULE.values()
+}
 # Dates and times as the clinic writes them: ndas/formats/<language>/formats.py
 # (17 May 2023; typed DD/MM/YYYY or ISO; 14:05 GMT). A language without a module
 # there takes Django's formats for it. unfold's filters read the settings' input
