@@ -54,11 +54,18 @@ def media_storage_origin(storage: Storage) -> str | None:
 
 
 def media_preview_csp(origin: str | None) -> dict[str, list[str]]:
-    """The page's CSP with the storage origin added to the preview's directives
-    (django-csp's _csp_update: added to the settings' policy)."""
+    """What a preview page adds to the settings' CSP (django-csp's _csp_update):
+    the storage origin in the preview's directives. A directive the settings leave
+    to default-src also keeps default-src's sources, so that naming the origin
+    takes nothing else away."""
     if not origin:
         return {}
-    return {directive: ["'self'", origin] for directive in PREVIEW_DIRECTIVES}
+    directives = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    fallback = list(directives.get("default-src", []))
+    return {
+        name: ([] if name in directives else fallback) + [origin]
+        for name in PREVIEW_DIRECTIVES
+    }
 
 
 def media_preview_url(*, media: MediaFile) -> str | None:
