@@ -15,6 +15,7 @@ LOCAL := set -a; [ ! -f $(SERVICES_ENV) ] || . ./$(SERVICES_ENV); set +a;
 
 .PHONY: run test install system-deps services services-test services-stop lint \
         migrations-check deploy-check compose-check ci-check pytest db migrate seed serve \
+        worker \
         bench clean
 
 run: install services db migrate seed serve
@@ -67,9 +68,28 @@ migrate:
 seed:
 	$(LOCAL) $(PY) manage.py seed_demo
 
+# With REDIS_URL set, a Celery worker (with beat: the scheduled jobs) runs beside the
+# dev server and stops with it; without, tasks run in the web process (no worker).
+WORKER := NDAS_WORK=worker $(BIN)/celery --app=ndas worker --beat \
+  --schedule=var/celerybeat-schedule --queues=celery,scheduled --concurrency=1 \
+  --max-tasks-per-child=50 --loglevel=INFO
+
 serve:
 	@echo "NDAS admin: http://$(HOST):$(PORT)/admin/  (Ctrl-C to stop)"
-	$(LOCAL) $(PY) manage.py runserver $(HOST):$(PORT)
+	@mkdir -p var
+	@$(LOCAL) if [ -n "$$REDIS_URL" ]; then \
+	  $(WORKER) & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	else \
+	  echo "No REDIS_URL: imports and exports run in the web process, no worker."; \
+	fi; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The worker alone (make serve starts one): large imports and exports, and the
+# scheduled jobs (beat; its schedule file under var/).
+worker:
+	@mkdir -p var
+	$(LOCAL) $(WORKER)
 
 lint:
 	$(BIN)/black --check --quiet .

@@ -408,7 +408,7 @@ def test_the_compose_stack_keeps_owner_secrets_from_the_application():
     compose = yaml.safe_load((BASE_DIR / "docker-compose.prod.yml").read_text())
     services = compose["services"]
     secrets_ = ("POSTGRES_PASSWORD", "NDAS_DB_OWNER_PASSWORD", "MIGRATE_DATABASE_URL")
-    for name in ("web", "housekeeping", "migrate"):
+    for name in ("web", "worker", "beat", "migrate"):
         environment = services[name]["environment"]
         assert all(environment[key] == "" for key in secrets_), name
     assert "DATABASE_URL" not in services["web"]["environment"]  # the app's own
