@@ -93,3 +93,25 @@ def test_a_pdf_preview_loads_in_its_frame_under_the_csp(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "media_preview_pdf.png"), full_page=True)
     assert not [m for m in messages if "Content Security Policy" in m], messages
+
+
+def test_a_video_preview_loads_in_its_player_under_the_csp(
+    live_server, page, clinician_media, s3_endpoint
+):
+    media = clinician_media("clip.webm", (DEMO_MEDIA / "sample.webm").read_bytes())
+    messages = []
+    page.on("console", lambda message: messages.append(message.text))
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/patients/mediafile/{media.pk}/change/")
+    video = page.get_by_test_id("media-preview-video")
+    expect(video).to_be_visible()
+    assert video.get_attribute("src").startswith(s3_endpoint + "/")
+    # The player read the file's header from the store (HAVE_METADATA or more).
+    page.wait_for_function(
+        "el => el.readyState >= 1 || el.error",
+        arg=video.element_handle(),
+        timeout=10_000,
+    )
+    assert video.evaluate("el => el.error") is None
+    assert video.evaluate("el => el.readyState") >= 1
+    assert not [m for m in messages if "Content Security Policy" in m], messages
