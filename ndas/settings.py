@@ -452,6 +452,13 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024**2)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
 IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=30_000_000)
 IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=1024**3)
+# An upload of at least this many rows (CSV lines) or bytes is checked and
+# committed by a Celery worker (records.imports.tasks), the page showing its
+# progress; a smaller one within the request, as before.
+IMPORT_WORKER_MIN_ROWS = env.int("IMPORT_WORKER_MIN_ROWS", default=20_000)
+IMPORT_WORKER_MIN_BYTES = env.int("IMPORT_WORKER_MIN_BYTES", default=5 * 1024**2)
+# How often (seconds) a worker writes an import's progress to its row.
+IMPORT_PROGRESS_EVERY_S = env.float("IMPORT_PROGRESS_EVERY_S", default=1.0)
 # The import upload's size is checked as it arrives (records.imports.uploads);
 # Django's own handlers then keep small files in memory, larger ones on disk.
 FILE_UPLOAD_HANDLERS = [

@@ -33,6 +33,7 @@ from records.imports.entities import ENTITIES
 from records.imports.exports import escape_cell
 from records.imports.models import ExportJob, ImportJob, ImportMode
 from records.imports.parsing import ParseError, read_table
+from records.imports.progress import Cancelled
 from records.patients.models import Patient, PatientGroupObjectPermission
 from records.patients.repositories import opens_every_chart, patients_visible_to
 from records.patients.services.access import care_team_check, team_permissions
@@ -61,6 +62,14 @@ E_FAILED = (
 )
 E_NOT_COMMITTABLE = "Only a validated import without errors can be committed."
 E_UNKNOWN_ENTITY = "Unknown kind of record: {entity}."
+# What an import's run saves: every field but those that others write meanwhile
+# (a worker's progress, a cancel asked; records.imports.progress).
+OUTCOME_FIELDS = [
+    f.name
+    for f in ImportJob._meta.concrete_fields
+    if not f.primary_key
+    and f.name not in {"progress_rows", "progress_at", "cancel_requested"}
+]
 
 
 # pg_try_advisory_lock(IMPORT_LOCK, user id): one import at a time per user. A
@@ -156,6 +165,16 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
         failed = True
     except _Invalid:
         outcome = importer.outcome
+    except Cancelled:
+        # Its user cancelled it in a worker (records.imports.progress): the
+        # transaction rolled back; the upload is not kept.
+        job.status = ImportJob.Status.CANCELLED
+        job.preview = []
+        job.duration_ms = int((time.perf_counter() - started) * 1000)
+        job.finished_at = timezone.now()
+        job.save(update_fields=OUTCOME_FIELDS)
+        _upload_forget(job)
+        return job
     except Exception:
         # The transaction rolled back; the log says the import failed, then the
         # error goes on (to the admin's error page, or the command line).
@@ -182,7 +201,7 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
         job.status = ImportJob.Status.VALIDATED
     job.duration_ms = int((time.perf_counter() - started) * 1000)
     job.finished_at = timezone.now()
-    job.save()
+    job.save(update_fields=OUTCOME_FIELDS)  # not a cancel asked meanwhile
     if failed:
         _upload_forget(job)  # nothing to commit, nor to fix row by row
     job.error_rows = outcome.error_rows
@@ -202,14 +221,14 @@ def _save_after_failure(job: ImportJob) -> bool:
     connection's (a database restart): whether it was recorded. If it cannot be,
     the job stays running until a sweep (_jobs_stopped) marks it failed."""
     try:
-        job.save()
+        job.save(update_fields=OUTCOME_FIELDS)
         return True
     except DatabaseError:
         if connection.in_atomic_block:  # a caller's transaction: nothing to retry
             return False
         connection.close()
     try:
-        job.save()
+        job.save(update_fields=OUTCOME_FIELDS)
         return True
     except DatabaseError:
         logger.error("import #%s failed and could not be marked so", job.pk)

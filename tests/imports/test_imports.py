@@ -538,8 +538,10 @@ def test_exported_assessments_and_visits_import_back_unchanged(manager, make_use
 
 
 def test_the_cycle_collector_is_paused_while_reading_and_restored(manager, monkeypatch):
+    """In a process that only imports (a worker, the command line)."""
     import gc
 
+    monkeypatch.setattr(engine, "_tweaks", True)
     seen = []
     original = engine.Importer._check
 
@@ -556,6 +558,25 @@ def test_the_cycle_collector_is_paused_while_reading_and_restored(manager, monke
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_web_process_keeps_its_cycle_collector(manager, monkeypatch):
+    """Elsewhere (a web process's threads), the collector is left alone."""
+    import gc
+
+    monkeypatch.setattr(engine, "_tweaks", False)
+    seen = []
+    original = engine.Importer._check
+
+    def check(self, *args):
+        seen.append(gc.isenabled())
+        return original(self, *args)
+
+    monkeypatch.setattr(engine.Importer, "_check", check)
+    run(manager, csv_bytes([patient_row(1)]))
+    with engine.process_tweaks_allowed():
+        run(manager, csv_bytes([patient_row(2)]))
+    assert seen == [True, False] and not engine._tweaks
 
 
 def test_a_dry_run_that_failed_does_not_stop_the_next_one(manager, monkeypatch):

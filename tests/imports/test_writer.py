@@ -174,6 +174,7 @@ def test_every_deferrable_constraint_starts_deferred():
 
 
 def test_threads_hand_over_sooner_only_while_writing(manager, monkeypatch):
+    monkeypatch.setattr(engine, "_tweaks", True)  # a worker, the command line
     before = sys.getswitchinterval()
     seen = []
     original = engine.Importer._check
@@ -187,6 +188,21 @@ def test_threads_hand_over_sooner_only_while_writing(manager, monkeypatch):
     run(manager, csv_bytes([patient_row(1)]))
     assert seen == [before, engine.HANDOFF_S]
     assert sys.getswitchinterval() == before
+
+
+def test_a_web_process_keeps_its_switch_interval(manager, monkeypatch):
+    monkeypatch.setattr(engine, "_tweaks", False)
+    before = sys.getswitchinterval()
+    seen = []
+    original = engine.Importer._check
+
+    def check(self, *args):
+        seen.append(sys.getswitchinterval())
+        return original(self, *args)
+
+    monkeypatch.setattr(engine.Importer, "_check", check)
+    run(manager, csv_bytes([patient_row(1)]))
+    assert seen == [before]
 
 
 def test_keys_that_read_like_array_syntax_are_found(manager):
@@ -266,6 +282,7 @@ def test_a_writer_thread_without_a_cursor_fails_the_import(manager, monkeypatch)
 def test_a_writer_that_cannot_start_leaves_the_interpreter_as_it_was(
     manager, monkeypatch
 ):
+    monkeypatch.setattr(engine, "_tweaks", True)
     before = sys.getswitchinterval()
 
     def refuse(self):

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from records.imports import services
+from records.imports.engine import process_tweaks_allowed
 from records.imports.models import Entity, ImportJob, ImportMode
 from records.users.models import CareTeam, User
 
@@ -59,18 +60,22 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
         started = time.perf_counter()
         try:
-            job = services.import_file(
-                acting_user=user,
-                entity=options["entity"],
-                file_name=path.name,
-                data=data,
-                reason=options["reason"] or ("dry run" if options["dry_run"] else ""),
-                mode=options["mode"],
-                blank_keeps_value=not options["blank_overwrites"],
-                care_team=team,
-                dry_run=options["dry_run"],
-                progress=self._progress(started),
-            )
+            # This process only imports: the engine's process-wide tweaks are
+            # for it (never for a web process's threads).
+            with process_tweaks_allowed():
+                job = services.import_file(
+                    acting_user=user,
+                    entity=options["entity"],
+                    file_name=path.name,
+                    data=data,
+                    reason=options["reason"]
+                    or ("dry run" if options["dry_run"] else ""),
+                    mode=options["mode"],
+                    blank_keeps_value=not options["blank_overwrites"],
+                    care_team=team,
+                    dry_run=options["dry_run"],
+                    progress=self._progress(started),
+                )
         except PermissionDenied as error:
             raise CommandError(str(error) or "Not allowed.") from None
         except (DatabaseError, psycopg.DatabaseError) as error:
