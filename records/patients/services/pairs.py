@@ -1,6 +1,7 @@
 """Marking two charts as not the same child: the duplicate warning stops for them."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from records.audit.services import audit_record
 from records.common.errors import ServiceError
@@ -50,3 +51,23 @@ def patient_pair_mark_distinct(
             details={"other_patient_id": other_id},
         )
     return pair
+
+
+def patient_pairs_forget(*, acting_user, patient: Patient, reason: str) -> None:
+    """A chart being deleted takes its marks with it: each leaves a history
+    entry and an audit event (on the deleted chart) saying who and why."""
+    pairs = NotSameChild.objects.filter(Q(first=patient) | Q(second=patient))
+    for pair in pairs.order_by("pk"):
+        other_id = pair.second_id if pair.first_id == patient.pk else pair.first_id
+        history_note(pair, user=acting_user, reason=reason)
+        audit_record(
+            action="delete",
+            actor=acting_user,
+            object_type=NotSameChild._meta.label_lower,
+            object_id=pair.pk,
+            patient_id=patient.pk,
+            summary=f"deleted the chart #{patient.pk} marked not the same child "
+            f"as #{other_id}",
+            details={"other_patient_id": other_id},
+        )
+        pair.delete()

@@ -19,6 +19,7 @@ from records.patients.models import Patient, PatientStatus
 from records.patients.services import access
 from records.patients.services.lifecycle import delete_permission_check
 from records.patients.services.media import media_delete
+from records.patients.services.pairs import patient_pairs_forget
 from records.users.models import CareTeam
 
 PATIENT_FIELDS = (
@@ -157,4 +158,5 @@ def patient_delete(*, acting_user, patient: Patient, reason: str) -> None:
     for related in (patient.assessments, patient.clinical_records):
         for record in related.order_by("pk"):
             history_delete(instance=record, acting_user=acting_user, reason=reason)
+    patient_pairs_forget(acting_user=acting_user, patient=patient, reason=reason)
     history_delete(instance=patient, acting_user=acting_user, reason=reason)

@@ -164,6 +164,25 @@ def test_a_chart_is_not_marked_against_itself(clinician, family):
     assert not NotSameChild.objects.exists()
 
 
+def test_deleting_a_chart_takes_its_marks_with_it_on_the_record(
+    clinician, family, make_user
+):
+    ava, eva = family["ava"], family["eva"]
+    pair = services.patient_pair_mark_distinct(
+        acting_user=clinician, patient=ava, other=eva
+    )
+    admin = make_user("chief", roles=[roles.ADMINISTRATOR])
+    ava_id = ava.pk  # the deleted instance loses its pk
+    services.patient_delete(acting_user=admin, patient=ava, reason="Registered twice")
+    assert not NotSameChild.objects.exists()
+    gone = NotSameChild.history.filter(id=pair.pk, history_type="-").get()
+    assert gone.history_user_id == admin.pk
+    assert gone.history_change_reason == "Registered twice"
+    event = AuditEvent.objects.get(object_type="patients.notsamechild", action="delete")
+    assert (event.patient_id, event.actor_id) == (ava_id, admin.pk)
+    assert event.details == {"other_patient_id": eva.pk}
+
+
 # --- the chart page --------------------------------------------------------------
 
 
