@@ -12,7 +12,7 @@ import contextlib
 import io
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +28,7 @@ from records.clinical_records import services as visit_services
 from records.clinical_records.models import VisitType
 from records.clinical_records.validators import VITAL_RANGES, icd10_validate
 from records.patients import services as patient_services
+from records.patients.demo_worklist import demo_worklist_add
 from records.patients.models import (
     Assessment,
     GuardianRelationship,
@@ -353,7 +354,16 @@ def demo_charts_ensure(
     )
     try:
         with transaction.atomic():
-            return builder.build(count)
+            result = builder.build(count)
+            # The demo clinician's worklist shows each of its parts.
+            added = demo_worklist_add(
+                acting_user=acting_user,
+                clinician=builder.clinician,
+                today=builder.today,
+                prefix=DEMO_MRN_PREFIX,
+                reason=DEMO_REASON,
+            )
+            return replace(result, visits=result.visits + added)
     except BaseException:
         # The rollback removes the rows; the stored files would be left unreferenced.
         for storage, name in builder.stored:
