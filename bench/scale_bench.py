@@ -317,6 +317,12 @@ def pages(size: int) -> list[tuple[str, str, str, dict | None]]:
             None,
         ),
         (
+            "clinician: chart summary",
+            "bench-clinician",
+            reverse("admin:patients_patient_summary", args=[chart.pk]),
+            None,
+        ),
+        (
             "clinician: assessments",
             "bench-clinician",
             reverse("admin:patients_assessment_changelist"),
@@ -348,6 +354,7 @@ def pages(size: int) -> list[tuple[str, str, str, dict | None]]:
             None,
         ),
         ("data manager: dashboard", "bench-manager", reverse("admin:index"), None),
+        ("admin: dashboard", "bench-admin", reverse("admin:index"), None),
         (
             "auditor: audit trail",
             "bench-auditor",
