@@ -71,11 +71,14 @@ def _draft_row(draft: worklist.Draft) -> Row:
         if draft.kind == "visit"
         else "patients_assessment_change"
     )
+    record = draft.record
+    kind = (
+        f"{record.get_visit_type_display()} visit"
+        if draft.kind == "visit"
+        else f"{record.get_instrument_display()} assessment"
+    )
     return Row(
-        text=str(draft.patient),
-        url=_url(name, draft.record.pk),
-        detail=str(draft.record),
-        on=draft.on,
+        text=str(draft.patient), url=_url(name, record.pk), detail=kind, on=draft.on
     )
 
 
