@@ -117,6 +117,19 @@ MATRIX = {
         200,
         200,
     ),
+    # The world's visit and assessment are drafts: their letter is refused back to
+    # their page (302, with a message); a record out of reach is a 404.
+    "clinical_records_clinicalrecord_letter": (
+        302,
+        302,
+        302,
+        302,
+        404,
+        302,
+        404,
+        302,
+        302,
+    ),
     "clinical_records_clinicalrecord_simple_history": (
         302,
         200,
@@ -156,6 +169,7 @@ MATRIX = {
     "patients_assessment_delete": (302, 200, 200, 403, 403, 403, 403, 403, 403),
     "patients_assessment_export": (302, 200, 200, 403, 403, 403, 403, 200, 403),
     "patients_assessment_history": (302, 200, 200, 200, 404, 200, 404, 200, 200),
+    "patients_assessment_letter": (302, 302, 302, 302, 404, 302, 404, 302, 302),
     "patients_assessment_simple_history": (302, 200, 200, 200, 404, 200, 404, 200, 200),
     "patients_breakglassgrant_add": (302, 403, 403, 403, 403, 403, 403, 403, 403),
     "patients_breakglassgrant_change": (302, 200, 200, 403, 403, 403, 403, 403, 200),
@@ -193,6 +207,8 @@ MATRIX = {
     "patients_patient_simple_history": (302, 200, 200, 200, 404, 200, 404, 200, 200),
     # The chart's summary: a chart opening like its change page.
     "patients_patient_summary": (302, 200, 200, 200, 404, 200, 404, 200, 200),
+    # The summary printed (PDF): whoever may open the chart.
+    "patients_patient_summary_pdf": (302, 200, 200, 200, 404, 200, 404, 200, 200),
     "search": (302, 200, 200, 200, 200, 200, 200, 200, 200),
     "users_careteam_add": (302, 200, 200, 403, 403, 403, 403, 403, 403),
     "users_careteam_change": (302, 200, 200, 403, 403, 403, 403, 403, 200),

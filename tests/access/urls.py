@@ -83,6 +83,9 @@ def url_for(name: str, world) -> str:
         "patients_patient_summary": reverse(
             "admin:patients_patient_summary", args=[world.patient.pk]
         ),
+        "patients_patient_summary_pdf": reverse(
+            "admin:patients_patient_summary_pdf", args=[world.patient.pk]
+        ),
         "patients_mediafile_download": reverse(
             "admin:patients_mediafile_download", args=[world.media.pk]
         ),
@@ -119,7 +122,7 @@ def url_for(name: str, world) -> str:
     for action in ("changelist", "add"):
         if name.endswith(f"_{action}"):
             return reverse(f"admin:{name}")
-    for action in ("simple_history", "change", "delete", "history"):
+    for action in ("simple_history", "change", "delete", "history", "letter"):
         if name.endswith(f"_{action}"):
             obj = _object(world, name[: -len(action) - 1])
             if action == "simple_history":
