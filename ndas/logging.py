@@ -1,15 +1,15 @@
-"""Request context for log records: each line logged in a request carries its ids."""
+"""Request context for log records: each line logged in a request carries its ids.
+
+The ids are the domain's request context (records.common.context), which
+ndas.middleware sets for each request.
+"""
 
 import logging
 import re
-from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
 
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
-user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)
-# The client's address, for audit events written during the request (never logged).
-client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)
+from records.common.context import request_id_var, user_id_var
 
 
 class RequestContextFilter(logging.Filter):

@@ -16,8 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import empty
 
 from ndas import errors, health
-from ndas.logging import client_ip_var, request_id_var, user_id_var
-from ndas.net import client_ip, from_trusted_proxy
+from records.common.context import client_ip_var, request_id_var, user_id_var
+from records.common.net import client_ip, from_trusted_proxy
 
 access_log = logging.getLogger("ndas.request")
 

@@ -340,7 +340,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 # passwords and wrong codes alike) are reset when the second step passes
 # (records.users.lockout.NdasAxesHandler, records.users.mfa).
 AXES_RESET_ON_SUCCESS = False
-AXES_CLIENT_IP_CALLABLE = "ndas.net.client_ip"
+AXES_CLIENT_IP_CALLABLE = "records.common.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 # Name of the one header the trusted reverse proxy sets to the client's address
 # (for example X-Real-IP). Empty: the connection's own address (REMOTE_ADDR) is used.

@@ -1,7 +1,6 @@
 """Writing the audit stream: one linked, hashed row per audited act."""
 
 import contextlib
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -10,9 +9,10 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from ndas.logging import client_ip_var, request_id_var
 from records.audit.chain import canonical, plain
 from records.audit.models import Action, AuditEvent
+from records.common.context import client_ip_var, request_id_var
+from records.common.net import ip_normal
 
 # Every audit write takes one advisory lock ("NDASAUDT" in ASCII), inside the
 # audit_append() database function (migration 0004), so that writers in any
@@ -43,12 +43,9 @@ _LIMITS = {
 def _ip_check(ip: str | None) -> str | None:
     if not ip:
         return None
-    try:
-        text = str(ipaddress.ip_address(ip.strip()))
-    except ValueError:
-        raise ValueError(E_BAD_IP.format(ip=ip)) from None
+    text = ip_normal(ip)
     # Refuses a scope id ("fe80::1%eth0"): free text, and nothing PostgreSQL keeps.
-    if not _IP_TEXT.fullmatch(text):
+    if text is None or not _IP_TEXT.fullmatch(text):
         raise ValueError(E_BAD_IP.format(ip=ip))
     return text
 

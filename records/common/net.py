@@ -1,5 +1,6 @@
-"""The client's IP address, trusting only the header that our own proxy sets, and only
-when the connection comes from that proxy."""
+"""IP addresses: the one normalisation of an address's text, and the client's address
+of a request, trusting only the header that our own proxy sets, and only when the
+connection comes from that proxy."""
 
 import functools
 import ipaddress
@@ -12,7 +13,9 @@ from django.http import HttpRequest
 E_BAD_PROXY = "TRUSTED_PROXY_IPS: {value!r} is neither an IP address nor a network."
 
 
-def _valid_ip(value: str | None) -> str | None:
+def ip_normal(value: str | None) -> str | None:
+    """An IP address in its one written form ("2001:db8::1" for " 2001:DB8:0::1"),
+    or None when `value` is empty or not an address."""
     if not value:
         return None
     try:
@@ -42,7 +45,7 @@ def trusted_proxy_networks(values: Iterable[str] | None = None) -> tuple:
 def from_trusted_proxy(request: HttpRequest) -> bool:
     """Whether the connection itself (REMOTE_ADDR) comes from one of
     TRUSTED_PROXY_IPS: only then are the proxy's headers believed."""
-    peer = _valid_ip(request.META.get("REMOTE_ADDR"))
+    peer = ip_normal(request.META.get("REMOTE_ADDR"))
     if peer is None:
         return False
     address = ipaddress.ip_address(peer)
@@ -64,7 +67,7 @@ def client_ip(request: HttpRequest) -> str | None:
     header = settings.TRUSTED_PROXY_IP_HEADER
     if header and from_trusted_proxy(request):
         meta_key = "HTTP_" + header.upper().replace("-", "_")
-        forwarded = _valid_ip(request.META.get(meta_key))
+        forwarded = ip_normal(request.META.get(meta_key))
         if forwarded:
             return forwarded
-    return _valid_ip(request.META.get("REMOTE_ADDR"))
+    return ip_normal(request.META.get("REMOTE_ADDR"))

@@ -24,9 +24,9 @@ from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from ndas.net import client_ip
 from records.audit.services import audit_record
 from records.common.errors import ServiceError
+from records.common.net import client_ip
 from records.users.lockout import failures_reset
 from records.users.mfa_models import RecoveryCodeDevice
 from records.users.models import LoginEvent, User

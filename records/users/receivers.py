@@ -20,10 +20,10 @@ from django.db.models.signals import (
 )
 from simple_history.models import HistoricalRecords
 
-from ndas.net import client_ip
+from records.audit.services import audit_record
+from records.common.net import client_ip
 from records.users import services
 from records.users.models import LoginEvent, User
-from records.audit.services import audit_record
 from records.users.services import login_event_record, user_record_login
 
 

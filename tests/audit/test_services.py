@@ -13,7 +13,7 @@ from django.db import (
 from django.db.transaction import TransactionManagementError
 from psycopg.pq import TransactionStatus
 
-from ndas.logging import request_id_var
+from records.common.context import request_id_var
 from records.audit.chain import GENESIS, HASHED_FIELDS, event_hash
 from records.audit.models import Action, AuditEvent
 from records.audit.services import E_UNKNOWN_ACTION, audit_record

@@ -8,7 +8,8 @@ import time_machine
 from django.test import RequestFactory
 
 from ndas import errors
-from ndas.logging import RequestContextFilter, request_id_var
+from ndas.logging import RequestContextFilter
+from records.common.context import request_id_var
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls")]
 

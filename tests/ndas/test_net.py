@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from ndas.net import client_ip
+from records.common.net import client_ip
 
 factory = RequestFactory()
 

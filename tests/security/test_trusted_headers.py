@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
-from ndas.net import E_BAD_PROXY, client_ip, from_trusted_proxy
+from records.common.net import E_BAD_PROXY, client_ip, from_trusted_proxy
 from records.audit.models import AuditEvent
 from records.users.models import LoginEvent
 from tests.conftest import BASE_DIR, load_settings, read_env_file
