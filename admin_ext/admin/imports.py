@@ -20,10 +20,9 @@ from unfold.widgets import (
 from records.audit.services import audit_object
 from records.imports import services
 from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
+from records.imports.teams import E_TEAM_REQUIRED, NO_TEAM_LABEL, import_care_teams
 from records.imports.templates import import_template
 from records.imports.uploads import upload_refused
-from records.patients import services as patient_services
-from records.users.models import CareTeam
 
 STATUS_COLOURS = {
     ImportJob.Status.RUNNING: "info",
@@ -33,6 +32,10 @@ STATUS_COLOURS = {
     ImportJob.Status.FAILED: "danger",
     ImportJob.Status.EXPIRED: "warning",
 }
+
+
+# The care team menu's choice of none: new patients in no team.
+NO_TEAM = "none"
 
 
 class ImportForm(forms.Form):
@@ -61,19 +64,34 @@ class ImportForm(forms.Form):
         widget=UnfoldAdminTextInputWidget,
         help_text="Kept in the history of every record the import changes.",
     )
-    care_team = forms.ModelChoiceField(
-        queryset=CareTeam.objects.all(),
+    care_team = forms.ChoiceField(
+        label="Care team of new patients",
         required=False,
         widget=UnfoldAdminSelectWidget,
-        help_text="Patients only: the care team new patients are placed in.",
+        help_text="Patients only: the team new patients join (patients already "
+        "in NDAS keep their teams).",
     )
 
     def __init__(self, *args, acting_user, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only teams the user may place charts in (per form: fields are copies).
-        self.fields["care_team"].queryset = patient_services.care_teams_assignable_by(
-            acting_user
-        )
+        # The teams the user may put new patients in (per form: fields are
+        # copies), and the explicit choice of none.
+        self.teams = {str(team.pk): team for team in import_care_teams(acting_user)}
+        self.fields["care_team"].choices = [
+            ("", "Choose a care team"),
+            *((pk, team.name) for pk, team in self.teams.items()),
+            (NO_TEAM, NO_TEAM_LABEL),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("care_team") or ""
+        data["care_team"] = self.teams.get(choice)
+        data["no_care_team"] = choice == NO_TEAM
+        creates = data.get("mode") != ImportMode.UPDATE_ONLY
+        if data.get("entity") == Entity.PATIENTS and creates and not choice:
+            self.add_error("care_team", E_TEAM_REQUIRED)
+        return data
 
 
 @admin.register(ImportJob)
@@ -190,6 +208,7 @@ class ImportJobAdmin(ModelAdmin):
                     mode=form.cleaned_data["mode"],
                     blank_keeps_value=form.cleaned_data["blank_keeps_value"],
                     care_team=form.cleaned_data["care_team"],
+                    no_care_team=form.cleaned_data["no_care_team"],
                 )
             except ValidationError as error:
                 # A field's error ({"file": ...}) or the form's (another import

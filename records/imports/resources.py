@@ -38,6 +38,7 @@ class ServiceResource(resources.Resource):
         mode: str = ImportMode.CREATE_OR_UPDATE,
         blank_keeps_value: bool = True,
         care_team=None,
+        no_care_team: bool = False,
     ):
         super().__init__()
         self.user = user
@@ -45,6 +46,8 @@ class ServiceResource(resources.Resource):
         self.mode = mode
         self.blank_keeps_value = blank_keeps_value
         self.care_team = care_team
+        # New patients in no care team need this explicit choice (teams.py).
+        self.no_care_team = no_care_team
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
         """Validate the dataset and, unless a dry run, commit it all or nothing.
@@ -61,6 +64,7 @@ class ServiceResource(resources.Resource):
             mode=self.mode,
             blank_keeps_value=self.blank_keeps_value,
             care_team=self.care_team,
+            no_care_team=self.no_care_team,
             dry_run=dry_run,
         )
         result = Result()

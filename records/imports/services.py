@@ -34,9 +34,10 @@ from records.imports.exports import escape_cell
 from records.imports.models import ExportJob, ImportJob, ImportMode
 from records.imports.parsing import ParseError, read_table
 from records.imports.progress import Cancelled
+from records.imports.teams import import_team_check, new_patients_team_refused
 from records.patients.models import Patient, PatientGroupObjectPermission
 from records.patients.repositories import opens_every_chart, patients_visible_to
-from records.patients.services.access import care_team_check, team_permissions
+from records.patients.services.access import team_permissions
 from records.patients.services.patients import (
     GROWTH_FIELDS,
     assessment_ages_recompute,
@@ -120,8 +121,11 @@ def _check(acting_user, entity: str, reason: str) -> None:
         raise ServiceError({"reason": E_REASON})
 
 
-def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJob:
-    """Validate the whole file (and, committing, write it) and record the outcome."""
+def _run(
+    job: ImportJob, data: bytes, *, commit: bool, progress=None, no_care_team=False
+) -> ImportJob:
+    """Validate the whole file (and, committing, write it) and record the outcome.
+    New patients without a care team need `no_care_team`, the user's choice."""
     started = time.perf_counter()
     spec = ENTITIES[job.entity]
     importer = Importer(
@@ -142,7 +146,8 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
             with transaction.atomic():
                 with Writer(importer, reason=reason, on_insert=grant):
                     outcome = importer.run(table, progress)
-                    if outcome.invalid:
+                    refused = new_patients_team_refused(job, outcome, no_care_team)
+                    if outcome.invalid or refused:
                         # Raising rolls back what was written: nothing of it stays.
                         raise _Invalid
                 # New birth details, sex or growth reference: the patients'
@@ -158,6 +163,7 @@ def _run(job: ImportJob, data: bytes, *, commit: bool, progress=None) -> ImportJ
                     )
         else:
             outcome = importer.run(table, progress)
+            new_patients_team_refused(job, outcome, no_care_team)
     except ParseError as error:
         # The file cannot be read (to its end): failed, with the reason.
         outcome = importer.outcome
@@ -315,7 +321,7 @@ def _new_job(
     if len(data) > settings.IMPORT_MAX_BYTES:
         raise ServiceError({"file": too_large_message()})
     if care_team is not None:
-        care_team_check(acting_user=acting_user, team=care_team)
+        import_team_check(acting_user=acting_user, team=care_team)
     digest = hashlib.sha256(data).hexdigest()
     return ImportJob.objects.create(
         user=acting_user,
@@ -345,8 +351,10 @@ def import_validate(
     mode: str = ImportMode.CREATE_OR_UPDATE,
     blank_keeps_value: bool = True,
     care_team=None,
+    no_care_team: bool = False,
 ) -> ImportJob:
-    """Step one in the admin: check every row and keep the file for the commit."""
+    """Step one in the admin: check every row and keep the file for the commit.
+    Without a care team, new patients need `no_care_team` (see teams.py)."""
     with _one_at_a_time(acting_user):
         job = _new_job(
             acting_user=acting_user,
@@ -376,7 +384,7 @@ def import_validate(
         # Saved before the checking starts: if the worker dies meanwhile, the
         # job is left running and expire_imports deletes the upload.
         job.save(update_fields=["stored_as"])
-        return _run(job, data, commit=False)
+        return _run(job, data, commit=False, no_care_team=no_care_team)
 
 
 def _committable(job: ImportJob) -> bool:
@@ -403,12 +411,15 @@ def import_commit(*, acting_user, job: ImportJob) -> ImportJob:
             raise ServiceError(E_NOT_COMMITTABLE)
         with default_storage.open(job.stored_as, "rb") as handle:
             data = handle.read()
+        # New patients validated without a team were so by the user's choice
+        # (validation refuses them otherwise), shown in the report they commit.
+        no_care_team = job.care_team_id is None and job.new > 0
         # Committing, in the database before the commit starts: a process that
         # dies now leaves a running job (swept to failed), never a validated one
         # that looks ready to commit.
         job.status = ImportJob.Status.RUNNING
         job.save(update_fields=["status"])
-        job = _run(job, data, commit=True)
+        job = _run(job, data, commit=True, no_care_team=no_care_team)
         if job.status == ImportJob.Status.COMMITTED:
             _audit_import(job)
             _upload_forget(job)
@@ -425,10 +436,12 @@ def import_file(
     mode: str = ImportMode.CREATE_OR_UPDATE,
     blank_keeps_value: bool = True,
     care_team=None,
+    no_care_team: bool = False,
     dry_run: bool = False,
     progress=None,
 ) -> ImportJob:
-    """Validate and, unless a dry run, commit in one go (the command line's way)."""
+    """Validate and, unless a dry run, commit in one go (the command line's way).
+    Without a care team, new patients need `no_care_team` (see teams.py)."""
     with _one_at_a_time(acting_user):
         job = _new_job(
             acting_user=acting_user,
@@ -440,7 +453,13 @@ def import_file(
             reason=reason,
             care_team=care_team,
         )
-        job = _run(job, data, commit=not dry_run, progress=progress)
+        job = _run(
+            job,
+            data,
+            commit=not dry_run,
+            progress=progress,
+            no_care_team=no_care_team,
+        )
         if job.status == ImportJob.Status.COMMITTED:
             _audit_import(job)
     return job
@@ -457,6 +476,8 @@ def _audit_import(job: ImportJob) -> None:
             "new": job.new,
             "changed": job.changed,
             "sha256": job.sha256,
+            # Who may open the new charts: this team, or (None) no team.
+            "care_team": job.care_team_id,
         },
     )
 

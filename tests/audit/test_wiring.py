@@ -166,6 +166,7 @@ def test_grants_emergency_access_imports_and_exports(doctor, patient, make_user)
         data=b"mrn,given_name,family_name,date_of_birth,sex\n"
         b"AUD-1,A,B,2025-01-01,male\n",
         reason="Upload",
+        no_care_team=True,
     )
     b"".join(export_csv(user=manager, entity="patients", filters={"q": "Smith"}))
     [imported, exported] = new_events(start)

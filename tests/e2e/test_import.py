@@ -1,5 +1,6 @@
 """A data manager uploads a file with errors, downloads the error report, fixes the
-file, previews it and commits it."""
+file, previews it and commits it, new patients into the care team they chose (one
+the data manager is not in)."""
 
 import csv
 import io
@@ -8,7 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from records.patients.models import Patient
+from records.patients.repositories import patients_visible_to
 from records.users import roles
+from tests import factories
 from tests.conftest import TEST_PASSWORD
 from tests.second_factor import second_step
 
@@ -25,6 +28,8 @@ def test_fix_errors_preview_and_commit(
     live_server, page, make_user, s3_storage, tmp_path
 ):
     make_user("e2e-data", roles=[roles.DATA_MANAGER])
+    clinician = make_user("e2e-doc", roles=[roles.CLINICIAN])
+    factories.team("Neonatal follow-up", clinician)
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("input[name=username]", "e2e-data")
     page.fill("input[name=password]", TEST_PASSWORD)
@@ -37,6 +42,13 @@ def test_fix_errors_preview_and_commit(
     page.goto(f"{live_server.url}/admin/imports/importjob/upload/")
     page.set_input_files("input[name=file]", str(bad))
     page.fill("input[name=reason]", "Referrals from October")
+    page.click("[data-testid=import-form] button[type=submit]")
+    # New patients need a team, or the explicit choice of none.
+    expect(page.locator("body")).to_contain_text(
+        "Choose the care team new patients join, or no team"
+    )
+    page.set_input_files("input[name=file]", str(bad))
+    page.select_option("select[name=care_team]", label="Neonatal follow-up")
     page.click("[data-testid=import-form] button[type=submit]")
     expect(page.get_by_test_id("count-invalid")).to_have_text("1")
     expect(page.get_by_test_id("errors")).to_contain_text("Enter a date")
@@ -59,8 +71,12 @@ def test_fix_errors_preview_and_commit(
     page.goto(f"{live_server.url}/admin/imports/importjob/upload/")
     page.set_input_files("input[name=file]", str(fixed))
     page.fill("input[name=reason]", "Referrals from October")
+    page.select_option("select[name=care_team]", label="Neonatal follow-up")
     page.click("[data-testid=import-form] button[type=submit]")
     expect(page.get_by_test_id("count-new")).to_have_text("2")
+    expect(page.get_by_test_id("import-team")).to_have_text(
+        "New patients join the care team Neonatal follow-up."
+    )
     expect(page.get_by_test_id("preview")).to_contain_text("E2E-1002")
     assert not Patient.objects.exists()
     page.get_by_test_id("commit").click()
@@ -69,3 +85,5 @@ def test_fix_errors_preview_and_commit(
         "E2E-1001",
         "E2E-1002",
     ]
+    # In the team chosen: its clinician opens both charts.
+    assert patients_visible_to(clinician).count() == 2

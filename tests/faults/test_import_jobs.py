@@ -39,7 +39,7 @@ def _import(path) -> subprocess.Popen:
         "LOG_LEVEL": "CRITICAL",
     }
     command = ["manage.py", "import_records", "patients", str(path)]
-    command += ["--user", "bulk", "--reason", "Bulk load"]
+    command += ["--user", "bulk", "--reason", "Bulk load", "--no-care-team"]
     return subprocess.Popen(
         [sys.executable, *command],
         cwd=BASE_DIR,

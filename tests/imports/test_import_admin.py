@@ -37,6 +37,7 @@ def upload(client, data, name="patients.csv", **extra):
         "mode": "create_or_update",
         "blank_keeps_value": "on",
         "reason": "Quarterly upload",
+        "care_team": "none",  # new patients in no team (test_teams.py)
         **extra,
     }
     return client.post(reverse("admin:imports_importjob_upload"), fields)
@@ -199,14 +200,18 @@ def test_expire_imports_wants_a_positive_number_of_days():
         call_command("expire_imports", "--days", "0")
 
 
-def test_the_upload_offers_only_teams_the_user_may_place_charts_in(manager, make_user):
+def test_the_upload_offers_every_team_and_the_choice_of_none(manager, make_user):
+    """Importers open every chart, so they may put new patients in any team
+    (the demo data manager is in none); "no team" is a choice of its own."""
     from tests import factories
 
     factories.team("Neonatal follow-up", make_user("doc", roles=[roles.CLINICIAN]))
+    factories.team("Autism assessment")
     page = manager.get(reverse("admin:imports_importjob_upload"))
-    assert list(page.context["form"].fields["care_team"].queryset) == []
-    chief = Client()
-    chief.force_login(make_user("chief", roles=[roles.ADMINISTRATOR]))
-    page = chief.get(reverse("admin:imports_importjob_upload"))
-    names = [team.name for team in page.context["form"].fields["care_team"].queryset]
-    assert names == ["Neonatal follow-up"]
+    choices = page.context["form"].fields["care_team"].choices
+    assert [label for _, label in choices] == [
+        "Choose a care team",
+        "Autism assessment",
+        "Neonatal follow-up",
+        "No team: only administrators, data managers and auditors will see them",
+    ]

@@ -34,7 +34,7 @@ def run(path, *options) -> str:
 def test_a_file_is_checked_then_committed(manager, make_user, tmp_path):
     path = tmp_path / "referrals.csv"
     path.write_text(GOOD)
-    out = run(path, "--user", "bulk", "--dry-run")
+    out = run(path, "--user", "bulk", "--dry-run", "--no-care-team")
     assert "validated, not committed: 1 rows (1 new" in out
     assert not Patient.objects.exists()
     clinician = make_user("doc", roles=[roles.CLINICIAN])
@@ -63,7 +63,7 @@ def test_blank_overwrites_clears_stored_values(manager, tmp_path):
     path.write_text(
         GOOD.replace("sex\n", "sex,city\n").replace("female\n", "female,Arnsby\n")
     )
-    run(path, "--user", "bulk", "--reason", "First")
+    run(path, "--user", "bulk", "--reason", "First", "--no-care-team")
     path.write_text(
         GOOD.replace("sex\n", "sex,city\n").replace("female\n", "female,\n")
     )
@@ -86,6 +86,7 @@ def test_errors_are_listed_and_nothing_is_written(manager, tmp_path):
             "bulk",
             "--reason",
             "x",
+            "--no-care-team",
             stdout=out,
         )
     assert "row 3, date_of_birth:" in out.getvalue()

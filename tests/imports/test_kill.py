@@ -53,6 +53,7 @@ def test_killed_import_writes_nothing(make_user, tmp_path):
             "bulk",
             "--reason",
             "Bulk load",
+            "--no-care-team",
         ],
         cwd=BASE_DIR,
         env=env,

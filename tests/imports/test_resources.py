@@ -33,7 +33,7 @@ def test_an_import_goes_through_the_service(manager):
         ["RES-0001", "Talvi", "Quennard", "2025-03-14", "female"],
         ["RES-0002", "Orrin", "Velmarch", "14/03/2025", "Male"],
     )
-    resource = PatientResource(user=manager, reason="Referrals")
+    resource = PatientResource(user=manager, reason="Referrals", no_care_team=True)
     checked = resource.import_data(rows, dry_run=True)
     assert checked.totals["new"] == 2 and not checked.has_validation_errors()
     assert checked.import_job.status == ImportJob.Status.VALIDATED
@@ -51,7 +51,7 @@ def test_invalid_rows_come_back_as_import_export_invalid_rows(manager):
         ["RES-0001", "Talvi", "Quennard", "2025-03-14", "female"],
         ["RES-0002", "Orrin", "", "2099-01-01", "?"],
     )
-    resource = PatientResource(user=manager, reason="Referrals")
+    resource = PatientResource(user=manager, reason="Referrals", no_care_team=True)
     result = resource.import_data(rows)
     assert result.has_validation_errors() and result.totals["invalid"] == 1
     (invalid,) = result.invalid_rows

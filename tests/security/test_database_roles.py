@@ -214,6 +214,7 @@ def test_the_role_runs_an_import(app_role, make_user, tmp_path):
             "bulk",
             "--reason",
             "role test",
+            "--no-care-team",
             stdout=io.StringIO(),
         )
     assert Patient.objects.filter(mrn="ROL-0001").exists()

@@ -36,7 +36,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Empty cells clear stored values (default: they keep them).",
         )
-        parser.add_argument("--care-team", help="Care team of new patients (name).")
+        teams = parser.add_mutually_exclusive_group()
+        teams.add_argument("--care-team", help="Care team of new patients (name).")
+        teams.add_argument(
+            "--no-care-team",
+            action="store_true",
+            help="New patients join no care team: only administrators, data "
+            "managers and auditors will see them (patients need one or the other).",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="Validate only; write nothing."
         )
@@ -73,6 +80,7 @@ class Command(BaseCommand):
                     mode=options["mode"],
                     blank_keeps_value=not options["blank_overwrites"],
                     care_team=team,
+                    no_care_team=options["no_care_team"],
                     dry_run=options["dry_run"],
                     progress=self._progress(started),
                 )
