@@ -565,6 +565,10 @@ UNFOLD = {
     ],
     "SITE_URL": "/admin/",
     "SHOW_VIEW_ON_SITE": False,
+    # Accessibility fixes on every page: select2's widgets named after their
+    # labels, links in text underlined (admin_ext/static/admin_ext/a11y.*).
+    "STYLES": [lambda request: static("admin_ext/a11y.css")],
+    "SCRIPTS": [lambda request: static("admin_ext/a11y.js")],
     "ENVIRONMENT": "admin_ext.dashboard.environment_callback",
     "DASHBOARD_CALLBACK": "admin_ext.dashboard.dashboard_callback",
     # The user menu: one's own second factors.
