@@ -108,6 +108,9 @@ class ImportJobAdmin(ModelAdmin):
         "unchanged",
         "invalid",
     )
+    # The import's number links to its report; a second link around it (the
+    # admin's own to the change page) would nest one link in another.
+    list_display_links = None
     list_filter = ("entity", "status")
     list_select_related = ("user",)
     show_full_result_count = False
