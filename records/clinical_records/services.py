@@ -5,10 +5,11 @@ from typing import Any
 
 from records.clinical_records import growth
 from records.clinical_records.models import ClinicalRecord
-from records.common.services import data_check, history_note, versioned_create
+from records.common.services import data_check, history_note
 from records.patients.models import Patient
 from records.patients.services import lifecycle
 from records.patients.services.access import chart_write_check, named_staff_check
+from records.patients.services.lifecycle import versioned_create
 
 CLINICAL_RECORD_FIELDS = (
     "patient",

@@ -1,11 +1,15 @@
-"""Generic write helpers for services: whitelisted updates, history, versions, locks."""
+"""Generic write helpers for services: whitelisted updates, history, versions, locks.
+
+The versioned writes that also record an audit event (versioned_create,
+versioned_save, history_delete) are the chart lifecycle's
+(records.patients.services.lifecycle): records.common imports nothing of records.
+"""
 
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import models
 
-from records.audit.services import audit_object
 from records.common.errors import ServiceError, StaleEditError
 from records.common.text import visible
 
@@ -96,69 +100,3 @@ def changed_fields(current: models.Model, instance: models.Model) -> list[str]:
         if field.attname not in BOOKKEEPING_FIELDS
         and getattr(current, field.attname) != getattr(instance, field.attname)
     ]
-
-
-@transaction.atomic
-def versioned_create(*, instance: ModelT, acting_user, reason: str = "") -> ModelT:
-    """Validate and insert a new row with its first history entry."""
-    instance.full_clean()
-    if hasattr(instance, "created_by_id"):
-        instance.created_by = acting_user
-    history_note(instance, user=acting_user, reason=reason)
-    instance.save()
-    audit_object(action="create", actor=acting_user, obj=instance)
-    return instance
-
-
-@transaction.atomic
-def versioned_save(
-    *,
-    instance: ModelT,
-    acting_user,
-    expected_version: int | None,
-    reason: str = "",
-    guard=None,
-    action: str | None = None,
-) -> list[str]:
-    """Save the edits made to `instance` if it is still the version the user edited.
-
-    `guard(current)` may refuse the edit given the committed row (a final record, say).
-    `action` names the change in the audit trail (an amendment, say); by default an
-    archiving or an update.
-    Returns the names of the changed fields; nothing is written when there are none,
-    so saving an unchanged form adds no history.
-    """
-    current = row_lock(instance)
-    version_check(current, expected_version)
-    if guard is not None:
-        guard(current)
-    changed = changed_fields(current, instance)
-    if not changed:
-        instance.version = current.version
-        return []
-    instance.full_clean()
-    instance.version = current.version + 1
-    history_note(instance, user=acting_user, reason=reason)
-    instance.save()
-    audit_object(
-        action=action or _change_action(instance, changed),
-        actor=acting_user,
-        obj=instance,
-        details={"fields": changed, "version": instance.version},
-    )
-    return changed
-
-
-def _change_action(instance, changed: list[str]) -> str:
-    """How the audit trail names a change: an archiving or an update."""
-    if "status" in changed and getattr(instance, "status", None) == "archived":
-        return "archive"
-    return "update"
-
-
-@transaction.atomic
-def history_delete(*, instance: models.Model, acting_user, reason: str) -> None:
-    """Delete a row, leaving a history entry that says who deleted it and why."""
-    history_note(instance, user=acting_user, reason=reason_required(reason))
-    audit_object(action="delete", actor=acting_user, obj=instance)
-    instance.delete()

@@ -3,11 +3,12 @@
 from collections.abc import Mapping
 from typing import Any
 
-from records.common.services import data_check, versioned_create
+from records.common.services import data_check
 from records.patients import validators
 from records.patients.models import Assessment
 from records.patients.services import lifecycle
 from records.patients.services.access import chart_write_check, named_staff_check
+from records.patients.services.lifecycle import versioned_create
 
 ASSESSMENT_FIELDS = (
     "patient",

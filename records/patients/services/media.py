@@ -14,12 +14,15 @@ from django.db import connection, transaction
 
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
-from records.common.services import history_delete, history_note
+from records.common.services import history_note
 from records.patients import media as checks
 from records.patients.media_structure import media_structure_check
 from records.patients.models import Assessment, MediaFile, Patient
 from records.patients.services.access import chart_write_check
-from records.patients.services.lifecycle import delete_permission_check
+from records.patients.services.lifecycle import (
+    delete_permission_check,
+    history_delete,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -9,15 +9,17 @@ from django.dispatch import Signal
 from records.common.services import (
     data_apply,
     data_check,
-    history_delete,
     history_note,
     reason_required,
-    versioned_create,
-    versioned_save,
 )
 from records.patients.models import Patient, PatientStatus
 from records.patients.services import access
-from records.patients.services.lifecycle import delete_permission_check
+from records.patients.services.lifecycle import (
+    delete_permission_check,
+    history_delete,
+    versioned_create,
+    versioned_save,
+)
 from records.patients.services.media import media_delete
 from records.patients.services.pairs import patient_pairs_forget
 from records.users.models import CareTeam
