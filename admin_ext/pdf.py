@@ -7,34 +7,49 @@ and refuses every other address: rendering a chart never makes the server open a
 """
 
 import mimetypes
+from functools import cache
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 LETTER_CSS = "admin_ext/letters/letter.css"
 E_REFUSED = "NDAS fetches no resource for a PDF but its own files: {url!r} refused."
 
 
-class LocalFilesFetcher(URLFetcher):
-    """Serves the given local files by their file:// URL; refuses anything else."""
+@cache
+def _fetcher_class():
+    """WeasyPrint is imported when a PDF is first made, not when NDAS starts (it
+    loads Pango and takes about a second: every process and command would pay it)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self, files: list[str]):
-        super().__init__(allowed_protocols=("file",), allow_redirects=False)
-        self.files = {Path(path).resolve().as_uri(): Path(path) for path in files}
-        self.refused: list[str] = []
+    class LocalFilesFetcher(URLFetcher):
+        """Serves the given local files by their file:// URL; refuses anything
+        else (and keeps what it refused, for tests)."""
 
-    def fetch(self, url, headers=None):
-        path = self.files.get(url)
-        if path is None:
-            self.refused.append(url[:200])
-            raise ValueError(E_REFUSED.format(url=url[:200]))
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            url, body=path.read_bytes(), headers={"Content-Type": content_type}
-        )
+        def __init__(self, files: list[str]):
+            super().__init__(allowed_protocols=("file",), allow_redirects=False)
+            self.files = {Path(p).resolve().as_uri(): Path(p) for p in files}
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            path = self.files.get(url)
+            if path is None:
+                self.refused.append(url[:200])
+                raise ValueError(E_REFUSED.format(url=url[:200]))
+            content_type = mimetypes.guess_type(path.name)[0]
+            return URLFetcherResponse(
+                url,
+                body=path.read_bytes(),
+                headers={"Content-Type": content_type or "application/octet-stream"},
+            )
+
+    return LocalFilesFetcher
+
+
+def local_files_fetcher(files: list[str]):
+    """A WeasyPrint URL fetcher serving exactly these local files, nothing else."""
+    return _fetcher_class()(files)
 
 
 def stylesheet_path() -> str:
@@ -47,9 +62,10 @@ def stylesheet_path() -> str:
 def render_pdf(template: str, context: dict, *, logo_path: str = "") -> bytes:
     """The template rendered to PDF bytes; `logo_path` (optional) is the one image
     the page may show, as the template's `logo_url`."""
+    from weasyprint import HTML
+
     css = stylesheet_path()
-    files = [css] + ([logo_path] if logo_path else [])
-    fetcher = LocalFilesFetcher(files)
+    fetcher = local_files_fetcher([css] + ([logo_path] if logo_path else []))
     html = render_to_string(
         template,
         {

@@ -29,6 +29,10 @@ W_PROXY_IPS = (
     "Set TRUSTED_PROXY_IPS to the proxy's address or network."
 )
 LOOPBACK_ONLY = {"127.0.0.1", "::1"}
+W_CLINIC_LOGO = (
+    "CLINIC_LOGO names no PNG, JPEG or SVG file here ({path}): letters and printed "
+    "summaries go out without the logo. Fix the path, or set it empty for no logo."
+)
 
 
 def _secret_key_errors() -> list[Error]:
@@ -77,4 +81,17 @@ def trusted_proxy_check(app_configs=None, **kwargs) -> list[Warning]:
         return []
     if set(settings.TRUSTED_PROXY_IPS) <= LOOPBACK_ONLY:
         return [Warning(W_PROXY_IPS, id="ndas.W001")]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def clinic_logo_check(app_configs=None, **kwargs) -> list[Warning]:
+    """A letterhead logo that is not there is left out of every letter silently:
+    say so when deploying instead."""
+    from records.charts.letters import letterhead
+
+    if settings.CLINIC_LOGO and not letterhead().logo_path:
+        return [
+            Warning(W_CLINIC_LOGO.format(path=settings.CLINIC_LOGO), id="ndas.W002")
+        ]
     return []

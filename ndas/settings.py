@@ -548,6 +548,9 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         # axes logs every reset at INFO; lockouts are recorded as login events.
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF at INFO; its warnings (a resource
+        # refused) are kept.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from weasyprint import HTML
 
-from admin_ext.pdf import LocalFilesFetcher, stylesheet_path
+from admin_ext.pdf import local_files_fetcher, stylesheet_path
 from records.charts import letters
 from records.clinical_records import services as visit_services
 from records.clinical_records.models import ClinicalRecord
@@ -213,7 +213,7 @@ def test_the_fetcher_serves_its_files_and_refuses_every_other_address(
     secret = tmp_path / "secret.txt"
     secret.write_text("not for the letter")
     css = stylesheet_path()
-    fetcher = LocalFilesFetcher([css])
+    fetcher = local_files_fetcher([css])
     page = (
         f'<link rel="stylesheet" href="file://{css}">'
         f'<img src="{url}/pixel.png"><link rel="stylesheet" href="{url}/x.css">'
@@ -228,3 +228,16 @@ def test_the_fetcher_serves_its_files_and_refuses_every_other_address(
     assert f"{url}/x.css" in fetcher.refused
     assert f"file://{secret}" in fetcher.refused
     assert not any(css in refused for refused in fetcher.refused)
+
+
+def test_a_logo_that_is_not_there_is_a_deploy_warning(settings, tmp_path):
+    from ndas import checks
+
+    settings.CLINIC_LOGO = str(tmp_path / "missing.png")
+    assert [w.id for w in checks.clinic_logo_check()] == ["ndas.W002"]
+    settings.CLINIC_LOGO = ""  # no logo, on purpose
+    assert checks.clinic_logo_check() == []
+    settings.CLINIC_LOGO = stylesheet_path().replace(
+        "letters/letter.css", "favicon.svg"
+    )
+    assert checks.clinic_logo_check() == []
