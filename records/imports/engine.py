@@ -47,6 +47,7 @@ from records.imports.entities import (
     EntitySpec,
     header_key,
 )
+from records.imports.error_column import ignored_column
 from records.imports.exports import FORMULA_PREFIXES
 from records.imports.models import ImportMode
 from records.imports.parsing import Table
@@ -105,6 +106,8 @@ class Outcome:
     preview: list[dict] = field(default_factory=list)
     # Row numbers with errors, for the error report (kept whole: ints are small).
     error_rows: dict[int, list[str]] = field(default_factory=dict)
+    # What the report says of how the file was read, not errors (a column ignored).
+    notes: list[str] = field(default_factory=list)
 
     def error(self, row: int, column: str, value: Any, message: str) -> None:
         if row not in self.error_rows:
@@ -126,21 +129,22 @@ class Options:
 
 
 def map_header(spec: EntitySpec, header: list[str], mode: str, outcome: Outcome):
-    """The column of each cell position (None: an ignored, empty header)."""
+    """The column of each cell position (None: an ignored column: an empty
+    header, or the error file's own column, once)."""
     known = {header_key(column.name): column for column in spec.columns}
     columns: list[Column | None] = []
     seen: set[str] = set()
     for text in header:
         key = header_key(text)
-        if not key:
+        if not key or (key not in known and ignored_column(key, seen, outcome)):
             columns.append(None)
             continue
         column = known.get(key)
-        if column is None:
+        if key in seen:
+            outcome.error(1, text, text, E_DUPLICATE_HEADER)
+        elif column is None:
             names = ", ".join(c.name for c in spec.columns)
             outcome.error(1, text, text, E_UNKNOWN_HEADER.format(columns=names))
-        elif key in seen:
-            outcome.error(1, text, text, E_DUPLICATE_HEADER)
         seen.add(key)
         columns.append(column)
     needed = set(spec.key_columns)
@@ -334,6 +338,12 @@ class Importer:
         if self.outcome.errors:
             return self.outcome
         positions = {c.attname: i for i, c in enumerate(columns) if c is not None}
+        # The error file's column: a row with nothing else is not a row.
+        self.ignored = {
+            i
+            for i, c in enumerate(columns)
+            if c is None and header_key(table.header[i])
+        }
         self.key_cells = [
             (positions[attname], self.columns_by_attname[attname])
             for attname in self.spec.key
@@ -397,9 +407,12 @@ class Importer:
             return None
         rows, malformed = [], []
         width = self.width
+        ignored = self.ignored
         for number, cells in chunk:
             if not any(cells):
                 continue  # blank lines are not rows
+            if ignored and not any(c for i, c in enumerate(cells) if i not in ignored):
+                continue  # nor is a line of ignored cells (the error file's notes)
             if len(cells) != width:
                 # Trailing empty cells (a ragged CSV, an XLSX column) are harmless.
                 if len(cells) < width or any(cells[width:]):

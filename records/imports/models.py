@@ -70,6 +70,9 @@ class ImportJob(models.Model):
     # The first changes: [{"row": 2, "key": "NDA-1", "action": "new"|"changed",
     # "changes": [[field, old, new], ...]}]
     preview = models.JSONField(default=list, blank=True)
+    # What the report says of how the file was read, not errors (no cell values):
+    # ["The column “errors” ... was ignored ...", ...]
+    notes = models.JSONField(default=list, blank=True)
     # A large file's checking and commit run in a worker, which says how far it
     # got (records.imports.progress): rows done of about `expected_rows`, since
     # `progress_started_at`, last told at `progress_at`.

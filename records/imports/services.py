@@ -30,6 +30,7 @@ from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.imports.engine import Importer, Options, Writer
 from records.imports.entities import ENTITIES
+from records.imports.error_column import ERROR_COLUMN, is_error_column
 from records.imports.exports import escape_cell
 from records.imports.models import ExportJob, ImportJob, ImportMode
 from records.imports.parsing import ParseError, read_table
@@ -195,6 +196,7 @@ def _run(
     for name in ("rows", "new", "changed", "unchanged", "invalid"):
         setattr(job, name, getattr(outcome, name))
     job.errors, job.preview = outcome.errors, outcome.preview
+    job.notes = outcome.notes
     if failed:
         job.status = ImportJob.Status.FAILED
         job.new = job.changed = job.unchanged = 0  # nothing can be written
@@ -526,20 +528,30 @@ def _error_file(job: ImportJob) -> bytes:
         importer.run(read_table(data=data, file_name=job.file_name))
         table = read_table(data=data, file_name=job.file_name)
         by_row = importer.outcome.error_rows
-        writer.writerow([*map(escape_cell, table.header), "errors"])
+        # An error file uploaded again: its old error column gives way to the new.
+        kept = [i for i, text in enumerate(table.header) if not is_error_column(text)]
+        header = [table.header[i] for i in kept]
+        writer.writerow([*map(escape_cell, header), ERROR_COLUMN])
         header_errors = by_row.get(1)
         if header_errors:
-            writer.writerow([""] * len(table.header) + [_joined(header_errors)])
+            writer.writerow([""] * len(header) + [_joined(header_errors)])
         for number, cells in table.rows:
+            if len(kept) < len(table.header):
+                cells = _without_error_column(cells, kept, len(table.header))
             if any(cells):
                 errors = _joined(by_row.get(number, []))
                 writer.writerow([*map(escape_cell, cells), errors])
     except ParseError as error:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["errors"])
+        writer.writerow([ERROR_COLUMN])
         writer.writerow([escape_cell(error.message)])
     return out.getvalue().encode("utf-8-sig")
+
+
+def _without_error_column(cells: list[str], kept: list[int], width: int):
+    """A row's cells but those of its (old) error column, in the header's places."""
+    return [cells[i] if i < len(cells) else "" for i in kept] + cells[width:]
 
 
 def _joined(errors: list[str]) -> str:

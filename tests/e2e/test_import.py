@@ -1,6 +1,6 @@
 """A data manager uploads a file with errors, downloads the error report, fixes the
-file, previews it and commits it, new patients into the care team they chose (one
-the data manager is not in)."""
+file (its error column left in), previews it and commits it, new patients into the
+care team they chose (one the data manager is not in)."""
 
 import csv
 import io
@@ -63,21 +63,25 @@ def test_fix_errors_preview_and_commit(
     fixed = tmp_path / "patients-fixed.csv"
     with fixed.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        for row in rows:
-            cells = row[:-1]  # drop the error column
-            if cells[0] == "E2E-1002":
-                cells[3] = "2024-03-14"
-            writer.writerow(cells)
+        for row in rows:  # the error column stays, as a user leaves it
+            if row[0] == "E2E-1002":
+                row[3] = "2024-03-14"
+            writer.writerow(row)
     page.goto(f"{live_server.url}/admin/imports/importjob/upload/")
     page.set_input_files("input[name=file]", str(fixed))
     page.fill("input[name=reason]", "Referrals from October")
     page.select_option("select[name=care_team]", label="Neonatal follow-up")
     page.click("[data-testid=import-form] button[type=submit]")
     expect(page.get_by_test_id("count-new")).to_have_text("2")
+    expect(page.get_by_test_id("count-invalid")).to_have_text("0")
+    expect(page.get_by_test_id("preview")).to_contain_text("E2E-1002")
+    expect(page.get_by_test_id("import-notes")).to_contain_text(
+        "The column “errors” (from NDAS's file with an error column) was ignored"
+    )
     expect(page.get_by_test_id("import-team")).to_have_text(
         "New patients join the care team Neonatal follow-up."
     )
-    expect(page.get_by_test_id("preview")).to_contain_text("E2E-1002")
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert not Patient.objects.exists()
     page.get_by_test_id("commit").click()
     expect(page.locator("body")).to_contain_text("committed: 2 new")

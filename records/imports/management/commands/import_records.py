@@ -118,6 +118,8 @@ class Command(BaseCommand):
     def _report(self, job: ImportJob, seconds: float) -> None:
         if sys.stdout.isatty():
             self.stdout.write("")
+        for note in job.notes:
+            self.stdout.write(f"  Note: {note}")
         for error in job.errors[:SHOWN_ERRORS]:
             where = f"row {error['row']}" + (
                 f", {error['column']}" if error["column"] else ""
