@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from records.charts import dashboards, worklist
 from records.common.display import show_time
@@ -240,15 +240,8 @@ def _emergency_review_panel(user) -> Panel:
     )
 
 
-def _scheduled_run_url() -> str:
-    try:
-        return _url("common_scheduledrun_changelist")
-    except NoReverseMatch:  # the runs have no list of their own
-        return _url("index")
-
-
 def _failed_jobs_panel() -> Panel:
-    url = _scheduled_run_url()
+    runs = "common_scheduledrun_changelist"
     return _panel(
         "failed-jobs",
         "Scheduled jobs that failed",
@@ -256,11 +249,12 @@ def _failed_jobs_panel() -> Panel:
         dashboards.scheduled_jobs_failed(),
         lambda run: Row(
             text=getattr(run, "job_name", run.task),
-            url=url,
+            url=_url(runs, query={"task": run.task, "succeeded__exact": "0"}),
             detail=run.message,
             at=run.started_at,
             tone=TONE_DANGER,
         ),
+        links=[("All runs of scheduled jobs", _url(runs))],
     )
 
 

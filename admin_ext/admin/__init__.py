@@ -7,5 +7,6 @@ from admin_ext.admin import (  # noqa: F401
     imports,
     mfa,
     patients,
+    schedule,
     users,
 )

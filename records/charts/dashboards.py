@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from records.charts.worklist import LIST_SIZE, Bounded
+from records.common.schedule import failed_scheduled_jobs
 from records.imports.models import ExportJob, ImportJob
 from records.patients.models import BreakGlassGrant
 from records.patients.repositories import records_visible_to
@@ -78,10 +79,5 @@ def emergency_access_to_review(user) -> Bounded:
 
 
 def scheduled_jobs_failed() -> Bounded:
-    """Scheduled jobs whose last run failed: records.common.schedule's
-    failed_scheduled_jobs (Celery beat's runs), when that module is installed."""
-    try:
-        from records.common.schedule import failed_scheduled_jobs
-    except ImportError:  # before the scheduled jobs are recorded
-        return Bounded([], False)
+    """Scheduled jobs whose last run (of the last week) failed, newest first."""
     return Bounded.of(list(failed_scheduled_jobs()))

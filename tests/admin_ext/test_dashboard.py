@@ -16,6 +16,7 @@ from records.audit.models import Action
 from records.audit.services import audit_record
 from records.clinical_records.models import ClinicalRecord
 from records.common.display import show_date
+from records.common.models import ScheduledRun
 from records.imports.models import ExportJob, ImportJob
 from records.patients.services import access
 from records.users import roles
@@ -233,11 +234,24 @@ def test_auditors_review_emergency_access_exports_and_lockouts(client, reviews):
 def test_administrators_see_lockouts_reviews_and_failed_jobs(
     client, make_user, reviews
 ):
+    now = timezone.now()
+    failed = ScheduledRun.objects.create(
+        task="verify_audit", started_at=now, succeeded=False, message="no head"
+    )
+    ScheduledRun.objects.create(task="clear_sessions", started_at=now, succeeded=True)
     boss = make_user("boss", roles=[roles.ADMINISTRATOR])
     client.force_login(boss)
     found = panels(client.get(reverse("admin:index")))
     assert list(found) == ["emergency-review", "lockouts", "failed-jobs"]
     assert len(found["emergency-review"].rows) == 1
+    [row] = found["failed-jobs"].rows
+    assert row.text == "Checking the audit trail" and row.detail == "no head"
+    for panel in found.values():
+        for url in [row.url for row in panel.rows] + [u for _, u in panel.links]:
+            assert client.get(url).status_code == 200, url
+    runs = client.get(row.url)
+    assert list(runs.context["cl"].result_list) == [failed]
+    assert "Checking the audit trail" in runs.content.decode()
 
 
 def test_each_panel_once_for_several_roles(client, make_user):
