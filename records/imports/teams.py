@@ -53,3 +53,9 @@ def new_patients_team_refused(job, outcome, no_care_team: bool) -> bool:
         return False
     outcome.error(1, "", "", E_TEAM_CHOICE.format(count=f"{outcome.new:,}"))
     return True
+
+
+def team_refused(job) -> bool:
+    """Whether `job` was refused for making patients in no care team unasked."""
+    suffix = E_TEAM_CHOICE.split("{count}")[1]
+    return any(error["message"].endswith(suffix) for error in job.errors)

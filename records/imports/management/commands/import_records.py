@@ -13,6 +13,7 @@ from django.db import DatabaseError
 from records.imports import services
 from records.imports.engine import process_tweaks_allowed
 from records.imports.models import Entity, ImportJob, ImportMode
+from records.imports.teams import team_refused
 from records.users.models import CareTeam, User
 
 SHOWN_ERRORS = 20
@@ -98,8 +99,10 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from None
         self._report(job, time.perf_counter() - started)
         if job.status == ImportJob.Status.INVALID:
+            hint = " Name a team with --care-team, or say --no-care-team."
             raise CommandError(
                 f"Import #{job.pk}: {job.invalid} invalid row(s); nothing was written."
+                + (hint if team_refused(job) else "")
             )
 
     def _progress(self, started: float):
