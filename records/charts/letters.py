@@ -33,6 +33,7 @@ E_DRAFT_LETTER = (
 # The printed summary shows the newest entries that fit a page; it says how many more.
 PRINT_TIMELINE_ROWS = 15
 PRINT_GROWTH_ROWS = 8
+PRINT_SCORES = 6  # of each instrument
 LOGO_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg"}
 
 
@@ -222,7 +223,7 @@ class PrintableSummary:
     letterhead: Letterhead
     growth_rows: list[dict]
     growth_rows_left: int
-    trends: list[tuple[str, list[tuple[date, str]]]]
+    trends: list[tuple[str, list[tuple[date, str]], int]]
     timeline: list
     timeline_left: int
     printed_on: date
@@ -246,16 +247,20 @@ def growth_rows(patient: Patient) -> list[dict]:
     return rows
 
 
-def score_rows(patient: Patient) -> list[tuple[str, list[tuple[date, str]]]]:
-    """Each instrument's scores by date, oldest first (the summary's trends), from
-    the assessments chart_summary loaded (no query)."""
+def score_rows(patient: Patient) -> list[tuple[str, list[tuple[date, str]], int]]:
+    """Each instrument's latest scores by date, oldest first (the summary's trends),
+    and how many earlier ones are left out; from the assessments chart_summary
+    loaded (no query)."""
     by_instrument: dict[str, list] = defaultdict(list)
     for a in sorted(patient.assessments.all(), key=lambda a: (a.performed_on, a.pk)):
         if a.total_score is not None:
             by_instrument[a.get_instrument_display()].append(
                 (a.performed_on, f"{a.total_score:f}")
             )
-    return sorted(by_instrument.items())
+    return [
+        (label, scores[-PRINT_SCORES:], max(len(scores) - PRINT_SCORES, 0))
+        for label, scores in sorted(by_instrument.items())
+    ]
 
 
 def summary_print(*, user, pk) -> PrintableSummary:

@@ -143,13 +143,14 @@ def test_a_record_out_of_reach_is_not_found(clinician, chart, make_user):
 
 def test_printed_summary_rows(clinician, chart, monkeypatch):
     monkeypatch.setattr(letters, "PRINT_GROWTH_ROWS", 2)
+    monkeypatch.setattr(letters, "PRINT_SCORES", 1)
     for days in (300, 200, 100):
         factories.visit(
             acting_user=clinician,
             patient=chart,
             visit_date=TODAY - timedelta(days=days),
         )
-    factories.assessment(
+    assessment = factories.assessment(
         acting_user=clinician, patient=chart, total_score=Decimal("55")
     )
 
@@ -161,9 +162,13 @@ def test_printed_summary_rows(clinician, chart, monkeypatch):
     ]
     assert printed.growth_rows_left == 1
     assert "centile" in printed.growth_rows[0]["weight"]
-    assert printed.trends[0][0] == "HINE" and printed.trends[0][1][0][1] == "55.0"
+    assert printed.trends == [("HINE", [(assessment.performed_on, "55.0")], 0)]
     assert len(printed.timeline) == 4 and printed.timeline_left == 0
     assert printed.filename == f"ndas-summary-{chart.pk}.pdf"
+    # A second HINE: the latest one shown (PRINT_SCORES), one said to be left out.
+    factories.assessment(acting_user=clinician, patient=chart)
+    trends = letters.summary_print(user=clinician, pk=chart.pk).trends
+    assert len(trends[0][1]) == 1 and trends[0][2] == 1
 
 
 def test_letterhead_without_a_usable_logo(settings, tmp_path):
