@@ -17,6 +17,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from admin_ext.admin.import_progress import ImportProgressMixin
 from records.audit.services import audit_object
 from records.imports import services
 from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
@@ -31,6 +32,9 @@ STATUS_COLOURS = {
     ImportJob.Status.COMMITTED: "success",
     ImportJob.Status.FAILED: "danger",
     ImportJob.Status.EXPIRED: "warning",
+    ImportJob.Status.QUEUED: "info",
+    ImportJob.Status.TO_COMMIT: "info",
+    ImportJob.Status.CANCELLED: "warning",
 }
 
 
@@ -95,7 +99,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(ModelAdmin):
+class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
     list_display = (
         "report_link",
         "entity",
@@ -164,6 +168,7 @@ class ImportJobAdmin(ModelAdmin):
                 view(self.template_view),
                 name="imports_importjob_template",
             ),
+            *self.progress_urls(),
         ] + super().get_urls()
 
     def _page(self, request, template: str, title: str, **context):
@@ -200,19 +205,9 @@ class ImportJobAdmin(ModelAdmin):
             form.errors.pop("file", None)
             form.add_error("file", services.too_large_message())
         elif request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
             try:
-                job = services.import_validate(
-                    acting_user=request.user,
-                    entity=form.cleaned_data["entity"],
-                    file_name=upload.name,
-                    data=upload.read(),
-                    reason=form.cleaned_data["reason"],
-                    mode=form.cleaned_data["mode"],
-                    blank_keeps_value=form.cleaned_data["blank_keeps_value"],
-                    care_team=form.cleaned_data["care_team"],
-                    no_care_team=form.cleaned_data["no_care_team"],
-                )
+                # Within this request, or queued for a worker if large.
+                job = self._import_start(request, form)
             except ValidationError as error:
                 # A field's error ({"file": ...}) or the form's (another import
                 # of the user's is running).
@@ -249,6 +244,7 @@ class ImportJobAdmin(ModelAdmin):
             can_commit=services.import_commit_allowed(
                 acting_user=request.user, job=job
             ),
+            **self.progress_context(request, job),
         )
 
     def errors_view(self, request, object_id):
@@ -274,6 +270,8 @@ class ImportJobAdmin(ModelAdmin):
             return HttpResponseRedirect(
                 reverse("admin:imports_importjob_report", args=[job.pk])
             )
+        if job.in_worker:
+            return self._commit_queue(request, job)
         try:
             job = services.import_commit(acting_user=request.user, job=job)
         except ValidationError as error:
