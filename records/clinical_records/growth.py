@@ -191,5 +191,6 @@ def figure_text(value, unit: str, sds, centile) -> str:
     if centile is not None:
         text += f", {ordinal(centile)} centile"
     if sds is not None:
-        text += f", SDS {float(sds):+.2f}"
+        # round first: -0.001 would read "SDS -0.00" (adding 0.0 drops the sign of 0)
+        text += f", SDS {round(float(sds), 2) + 0.0:+.2f}"
     return text

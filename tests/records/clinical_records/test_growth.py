@@ -280,6 +280,10 @@ def test_figure_text():
     assert growth.ordinal(Decimal("11.4")) == "11th"
     assert growth.ordinal(Decimal("1.6")) == "2nd"
     assert growth.figure_text(Decimal("9"), "kg", None, None) == "9 kg"
+    # a figure that rounds to nought has no sign of its own
+    assert growth.figure_text(Decimal("9"), "kg", Decimal("-0.001"), None) == (
+        "9 kg, SDS +0.00"
+    )
 
 
 def test_centile_lines_are_cached_and_shaped():
