@@ -449,7 +449,8 @@ CLINIC_LOGO = env.str(
 # Spreadsheet imports: the largest upload (refused while it streams in), and what
 # reading one may hold: rows, cells, and the bytes an XLSX unzips to.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=200 * 1024**2)
-IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+# Rows counted with the header's: a file of a million rows and its header is read.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_001)
 IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=30_000_000)
 IMPORT_MAX_UNZIPPED_BYTES = env.int("IMPORT_MAX_UNZIPPED_BYTES", default=1024**3)
 # An upload of at least this many rows (CSV lines) or bytes is checked and
@@ -484,7 +485,7 @@ AUDIT_HEAD_FILE = env.str("AUDIT_HEAD_FILE", default=str(VAR_DIR / "audit-head")
 JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "expire-imports": {
-        "task": "records.common.tasks.expire_imports",
+        "task": "records.imports.job_tasks.expire_imports",
         "schedule": crontab(hour=_housekeeping_at[0], minute=_housekeeping_at[1]),
     },
     "clear-sessions": {
@@ -492,14 +493,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=_housekeeping_at[0], minute=_housekeeping_at[1]),
     },
     "verify-audit": {
-        "task": "records.common.tasks.verify_audit",
+        "task": "records.audit.tasks.verify_audit",
         "schedule": crontab(hour=_verify_audit_at[0], minute=_verify_audit_at[1]),
     },
     "sweep-jobs": {
-        "task": "records.common.tasks.sweep_jobs",
+        "task": "records.imports.job_tasks.sweep_jobs",
         "schedule": float(JOB_SWEEP_SECONDS),
     },
 }
+# Task modules besides the apps' tasks.py (which the Celery app finds itself).
+CELERY_IMPORTS = ["records.imports.job_tasks"]
 # The scheduled jobs go to their own queue, which the one beat container's worker
 # consumes (it holds the audit head's volume); imports and exports to "celery".
 CELERY_TASK_ROUTES = {

@@ -1,6 +1,8 @@
 """Export a changelist, as filtered on screen, to CSV or XLSX (ExportMixin)."""
 
 from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
@@ -15,6 +17,7 @@ from unfold.widgets import (
 
 from admin_ext.admin.search import TOKEN_VAR, search_redirect, search_term
 from records.imports.entities import ENTITIES
+from records.imports.export_jobs import export_needs_worker, export_queue
 from records.imports.exports import EXPORT_PERMISSION, export_csv, export_xlsx
 
 CONTENT_TYPES = {
@@ -129,6 +132,10 @@ class ExportMixin:
             "filters": self._export_filters(request),
             "queryset": queryset,
         }
+        if export_needs_worker(
+            user=request.user, entity=self.export_entity, queryset=queryset
+        ):
+            return self._export_queued(request, file_format, options)
         if file_format == "csv":
             response = StreamingHttpResponse(
                 export_csv(**options), content_type=CONTENT_TYPES["csv"]
@@ -140,6 +147,19 @@ class ExportMixin:
         name = export_filename(self.export_entity, file_format)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+    def _export_queued(self, request, file_format: str, options: dict):
+        """Too many rows to stream: a worker builds the file, offered on the
+        Exports list once it is ready."""
+        job = export_queue(file_format=file_format, **options)
+        limit = settings.EXPORT_BACKGROUND_ROWS
+        self.message_user(
+            request,
+            f"Export #{job.pk} holds more than {limit:,} rows, so it is being "
+            "prepared. Download it from this list once it says Completed.",
+            messages.INFO,
+        )
+        return HttpResponseRedirect(reverse("admin:imports_exportjob_changelist"))
 
     def _changelist_url(self) -> str:
         opts = self.model._meta

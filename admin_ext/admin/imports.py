@@ -17,6 +17,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from admin_ext.admin.export_jobs import ExportDownloadMixin
 from admin_ext.admin.import_progress import ImportProgressMixin
 from records.audit.services import audit_object
 from records.imports import services
@@ -316,10 +317,18 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(ModelAdmin):
-    """Read-only: every export, who made it, what it held."""
+class ExportJobAdmin(ExportDownloadMixin, ModelAdmin):
+    """Read-only: every export, who made it, what it held; a large one's file."""
 
-    list_display = ("at", "user", "entity", "file_format", "row_count", "status")
+    list_display = (
+        "at",
+        "user",
+        "entity",
+        "file_format",
+        "row_count",
+        "status",
+        "download_link",
+    )
     list_filter = ("entity", "file_format", "status")
     list_select_related = ("user",)
     show_full_result_count = False

@@ -1,10 +1,12 @@
 """The scheduled jobs' runs: each recorded (ScheduledRun), a failure logged as an
 error line to alert on and shown to administrators on their dashboard."""
 
+import io
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.core.management import call_command
 from django.db import DatabaseError
 from django.utils import timezone
 
@@ -52,6 +54,14 @@ def run_scheduled(task: str, job: Callable[[], str | None]) -> ScheduledRun:
         task=task, started_at__lt=run.started_at - KEEP_RUNS
     ).delete()
     return run
+
+
+def run_command(name: str, *args) -> str:
+    """Run a management command; its last line of output is the run's note."""
+    out = io.StringIO()
+    call_command(name, *args, stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _message(error: Exception) -> str:

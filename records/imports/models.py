@@ -111,6 +111,10 @@ class ExportJob(models.Model):
         # The stream ended early (the client went away, or an error): row_count
         # is what had been handed to the server by then.
         INTERRUPTED = "interrupted", "Interrupted"
+        # A large export, built by a worker (records.imports.export_jobs).
+        QUEUED = "queued", "Waiting to be built"
+        RUNNING = "running", "Being built"
+        FAILED = "failed", "Failed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -128,6 +132,16 @@ class ExportJob(models.Model):
     status = models.CharField(
         max_length=11, choices=Status.choices, default=Status.STARTED
     )
+    # A large export's file, built by a worker: its key in private storage
+    # (exports/<random>.<format>, nothing of a patient), blank once deleted.
+    file_key = models.CharField(max_length=255, blank=True, editable=False)
+    size_bytes = models.BigIntegerField("size (bytes)", default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why a large export failed, in plain words.
+    message = models.CharField(max_length=300, blank=True)
+    # The list's query the worker runs again (a pickled django.db Query, from this
+    # database alone; the rows are narrowed to the user's visible ones again).
+    query = models.BinaryField(null=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-pk"]

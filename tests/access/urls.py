@@ -122,7 +122,14 @@ def url_for(name: str, world) -> str:
     for action in ("changelist", "add"):
         if name.endswith(f"_{action}"):
             return reverse(f"admin:{name}")
-    for action in ("simple_history", "change", "delete", "history", "letter"):
+    for action in (
+        "simple_history",
+        "change",
+        "delete",
+        "history",
+        "letter",
+        "download",
+    ):
         if name.endswith(f"_{action}"):
             obj = _object(world, name[: -len(action) - 1])
             if action == "simple_history":

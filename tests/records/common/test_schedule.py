@@ -12,7 +12,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from ndas.celery import app
-from records.common import schedule, tasks
+from records.audit.tasks import verify_audit
+from records.common import schedule
+from records.common.tasks import clear_sessions
+from records.imports.job_tasks import expire_imports
 from records.common.models import ScheduledRun
 from records.users import roles
 from tests.conftest import load_settings
@@ -82,10 +85,11 @@ def test_the_daily_jobs_run_in_a_worker_and_are_recorded(worker, settings, tmp_p
 
     notes = [
         task.apply_async().get(timeout=60)
-        for task in (tasks.expire_imports, tasks.clear_sessions, tasks.verify_audit)
+        for task in (expire_imports, clear_sessions, verify_audit)
     ]
 
     assert "Imports older than 30 days" in notes[0]
+    assert "Export files deleted: 0" in notes[0]
     assert not Session.objects.exists()
     assert "chain intact" in notes[2]
     assert (tmp_path / "head" / "audit-head").exists() or "no head" in notes[2]
@@ -106,7 +110,7 @@ def test_a_failed_job_is_an_error_line_and_on_the_administrators_dashboard(
     head.write_text("not a head\n")  # as if the kept head were tampered with
     settings.AUDIT_HEAD_FILE = str(head)
 
-    note = tasks.verify_audit.apply_async().get(timeout=60)
+    note = verify_audit.apply_async().get(timeout=60)
 
     assert "holds no head" in note
     run = ScheduledRun.objects.get()
@@ -132,7 +136,7 @@ def test_a_failed_job_is_an_error_line_and_on_the_administrators_dashboard(
 
     # It runs well the next night: the notice goes.
     head.unlink()
-    tasks.verify_audit.apply_async().get(timeout=60)
+    verify_audit.apply_async().get(timeout=60)
     assert schedule.failed_scheduled_jobs() == []
 
 
