@@ -94,6 +94,7 @@ worker:
 lint:
 	$(BIN)/black --check --quiet .
 	$(BIN)/flake8
+	$(BIN)/lint-imports --no-cache
 
 migrations-check:
 	$(LOCAL) $(PY) manage.py makemigrations --check --dry-run
