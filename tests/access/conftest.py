@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from records.audit.models import AuditEvent
+from records.common.models import ScheduledRun
 from records.imports import services as import_services
 from records.imports.models import ExportJob
 from records.patients import services
@@ -49,6 +50,7 @@ class World:
     import_job: object
     export_job: object
     audit_event: object
+    scheduled_run: object = None
 
 
 def _user(username, *role_names, **fields):
@@ -136,4 +138,7 @@ def world(db, s3_storage) -> World:
         import_job=import_job,
         export_job=export_job,
         audit_event=AuditEvent.objects.order_by("-id").first(),
+        scheduled_run=ScheduledRun.objects.create(
+            task="verify_audit", started_at=timezone.now(), succeeded=False
+        ),
     )

@@ -51,6 +51,12 @@ MATRIX = {
     "axes_accesslog_changelist": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "axes_accesslog_delete": (302, 200, 200, 403, 403, 403, 403, 403, 403),
     "axes_accesslog_history": (302, 200, 200, 403, 403, 403, 403, 403, 200),
+    # The scheduled jobs' runs: read-only, for administrators and auditors.
+    "common_scheduledrun_add": (302, 403, 403, 403, 403, 403, 403, 403, 403),
+    "common_scheduledrun_change": (302, 200, 200, 403, 403, 403, 403, 403, 200),
+    "common_scheduledrun_changelist": (302, 200, 200, 403, 403, 403, 403, 403, 200),
+    "common_scheduledrun_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
+    "common_scheduledrun_history": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "clinical_records_clinicalrecord_add": (
         302,
         200,

@@ -19,6 +19,7 @@ OBJECT_OF = {
     "imports_importjob": "import_job",
     "imports_exportjob": "export_job",
     "audit_auditevent": "audit_event",
+    "common_scheduledrun": "scheduled_run",
 }
 
 
