@@ -66,6 +66,22 @@ def charts(count: int, **fields) -> list[Patient]:
     return [factories.patient(acting_user=clinician, **fields) for _ in range(count)]
 
 
+def lock_released(job_id: int) -> None:
+    """Wait for the server to end a closed session's export lock."""
+    deadline = time.monotonic() + 10
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid = %s AND objid = %s",
+                [export_jobs.EXPORT_LOCK, job_id],
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        assert time.monotonic() < deadline, "the lock was never released"
+        time.sleep(0.05)
+
+
 def stored_keys(storage) -> list[str]:
     return sorted(f"exports/{name}" for name in storage.listdir("exports")[1])
 
@@ -174,6 +190,7 @@ def test_a_task_delivered_while_another_worker_builds_it_does_nothing(
         assert job.status == STATUS.RUNNING
     # Its worker is gone (the connection ended, as when the process is killed):
     # re-delivered, the job is built again from the start.
+    lock_released(job.pk)
     assert export_jobs.export_build(job.pk) == "built"
     job.refresh_from_db()
     assert job.status == STATUS.COMPLETED and job.row_count == 2
@@ -197,6 +214,7 @@ def test_the_sweep_marks_failed_an_export_whose_worker_died(
         )
     # The worker's connection ended with it: the lock is free. The scheduled
     # sweep, through the real worker:
+    lock_released(job.pk)
     note = sweep_jobs.apply_async().get(timeout=30)
 
     job.refresh_from_db()
@@ -270,3 +288,38 @@ class _session:
 
     def __exit__(self, *exc):
         self.connection.close()
+
+
+def test_without_a_bucket_the_file_itself_is_downloaded(
+    client, data_manager, settings, tmp_path, background
+):
+    # Development: files on disk, no presigned links; tasks run where asked.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    charts(2)
+    job = ExportJob.objects.create(
+        user=data_manager,
+        entity="patients",
+        file_format="csv",
+        columns=["mrn"],
+        status=STATUS.QUEUED,
+        file_key="exports/local.csv",
+    )
+    assert export_jobs.export_build(job.pk) == "built"
+    client.force_login(data_manager)
+
+    response = client.get(reverse("admin:imports_exportjob_download", args=[job.pk]))
+
+    job.refresh_from_db()
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith(
+        f'attachment; filename="ndas-patients-{job.pk}-'
+    )
+    data = b"".join(response.streaming_content)
+    assert len(data) == job.size_bytes and data.count(b"\n") == 3
+    assert AuditEvent.objects.filter(action="download", object_id=job.pk).exists()
