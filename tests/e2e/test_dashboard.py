@@ -62,3 +62,30 @@ def test_clinicians_worklist_opens_a_chart(live_server, page, demo_clinic):
     page.goto(f"{live_server.url}/admin/")
     expect(page.get_by_test_id("panel-recent-charts")).to_contain_text(mrn)
     assert not [m for m in messages if "Content Security Policy" in m], messages
+
+
+def test_auditors_dashboard_leads_to_the_review(live_server, page, make_user):
+    from records.patients.services import access
+    from records.users.models import LoginEvent
+    from tests import factories
+
+    make_user("aud", roles=[roles.AUDITOR])
+    doctor = make_user("doc", roles=[roles.CLINICIAN], first_name="Ada")
+    chart = factories.patient(acting_user=factories.clinician("carer"))
+    grant = access.break_glass_open(
+        acting_user=doctor, mrn=chart.mrn, reason="Seen in the emergency room"
+    )
+    LoginEvent.objects.create(kind="lockout", username="mallory", ip="192.0.2.7")
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", "aud")
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    second_step(page, "aud")
+    expect(page).to_have_url(f"{live_server.url}/admin/")
+    expect(page.get_by_test_id("panel-lockouts")).to_contain_text("mallory")
+    review = page.get_by_test_id("panel-emergency-review")
+    expect(review).to_contain_text(f"Ada opened {chart}")
+    if SCREENSHOT:
+        page.screenshot(path=SCREENSHOT.replace(".png", "-auditor.png"), full_page=True)
+    review.locator("li a").first.click()
+    expect(page).to_have_url(re.compile(rf"/breakglassgrant/{grant.pk}/change/$"))
