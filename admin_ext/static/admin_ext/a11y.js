@@ -33,6 +33,16 @@
         if (selection.getAttribute("aria-labelledby") !== names) {
           selection.setAttribute("aria-labelledby", names);
         }
+        // Open, a combobox names the list it controls (ARIA 1.2); select2 4.0
+        // sets only aria-owns.
+        const owns = selection.getAttribute("aria-owns");
+        if (selection.getAttribute("aria-expanded") === "true" && owns) {
+          if (selection.getAttribute("aria-controls") !== owns) {
+            selection.setAttribute("aria-controls", owns);
+          }
+        } else {
+          selection.removeAttribute("aria-controls");
+        }
       });
       container.querySelectorAll(".select2-selection__rendered[role=textbox], .select2-search__field")
         .forEach((element) => element.setAttribute("aria-labelledby", id));
