@@ -177,6 +177,13 @@ def clinician_walk(walk, page, demo):
     walk.visit(
         page, "/admin/clinical_records/clinicalrecord/add/", "clinician: new visit"
     )
+    # The patient picker open: select2's dropdown, its search box and results.
+    page.locator(".field-patient .select2-selection").click()
+    patient = demo["patient"]
+    page.locator(".select2-dropdown .select2-search__field").fill(patient.family_name)
+    page.locator(".select2-results__option", has_text=patient.mrn).wait_for()
+    walk.check(page, "clinician: new visit, patient picker open")
+    page.keyboard.press("Escape")
     walk.visit(page, "/admin/patients/mediafile/add/", "clinician: new media")
     walk.visit(
         page, "/admin/patients/patient/emergency-access/", "clinician: emergency"
