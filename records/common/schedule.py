@@ -6,10 +6,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError
 from django.utils import timezone
 
+from records.common.display import show_datetime
 from records.common.models import ScheduledRun
 
 logger = logging.getLogger("ndas.schedule")
@@ -29,6 +31,23 @@ JOB_NAMES = {
     "verify_audit": "Checking the audit trail",
     "sweep_jobs": "Marking stopped imports and exports failed",
 }
+
+
+# A job whose last run started longer ago than its period and this is overdue:
+# beat (or its worker) is not running.
+OVERDUE_GRACE = timedelta(hours=2)
+E_OVERDUE = "Has not run since {when}: check that beat is running."
+
+
+def job_periods() -> dict[str, timedelta]:
+    """How often each job runs (CELERY_BEAT_SCHEDULE)."""
+    day = timedelta(days=1)
+    return {
+        "expire_imports": day,
+        "clear_sessions": day,
+        "verify_audit": day,
+        "sweep_jobs": timedelta(seconds=settings.JOB_SWEEP_SECONDS),
+    }
 
 
 def run_scheduled(task: str, job: Callable[[], str | None]) -> ScheduledRun:
@@ -82,6 +101,27 @@ def failed_scheduled_jobs(since: datetime | None = None) -> list[ScheduledRun]:
         .distinct("task")
     )
     failed = [run for run in latest if run.succeeded is False]
+    failed += overdue_scheduled_jobs(exclude={run.task for run in failed})
     for run in failed:
         run.job_name = JOB_NAMES.get(run.task, run.task)
     return sorted(failed, key=lambda run: run.started_at, reverse=True)
+
+
+def overdue_scheduled_jobs(*, exclude=frozenset()) -> list[ScheduledRun]:
+    """Jobs that have run before but not within their period (and some grace):
+    their last run, its message saying so (not saved). A job that never ran is
+    not listed (a new installation)."""
+    now = timezone.now()
+    last = (
+        ScheduledRun.objects.exclude(task__in=exclude)
+        .order_by("task", "-started_at", "-pk")
+        .distinct("task")
+    )
+    overdue = []
+    for run in last:
+        period = job_periods().get(run.task)
+        if period is not None and run.started_at < now - period - OVERDUE_GRACE:
+            run.succeeded = False
+            run.message = E_OVERDUE.format(when=show_datetime(run.started_at))
+            overdue.append(run)
+    return overdue

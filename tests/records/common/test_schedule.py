@@ -168,16 +168,49 @@ def test_only_each_jobs_last_run_in_the_period_counts(db):
                 message="once",
             ),
             ScheduledRun(
-                task="sweep_jobs", started_at=now - timedelta(hours=2), succeeded=True
+                task="sweep_jobs", started_at=now - timedelta(hours=1), succeeded=True
             ),
         ]
     )
 
     failed = schedule.failed_scheduled_jobs()
 
-    assert [(run.task, run.message) for run in failed] == [("expire_imports", "then")]
+    # clear_sessions failed too long ago to count, but has not run since: overdue.
+    assert [run.task for run in failed] == ["expire_imports", "clear_sessions"]
+    assert failed[0].message == "then"
+    assert failed[1].message.startswith("Has not run since ")
     since = now - timedelta(days=30)
     assert {run.task for run in schedule.failed_scheduled_jobs(since)} == {
         "expire_imports",
         "clear_sessions",
     }
+
+
+def test_a_job_that_stopped_running_is_listed_as_overdue(db, settings):
+    settings.TIME_ZONE = "UTC"
+    now = timezone.now()
+    ScheduledRun.objects.bulk_create(
+        [
+            ScheduledRun(
+                task="verify_audit",
+                started_at=now - timedelta(hours=27),
+                succeeded=True,
+            ),
+            ScheduledRun(
+                task="expire_imports",
+                started_at=now - timedelta(hours=23),
+                succeeded=True,
+            ),
+        ]
+    )
+
+    [overdue] = schedule.failed_scheduled_jobs()
+
+    # Beat stopped a day ago: the audit check did not run last night. The jobs
+    # that ran in time, and sweep_jobs, which never ran (a new installation),
+    # are not listed.
+    assert overdue.task == "verify_audit" and overdue.job_name == (
+        "Checking the audit trail"
+    )
+    assert overdue.message.startswith("Has not run since ")
+    assert overdue.message.endswith(": check that beat is running.")
