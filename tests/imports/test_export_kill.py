@@ -13,13 +13,13 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from ndas.celery import app
 from records.imports import export_jobs
 from records.imports.models import ExportJob
 from records.patients.models import Patient
 from records.users import roles
 from tests import factories
 from tests.conftest import BASE_DIR
+from tests.imports.worker import broker_emptied
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +40,7 @@ def test_a_worker_killed_mid_build_leaves_nothing_and_the_sweep_says_so(make_use
     clinician = factories.clinician()
     for _ in range(2):
         factories.patient(acting_user=clinician)
-    app.control.purge()
+    broker_emptied()
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres:///{settings.DATABASES['default']['NAME']}",
@@ -92,4 +92,4 @@ def test_a_worker_killed_mid_build_leaves_nothing_and_the_sweep_says_so(make_use
     assert job.message == export_jobs.E_STOPPED and job.file_key == ""
     assert job.row_count == 0 and not job.sha256
     assert not default_storage.exists(key)
-    app.control.purge()  # the task, handed back unacknowledged, goes
+    broker_emptied()  # the task the killed worker held unacknowledged goes
