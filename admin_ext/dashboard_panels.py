@@ -1,5 +1,6 @@
-"""The dashboard's panels, each fitted to a role: what records.charts.worklist and
-records.charts.dashboards read, as rows with a link, a date and plain words.
+"""The dashboard's panels, each fitted to a role: what records.charts.worklist,
+records.charts.dashboards and records.imports.recent read, as rows with a link, a
+date and plain words.
 
 Clinicians get their worklist; administrators lockouts, emergency access to
 review and scheduled jobs that failed; data managers their imports waiting for a
@@ -15,6 +16,7 @@ from django.urls import reverse
 
 from records.charts import dashboards, worklist
 from records.common.display import show_time
+from records.imports import recent as imports_recent
 from records.users import roles
 
 TONE_DANGER = "danger"
@@ -49,6 +51,11 @@ def _url(name: str, *args, query: dict | None = None) -> str:
 
 def _summary(patient) -> str:
     return _url("patients_patient_summary", patient.pk)
+
+
+def _bounded(read, *args) -> worklist.Bounded:
+    """A read asked for one row more than a panel shows, to know there are more."""
+    return worklist.Bounded.of(read(*args, limit=worklist.LIST_SIZE + 1))
 
 
 def _panel(key, title, empty, bounded, row, links=()) -> Panel:
@@ -275,7 +282,7 @@ def _imports_panels(user) -> list[Panel]:
             "imports-to-commit",
             "Your imports waiting for their commit",
             "None of your imports is waiting.",
-            dashboards.imports_awaiting_commit(user),
+            _bounded(imports_recent.imports_awaiting_commit, user),
             _import_row,
             links=[
                 (
@@ -286,10 +293,10 @@ def _imports_panels(user) -> list[Panel]:
         ),
         _panel(
             "imports-failed",
-            f"Your imports of the last {dashboards.FAILED_IMPORT_DAYS} days that "
+            f"Your imports of the last {imports_recent.FAILED_IMPORT_DAYS} days that "
             "failed or had errors",
             "None of your recent imports failed.",
-            dashboards.imports_failed(user),
+            _bounded(imports_recent.imports_failed, user),
             _import_row,
             links=[
                 ("All failed imports", _url(imports, query={"status__exact": "failed"}))
@@ -303,7 +310,7 @@ def _exports_panel(key: str, title: str, user=None) -> Panel:
         key,
         title,
         "No exports yet.",
-        dashboards.exports_recent(user),
+        _bounded(imports_recent.exports_recent, user),
         lambda job: Row(
             text=f"{job.get_entity_display()}, {job.row_count:,} rows"
             + ("" if user is not None or job.user is None else f", by {job.user}"),

@@ -1,7 +1,7 @@
-"""What the dashboards of administrators, data managers and auditors list: imports
-waiting for their commit, failed imports, recent exports, lockouts, emergency access
-not yet reviewed, scheduled jobs that failed. (The clinician's worklist is
-records/charts/worklist.py.)
+"""What the dashboards of administrators and auditors list: lockouts, emergency
+access not yet reviewed, scheduled jobs that failed. (The clinician's worklist is
+records/charts/worklist.py; the data manager's imports and exports are read by
+records/imports/recent.py, a floor charts does not import.)
 
 Each list is bounded like the worklist's (LIST_SIZE rows, one more to know that
 there are more) and read in one query on an indexed column, whatever the table's
@@ -14,48 +14,15 @@ from django.utils import timezone
 
 from records.charts.worklist import LIST_SIZE, Bounded
 from records.common.schedule import failed_scheduled_jobs
-from records.imports.models import ExportJob, ImportJob
 from records.patients.models import BreakGlassGrant
 from records.patients.repositories import records_visible_to
 from records.users.models import LoginEvent
 
 LOCKOUT_DAYS = 7
-FAILED_IMPORT_DAYS = 30
 
 
 def _bounded(queryset) -> Bounded:
     return Bounded.of(list(queryset[: LIST_SIZE + 1]))
-
-
-def imports_awaiting_commit(user) -> Bounded:
-    """The user's imports checked without errors, their upload still kept: only
-    whoever uploaded a file commits it."""
-    return _bounded(
-        ImportJob.objects.filter(user=user, status=ImportJob.Status.VALIDATED)
-        .exclude(stored_as="")
-        .order_by("-created_at", "-pk")
-    )
-
-
-def imports_failed(user) -> Bounded:
-    """The user's imports of the last FAILED_IMPORT_DAYS that failed (a file that
-    could not be read) or had errors, newest first."""
-    since = timezone.now() - timedelta(days=FAILED_IMPORT_DAYS)
-    return _bounded(
-        ImportJob.objects.filter(
-            user=user,
-            created_at__gte=since,
-            status__in=(ImportJob.Status.FAILED, ImportJob.Status.INVALID),
-        ).order_by("-created_at", "-pk")
-    )
-
-
-def exports_recent(user=None) -> Bounded:
-    """The newest exports: the user's own, or everyone's (user None)."""
-    exports = ExportJob.objects.select_related("user").order_by("-at", "-pk")
-    if user is not None:
-        exports = exports.filter(user=user)
-    return _bounded(exports)
 
 
 def lockouts_recent() -> Bounded:
