@@ -28,6 +28,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from records.audit.services import audit_object
+from records.common.db import long_statements
 from records.imports import exports
 from records.imports.entities import ENTITIES
 from records.imports.models import ExportJob
@@ -113,7 +114,9 @@ def export_build(job_id: int) -> str:
             job.status = STATUS.RUNNING
             job.save(update_fields=["status"])
         try:
-            _build(job)
+            # The long ceiling, even in a worker started without NDAS_WORK=worker.
+            with long_statements():
+                _build(job)
         except PermissionDenied:
             _finish(job, STATUS.FAILED, message=E_NO_LONGER)
             return "refused"
