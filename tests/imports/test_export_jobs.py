@@ -323,3 +323,25 @@ def test_without_a_bucket_the_file_itself_is_downloaded(
     data = b"".join(response.streaming_content)
     assert len(data) == job.size_bytes and data.count(b"\n") == 3
     assert AuditEvent.objects.filter(action="download", object_id=job.pk).exists()
+
+
+def test_an_export_no_worker_took_up_within_a_day_is_marked_failed(data_manager):
+    stale, fresh = (
+        ExportJob.objects.create(
+            user=data_manager,
+            entity="patients",
+            file_format="csv",
+            status=STATUS.QUEUED,
+            file_key=f"exports/{name}.csv",
+        )
+        for name in ("stale", "fresh")
+    )
+    ExportJob.objects.filter(pk=stale.pk).update(at=stale.at - timedelta(days=2))
+
+    assert export_jobs.exports_sweep() == 1
+
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == STATUS.FAILED
+    assert stale.message == export_jobs.E_NOT_STARTED and stale.file_key == ""
+    assert fresh.status == STATUS.QUEUED
