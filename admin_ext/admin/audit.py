@@ -219,11 +219,10 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         return {"changes": changes.rows, "changes_partial": changes.partial}
 
     @staticmethod
-    def _access(patient, period) -> list[tuple[str, list[str]]]:
+    def _access(patient, period) -> list[reports.Opener]:
         if patient is None:  # a deleted chart: its events remain, its access not
             return []
-        found = reports.who_could_open(patient=patient, period=period)
-        return sorted((name, sorted(reasons)) for name, reasons in found.items())
+        return reports.chart_openers(patient=patient, period=period)
 
     def timeline_view(self, request):
         """Every change to charts and users in a period, with field-level diffs."""

@@ -4,8 +4,6 @@ Why one module past 500 lines: three ModelAdmins and their forms and inlines;
 one module per model is part of the restructure (issue #14).
 """
 
-from datetime import datetime, time
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -38,6 +36,7 @@ from admin_ext.admin.mixins import (
     LockableAdmin,
     LockableForm,
 )
+from records.audit import reports
 from records.charts.summary import chart_summary
 from records.clinical_records.models import ClinicalRecord
 from records.common.display import show_date, show_time
@@ -408,13 +407,16 @@ class PatientAdmin(SummaryPdfMixin, ExportMixin, DuplicateWarningMixin, ChartAdm
         self.chart_opened(request, patient, "access")  # it names the patient
         form = AccessDateForm(request.GET or None)
         on = form.cleaned_data["on"] if form.is_valid() else timezone.localdate()
-        at = timezone.make_aware(datetime.combine(on, time.max))
+        # The whole day, not its last moment: an emergency grant of the morning
+        # has expired by midnight, and its holder could open the chart that day.
+        period = reports.Period.of_days(on, on)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Who could open {patient} on {show_date(on)}",
             "patient": patient,
+            "on": on,
             "form": form,
-            "entries": repositories.patient_access_at(patient=patient, at=at),
+            "entries": reports.chart_openers(patient=patient, period=period),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin_ext/patient_access.html", context)

@@ -48,10 +48,9 @@ def test_patient_report(scene):
     assert response.status_code == 200
     actions = [event.action for event in response.context["events"]]
     assert actions[:3] == ["create", "grant", "grant"] and "view" in actions
-    assert dict(response.context["access"])["doctor"] == [
-        "care team: Neonatal follow-up"
-    ]
-    assert "checker" in dict(response.context["access"])  # auditors can open all
+    access = {entry.username: entry.reasons for entry in response.context["access"]}
+    assert access["doctor"] == ("care team: Neonatal follow-up",)
+    assert "checker" in access  # auditors can open all
     moved = [c for c in response.context["changes"] if c["reason"] == "Moved"]
     assert moved[0]["fields"] == [("city", "", "Arnsby")]
     # The chart's values were shown: the auditor's reading is on its trail.

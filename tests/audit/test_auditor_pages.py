@@ -1,0 +1,76 @@
+"""The auditor's pages as an auditor reads them (issue #17): who could open a
+chart on a day, including emergency access used and expired that day."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from records.common.display import show_date
+from records.patients import services
+from records.users import roles
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# A past day (sessions are made in real time).
+DAY = timezone.localdate() - timedelta(days=2)
+SHOWN = show_date(DAY)  # 6 Dec 2026
+
+
+@pytest.fixture
+def emergency_day(make_user):
+    """A chart opened under emergency access at 05:38, the grant gone by noon."""
+    doctor = make_user("doctor", roles=[roles.CLINICIAN])
+    team = factories.team("Neonatal follow-up", doctor)
+    patient = factories.patient(acting_user=doctor, care_teams=[team])
+    stranger = make_user(
+        "stranger", roles=[roles.CLINICIAN], first_name="Ada", last_name="Lovelace"
+    )
+    morning = timezone.make_aware(datetime.combine(DAY, time(5, 38)))
+    with time_machine.travel(morning, tick=False):
+        services.break_glass_open(
+            acting_user=stranger,
+            mrn=patient.mrn,
+            reason="Seizure in the waiting room, chart needed",
+        )
+        opener = Client()
+        opener.force_login(stranger)
+        page = opener.get(reverse("admin:patients_patient_change", args=[patient.pk]))
+        assert page.status_code == 200
+    auditor = Client()
+    auditor.force_login(make_user("checker", roles=[roles.AUDITOR]))
+    return patient, auditor
+
+
+def test_who_could_open_lists_emergency_access_of_that_day(emergency_day):
+    patient, auditor = emergency_day
+    url = reverse("admin:patients_patient_access", args=[patient.pk])
+    page = auditor.get(url, {"on": DAY.isoformat()})
+    assert page.status_code == 200
+    entries = {entry.username: entry for entry in page.context["entries"]}
+    assert entries["stranger"].reasons == ("emergency access",)
+    assert entries["stranger"].uses == 1
+    text = page.content.decode()
+    assert "Ada Lovelace (stranger)" in text
+    assert f"opened once, {SHOWN}, 05:38" in text
+    # A heading naming the chart and the day, in the clinic's date format.
+    assert f"Who could open the chart of {patient} on {SHOWN}" in text
+    assert patient.mrn in text
+    assert DAY.isoformat() not in text
+    # The day before, nobody held emergency access.
+    before = auditor.get(url, {"on": (DAY - timedelta(days=1)).isoformat()})
+    assert "stranger" not in {e.username for e in before.context["entries"]}
+
+
+def test_chart_audit_report_shows_the_same_emergency_use(emergency_day):
+    patient, auditor = emergency_day
+    url = reverse("admin:audit_auditevent_patient_report", args=[patient.pk])
+    page = auditor.get(url, {"start": f"{DAY:%d/%m/%Y}", "end": f"{DAY:%d/%m/%Y}"})
+    assert page.status_code == 200
+    access = {entry.username: entry for entry in page.context["access"]}
+    assert access["stranger"].reasons == ("emergency access",)
+    assert f"opened once, {SHOWN}, 05:38" in page.content.decode()
