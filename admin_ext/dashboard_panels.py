@@ -206,11 +206,11 @@ def _lockouts_panel() -> Panel:
         f"Lockouts of the last {dashboards.LOCKOUT_DAYS} days",
         "Nobody was locked out.",
         dashboards.lockouts_recent(),
-        lambda event: Row(
-            text=event.user.name_with_username if event.user else event.username,
-            url=_url("axes_accessattempt_changelist", query={"q": event.username}),
-            detail=f"From {event.ip}" if event.ip else "",
-            at=event.at,
+        lambda lockout: Row(
+            text=lockout.user.name_with_username if lockout.user else lockout.username,
+            url=_url("axes_accessattempt_changelist", query={"q": lockout.username}),
+            detail=_lockout_detail(lockout),
+            at=lockout.at,
             tone=TONE_DANGER,
         ),
         links=[
@@ -221,6 +221,18 @@ def _lockouts_panel() -> Panel:
             ),
         ],
     )
+
+
+def _lockout_detail(lockout) -> str:
+    """From 127.0.0.1 · 3 more attempts while locked out, the last at 05:41 UTC."""
+    parts = [f"From {lockout.ip}"] if lockout.ip else []
+    more = lockout.attempts - 1
+    if more:
+        attempts = "1 more attempt" if more == 1 else f"{more} more attempts"
+        parts.append(
+            f"{attempts} while locked out, the last at {show_time(lockout.last)}"
+        )
+    return " · ".join(parts)
 
 
 def _emergency_review_panel(user) -> Panel:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from records.common.display import show_date
 from records.patients import services
 from records.users import roles
+from records.users.models import LoginEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +75,24 @@ def test_chart_audit_report_shows_the_same_emergency_use(emergency_day):
     access = {entry.username: entry for entry in page.context["access"]}
     assert access["stranger"].reasons == ("emergency access",)
     assert f"opened once, {SHOWN}, 05:38" in page.content.decode()
+
+
+def test_one_lockout_is_one_row_on_the_dashboard(make_user):
+    """axes records a "locked out" event for each attempt while the lockout
+    holds: the dashboard shows each lockout once, with the attempts counted."""
+    start = timezone.now() - timedelta(hours=5)
+    for minutes in (0, 1, 2, 3):  # one lockout, four events
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            LoginEvent.objects.create(kind="lockout", username="mallory", ip="1.2.3.4")
+    with time_machine.travel(start + timedelta(hours=2), tick=False):  # a new one
+        LoginEvent.objects.create(kind="lockout", username="mallory", ip="1.2.3.4")
+        LoginEvent.objects.create(kind="lockout", username="eve", ip="1.2.3.5")
+    auditor = Client()
+    auditor.force_login(make_user("checker", roles=[roles.AUDITOR]))
+    page = auditor.get(reverse("admin:index"))
+    panel = {p.key: p for p in page.context["panels"]}["lockouts"]
+    assert [row.text for row in panel.rows] == ["eve", "mallory", "mallory"]
+    assert panel.rows[2].at == start
+    text = page.content.decode()
+    assert "3 more attempts while locked out" in text
+    assert text.count("From 1.2.3.4") == 2
