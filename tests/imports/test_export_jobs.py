@@ -19,6 +19,7 @@ from ndas.celery import app
 from records.audit.models import AuditEvent
 from records.imports.job_tasks import build_export, sweep_jobs
 from records.imports import export_jobs
+from records.imports.entities import ENTITIES
 from records.imports.models import ExportJob
 from records.patients.models import Patient, PatientStatus
 from records.users import roles
@@ -345,3 +346,33 @@ def test_an_export_no_worker_took_up_within_a_day_is_marked_failed(data_manager)
     assert stale.status == STATUS.FAILED
     assert stale.message == export_jobs.E_NOT_STARTED and stale.file_key == ""
     assert fresh.status == STATUS.QUEUED
+
+
+@pytest.mark.parametrize(
+    "url, entity",
+    [
+        ("/admin/patients/patient/export/", "patients"),
+        ("/admin/patients/assessment/export/", "assessments"),
+        ("/admin/clinical_records/clinicalrecord/export/", "clinical_records"),
+    ],
+)
+def test_each_lists_query_is_run_again_by_the_worker(
+    client, data_manager, s3_storage, background, url, entity
+):
+    clinician = factories.clinician()
+    for _ in range(2):
+        chart = factories.patient(acting_user=clinician)
+        factories.assessment(acting_user=clinician, patient=chart)
+        factories.visit(acting_user=clinician, patient=chart)
+    client.force_login(data_manager)
+
+    first = ENTITIES[entity].columns[0].name
+    response = client.post(url, {"file_format": "xlsx", "columns": [first]})
+
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    app.control.purge()  # no worker here: built in this process instead
+    assert (job.entity, job.status) == (entity, STATUS.QUEUED)
+    assert export_jobs.export_build(job.pk) == "built"
+    job.refresh_from_db()
+    assert job.status == STATUS.COMPLETED and job.row_count == 2
