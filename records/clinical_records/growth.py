@@ -12,13 +12,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from rcpchgrowth import Measurement
-from rcpchgrowth.chart_functions import create_chart
 from rcpchgrowth.constants import (
     MAXIMUM_BMI_ADVISORY_SDS,
     MAXIMUM_HEIGHT_WEIGHT_OFC_ADVISORY_SDS,
     MINIMUM_BMI_ADVISORY_SDS,
     MINIMUM_HEIGHT_WEIGHT_OFC_ADVISORY_SDS,
 )
+
+from records.clinical_records import centile_data
 
 # The visit's field, rcpchgrowth's measurement method, and how a person names it.
 MEASUREMENTS: dict[str, tuple[str, str, str]] = {
@@ -139,30 +140,10 @@ def _key(value):
 CHART_CENTILES = (0.4, 2.0, 9.0, 25.0, 50.0, 75.0, 91.0, 98.0, 99.6)
 
 
-@lru_cache(maxsize=64)
 def centile_lines(reference: str, method: str, sex: str) -> tuple:
     """The reference's centile lines as ((centile, ((age, value), ...)), ...), by
-    corrected decimal age; read once per process (they never change)."""
-    if sex not in SEXES:
-        return ()
-    with contextlib.redirect_stdout(io.StringIO()):
-        try:
-            parts = create_chart(reference, measurement_method=method, sex=sex)
-        except Exception:  # no such chart (Turner weight, say)
-            return ()
-    lines: dict[float, list] = {}
-    for part in parts or ():
-        for by_sex in part.values():
-            for line in (by_sex.get(sex) or {}).get(method) or ():
-                points = lines.setdefault(float(line["centile"]), [])
-                for point in line["data"] or ():
-                    if point.get("x") is not None and point.get("y") is not None:
-                        points.append((round(point["x"], 4), round(point["y"], 3)))
-    return tuple(
-        (centile, tuple(sorted(points)))
-        for centile, points in sorted(lines.items())
-        if points
-    )
+    corrected decimal age: rcpchgrowth's, built once into a file (centile_data)."""
+    return centile_data.stored_lines(reference, method, sex)
 
 
 # --- as shown -----------------------------------------------------------------------
