@@ -14,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.utils import timezone
 from rcpchgrowth.date_calculations import corrected_decimal_age
 
+from records.charts import age_axis
 from records.clinical_records import growth
 from records.clinical_records.models import ClinicalRecord
 from records.clinical_records.validators import icd10_title
@@ -155,8 +156,8 @@ def corrected_age_years(patient: Patient, on: date) -> float | None:
 
 
 def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
-    """Per measurement: the child's points by corrected age, and the reference's
-    centile lines over the ages shown (JSON-ready)."""
+    """Per measurement: the child's points by corrected age in months, the
+    reference's centile lines over the ages shown and the age axis (JSON-ready)."""
     charts = []
     for name, label, unit in GROWTH_CHARTS:
         field_name, method, _ = growth.MEASUREMENTS[name]
@@ -168,7 +169,7 @@ def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
                 continue
             points.append(
                 {
-                    "x": round(x, 4),
+                    "x": age_axis.months_from_years(x),
                     "y": float(value),
                     "label": growth.figure_text(
                         value,
@@ -179,13 +180,17 @@ def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
                     "date": show_date(visit.visit_date),
                 }
             )
-        ages_shown = [p["x"] for p in points] or [0.0]
-        low = min(min(ages_shown) - 0.1, 0.0)
-        high = max(max(ages_shown) * 1.15 + 0.25, 1.0)
+        axis = age_axis.growth_axis([p["x"] for p in points])
+        low, high = axis["min"] / 12, axis["max"] / 12
         lines = [
             {
                 "centile": centile,
-                "points": [{"x": x, "y": y} for x, y in line if low <= x <= high],
+                "label": growth.ordinal(centile),
+                "points": [
+                    {"x": age_axis.months_from_years(x), "y": y}
+                    for x, y in line
+                    if low <= x <= high
+                ],
             }
             for centile, line in growth.centile_lines(
                 patient.growth_reference, method, patient.sex
@@ -198,8 +203,7 @@ def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
                 "unit": unit,
                 "points": points,
                 "lines": [line for line in lines if line["points"]],
-                "x_min": round(low, 2),
-                "x_max": round(high, 2),
+                "axis": axis,
             }
         )
     return charts
@@ -209,7 +213,8 @@ def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
 
 
 def score_trends(assessments: list[Assessment]) -> list[dict]:
-    """Scored assessments per instrument, by (corrected where it applies) age."""
+    """Scored assessments per instrument, by (corrected where it applies) age in
+    months, each with its age axis."""
     by_instrument: dict[str, list] = defaultdict(list)
     labels = {}
     for a in sorted(assessments, key=lambda a: a.performed_on):
@@ -223,13 +228,18 @@ def score_trends(assessments: list[Assessment]) -> list[dict]:
         labels[a.instrument] = a.get_instrument_display()
         by_instrument[a.instrument].append(
             {
-                "x": round(days / 365.25, 3),
+                "x": age_axis.months_from_days(days),
                 "y": float(a.total_score),
                 "date": show_date(a.performed_on),
             }
         )
     return [
-        {"name": key, "label": labels[key], "points": points}
+        {
+            "name": key,
+            "label": labels[key],
+            "points": points,
+            "axis": age_axis.trend_axis([p["x"] for p in points]),
+        }
         for key, points in sorted(by_instrument.items())
     ]
 

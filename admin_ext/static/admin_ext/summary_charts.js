@@ -1,6 +1,8 @@
 // A chart's summary page: growth charts (the reference's centile lines and the
 // child's points, by corrected age) and assessment score trends, drawn with the
-// Chart.js that django-unfold ships. Data comes from json_script elements; no
+// Chart.js that django-unfold ships. Ages arrive in months with their axis
+// (records/charts/age_axis.py): ticks read "6 m" under two years, "1 y 6 m" above;
+// each centile line is named at its right end (0.4th ... 99.6th). Data comes from json_script elements; no
 // inline script (the CSP forbids it). Dates arrive formatted by the server
 // (records.common.display: 17 May 2023); this file never formats one itself.
 (function () {
@@ -17,15 +19,72 @@
     return "rgba(107, 114, 128, 0.45)";
   }
 
-  function ordinalLabel(centile) {
-    return centile + (centile === 2 ? "nd" : "th");
+  // An age in months as a tick reads (the words of age_axis.tick_text).
+  function ageText(months, unit) {
+    var whole = Math.round(months);
+    if (whole === 0) return "0";
+    if (unit === "months") return whole + " m";
+    var sign = whole < 0 ? "-" : "";
+    var years = Math.floor(Math.abs(whole) / 12);
+    var rest = Math.abs(whole) % 12;
+    var parts = [];
+    if (years) parts.push(years + " y");
+    if (rest) parts.push(rest + " m");
+    return sign + parts.join(" ");
   }
+
+  function ageScale(axis) {
+    return {
+      type: "linear",
+      min: axis.min,
+      max: axis.max,
+      title: { display: true, text: axis.title },
+      ticks: {
+        stepSize: axis.step,
+        autoSkip: true,
+        callback: function (value) {
+          return ageText(value, axis.unit);
+        },
+      },
+    };
+  }
+
+  // Names each centile line at its right end, nudged apart where lines crowd.
+  var centileLabels = {
+    id: "ndasCentileLabels",
+    afterDatasetsDraw: function (chartObject) {
+      var ctx = chartObject.ctx;
+      var area = chartObject.chartArea;
+      var placed = [];
+      chartObject.data.datasets.forEach(function (dataset, index) {
+        if (dataset.centile === undefined) return;
+        var elements = chartObject.getDatasetMeta(index).data;
+        var last = elements[elements.length - 1];
+        if (!last) return;
+        placed.push({ text: dataset.label, colour: dataset.borderColor, y: last.y });
+      });
+      placed.sort(function (a, b) { return b.y - a.y; });
+      var gap = 10;
+      for (var i = 1; i < placed.length; i += 1) {
+        if (placed[i - 1].y - placed[i].y < gap) placed[i].y = placed[i - 1].y - gap;
+      }
+      ctx.save();
+      ctx.font = "10px sans-serif";
+      ctx.textBaseline = "middle";
+      placed.forEach(function (label) {
+        ctx.fillStyle = "rgb(75, 85, 99)";
+        ctx.fillText(label.text, area.right + 4, label.y);
+      });
+      ctx.restore();
+    },
+  };
 
   function drawGrowth(canvas, chart) {
     var datasets = chart.lines.map(function (line) {
       return {
         type: "line",
-        label: ordinalLabel(line.centile),
+        label: line.label,
+        centile: line.centile,
         data: line.points,
         borderColor: lineColour(line.centile),
         borderWidth: line.centile === 50 ? 1.5 : 1,
@@ -49,17 +108,14 @@
     });
     return new window.Chart(canvas, {
       data: { datasets: datasets },
+      plugins: [centileLabels],
       options: {
         animation: false,
         maintainAspectRatio: false,
+        layout: { padding: { right: 40 } },
         parsing: { xAxisKey: "x", yAxisKey: "y" },
         scales: {
-          x: {
-            type: "linear",
-            min: chart.x_min,
-            max: chart.x_max,
-            title: { display: true, text: "Corrected age (years)" },
-          },
+          x: ageScale(chart.axis),
           y: { title: { display: true, text: chart.unit } },
         },
         plugins: {
@@ -69,8 +125,13 @@
               return item.dataset.label === "Measurements";
             },
             callbacks: {
+              title: function (items) {
+                if (!items.length) return "";
+                return items[0].raw.date + " (corrected age " +
+                  ageText(items[0].raw.x, "years") + ")";
+              },
               label: function (item) {
-                return item.raw.date + ": " + item.raw.label;
+                return item.raw.label;
               },
             },
           },
@@ -97,7 +158,7 @@
         animation: false,
         maintainAspectRatio: false,
         scales: {
-          x: { type: "linear", title: { display: true, text: "Age (years)" } },
+          x: ageScale(trend.axis),
           y: { title: { display: true, text: "Score" } },
         },
         plugins: {
