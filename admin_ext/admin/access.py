@@ -17,6 +17,8 @@ from unfold.widgets import (
 
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
 from admin_ext.admin.search import BoundedSearchMixin, SessionSearchMixin
+from admin_ext.admin.sign_in_display import KindFilter, SignInDisplayMixin
+from records.common.display import show_datetime, show_time
 from records.patients import services as patient_services
 from records.patients.models import BreakGlassGrant
 from records.users import services
@@ -113,7 +115,7 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
 
     list_display = (
         "granted_at",
-        "user",
+        "staff",
         "patient",
         "reason",
         "state",
@@ -145,17 +147,27 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
     def has_acknowledge_permission(self, request):
         return request.user.has_perm("patients.acknowledge_breakglassgrant")
 
-    @display(description="State", label={"live": "danger", "expired": "info"})
+    @display(description="State")
     def state(self, obj):
-        return "live" if obj.expires_at > timezone.now() else "expired"
+        if obj.expires_at > timezone.now():
+            return f"Live until {show_time(obj.expires_at)}"
+        return f"Ended {show_datetime(obj.expires_at)}"
 
     @display(description="Uses", ordering="use_count")
     def use_count(self, obj):
         return obj.use_count
 
-    @display(description="Acknowledged", boolean=True)
+    @display(description="Acknowledged", ordering="acknowledged_at")
     def acknowledged(self, obj):
-        return obj.acknowledged_at is not None
+        """Who acknowledged it and when (read with the row: no query of its own)."""
+        if obj.acknowledged_at is None:
+            return "Not yet"
+        by = obj.acknowledged_by.name_with_username if obj.acknowledged_by else ""
+        return f"By {by}, {show_datetime(obj.acknowledged_at)}"
+
+    @display(description="User", ordering="user__username")
+    def staff(self, obj):
+        return obj.user.name_with_username
 
     @admin.action(description="Acknowledge selected", permissions=["acknowledge"])
     def acknowledge(self, request, queryset):
@@ -169,12 +181,12 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(BoundedSearchMixin, ModelAdmin):
+class LoginEventAdmin(SignInDisplayMixin, BoundedSearchMixin, ModelAdmin):
     """Read-only: sign-ins, failures, lockouts and sign-outs, for auditors."""
 
     list_display = (
         "at",
-        "kind",
+        "what_happened",
         "username",
         "user",
         "ip",
@@ -183,7 +195,7 @@ class LoginEventAdmin(BoundedSearchMixin, ModelAdmin):
         "os",
     )
     list_filter = (
-        "kind",
+        KindFilter,
         ("at", LocalDateTimeRangeFilter),
         ("username", FieldTextFilter),
         ("ip", FieldTextFilter),

@@ -96,3 +96,50 @@ def test_one_lockout_is_one_row_on_the_dashboard(make_user):
     text = page.content.decode()
     assert "3 more attempts while locked out" in text
     assert text.count("From 1.2.3.4") == 2
+
+
+def test_sign_in_events_say_what_happened_and_who_reset_factors(make_user):
+    from records.users import mfa
+
+    admin_user = make_user(
+        "boss", roles=[roles.ADMINISTRATOR], first_name="Ann", last_name="Admin"
+    )
+    target = make_user("lost-phone", roles=[roles.CLINICIAN])
+    LoginEvent.objects.create(kind="success", username="lost-phone", user=target)
+    mfa.factors_reset(
+        request=None, acting_user=admin_user, user=target, reason="Phone lost"
+    )
+    auditor = Client()
+    auditor.force_login(make_user("checker", roles=[roles.AUDITOR]))
+    url = reverse("admin:users_loginevent_changelist")
+    text = auditor.get(url).content.decode()
+    assert "Password accepted" in text
+    assert "Second factors reset by Ann Admin (boss)" in text
+    # The filter offers the same words, and links by stored kind still work.
+    only = auditor.get(url, {"kind__exact": "success"})
+    assert {e.kind for e in only.context["cl"].result_list} == {"success"}
+    assert ">Signed in<" not in only.content.decode()
+
+
+def test_emergency_access_review_says_who_acknowledged_and_when(emergency_day):
+    from records.patients.models import BreakGlassGrant
+
+    patient, auditor = emergency_day
+    reviewer = BreakGlassGrant.objects.get().user.__class__.objects.get(
+        username="checker"
+    )
+    reviewer.first_name, reviewer.last_name = "Ida", "Checker"
+    reviewer.save()
+    url = reverse("admin:patients_breakglassgrant_changelist")
+    text = auditor.get(url).content.decode()
+    assert "Not yet" in text and "Ended " + SHOWN in text
+    assert "LIVE" not in text and "live" not in text.split("<body")[1].lower()
+    grant = BreakGlassGrant.objects.get()
+    page = auditor.post(
+        url,
+        {"action": "acknowledge", "_selected_action": [grant.pk]},
+        follow=True,
+    )
+    text = page.content.decode()
+    assert "By Ida Checker (checker), " + show_date(timezone.localdate()) in text
+    assert "Ada Lovelace (stranger)" in text
