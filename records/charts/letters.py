@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from records.audit.models import Action
 from records.audit.services import audit_object
+from records.charts import letter_parts
 from records.charts.summary import ChartSummary, chart_summary
 from records.clinical_records import growth
 from records.clinical_records import validators as visit_rules
@@ -86,7 +87,10 @@ class Letter:
     plan: str = ""
     follow_up: date | None = None
     clinician: str = ""
+    clinician_title: str = ""
     written_on: date | None = None
+    addressee: list[str] = field(default_factory=list)
+    amended: letter_parts.Amendment | None = None
 
     @property
     def filename(self) -> str:
@@ -173,7 +177,10 @@ def visit_letter(*, user, pk) -> Letter:
         plan=record.assessment_and_plan,
         follow_up=record.follow_up_date,
         clinician=str(record.clinician),
+        clinician_title=letter_parts.signer_title(record.clinician),
         written_on=timezone.localdate(),
+        addressee=letter_parts.addressee(patient),
+        amended=letter_parts.latest_amendment(record),
     )
 
 
@@ -207,7 +214,10 @@ def assessment_letter(*, user, pk) -> Letter:
         ),
         plan=record.recommendations,
         clinician=str(record.assessor),
+        clinician_title=letter_parts.signer_title(record.assessor),
         written_on=timezone.localdate(),
+        addressee=letter_parts.addressee(patient),
+        amended=letter_parts.latest_amendment(record),
     )
 
 
