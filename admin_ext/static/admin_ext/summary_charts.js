@@ -65,8 +65,17 @@
       });
       placed.sort(function (a, b) { return b.y - a.y; });
       var gap = 10;
-      for (var i = 1; i < placed.length; i += 1) {
+      var i;
+      for (i = 1; i < placed.length; i += 1) {
         if (placed[i - 1].y - placed[i].y < gap) placed[i].y = placed[i - 1].y - gap;
+      }
+      // Pushed above the plot: bring the top label back in and push down instead.
+      var top = placed.length ? placed[placed.length - 1] : null;
+      if (top && top.y < area.top + gap / 2) {
+        top.y = area.top + gap / 2;
+        for (i = placed.length - 2; i >= 0; i -= 1) {
+          if (placed[i].y - placed[i + 1].y < gap) placed[i].y = placed[i + 1].y + gap;
+        }
       }
       ctx.save();
       ctx.font = "10px sans-serif";
