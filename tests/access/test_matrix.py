@@ -160,6 +160,10 @@ MATRIX = {
     "imports_importjob_change": (302, 302, 302, 403, 403, 403, 403, 302, 302),
     "imports_importjob_changelist": (302, 200, 200, 403, 403, 403, 403, 200, 200),
     "imports_importjob_commit": (302, 302, 302, 403, 403, 403, 403, 302, 302),
+    # A worker's import: how far it got (counts only; the auditor, who may read
+    # reports but not import, is refused), and Cancel (a GET only redirects).
+    "imports_importjob_progress": (302, 200, 200, 403, 403, 403, 403, 200, 403),
+    "imports_importjob_cancel": (302, 302, 302, 403, 403, 403, 403, 302, 302),
     "imports_importjob_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
     "imports_importjob_errors": (302, 200, 200, 403, 403, 403, 403, 200, 200),
     "imports_importjob_history": (302, 200, 200, 403, 403, 403, 403, 200, 200),

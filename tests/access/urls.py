@@ -108,6 +108,12 @@ def url_for(name: str, world) -> str:
         "imports_importjob_commit": reverse(
             "admin:imports_importjob_commit", args=[job.pk]
         ),
+        "imports_importjob_progress": reverse(
+            "admin:imports_importjob_progress", args=[job.pk]
+        ),
+        "imports_importjob_cancel": reverse(
+            "admin:imports_importjob_cancel", args=[job.pk]
+        ),
         "imports_importjob_template": reverse(
             "admin:imports_importjob_template", args=["patients", "xlsx"]
         ),
