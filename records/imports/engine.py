@@ -49,6 +49,7 @@ from records.imports.entities import (
 )
 from records.imports.error_column import ignored_column
 from records.imports.exports import FORMULA_PREFIXES
+from records.imports.kind_guess import other_kind
 from records.imports.models import ImportMode
 from records.imports.parsing import Table
 from records.patients.validators import mrn_normalize, today_fixed
@@ -131,6 +132,10 @@ class Options:
 def map_header(spec: EntitySpec, header: list[str], mode: str, outcome: Outcome):
     """The column of each cell position (None: an ignored column: an empty
     header, or the error file's own column, once)."""
+    wrong_kind = other_kind(spec, header)
+    if wrong_kind:  # one message, not one for each column
+        outcome.error(1, "", "", wrong_kind)
+        return [None] * len(header)
     known = {header_key(column.name): column for column in spec.columns}
     columns: list[Column | None] = []
     seen: set[str] = set()
