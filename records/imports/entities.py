@@ -21,6 +21,7 @@ from django.db import models
 
 from records.clinical_records.models import ClinicalRecord
 from records.imports.models import Entity
+from records.imports.wording import choice_list, impossible_date
 from records.patients import validators as patient_rules
 from records.patients.models import Assessment, Patient
 
@@ -45,7 +46,8 @@ def _date(raw: str) -> date:
             return datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
-    raise ValidationError(E_DATE, code="date")
+    # 2025-02-30: the day that does not exist named, not the format asked for.
+    raise ValidationError(impossible_date(raw) or E_DATE, code="date")
 
 
 def _integer(raw: str) -> int:
@@ -180,7 +182,8 @@ def model_column(
         for value, label in model_field.choices:
             choices[str(value).lower()] = value
             choices[str(label).lower()] = value
-    valid = ", ".join(str(value) for value, _ in model_field.choices or ())
+    # Each choice by its label (and its code where spelled otherwise): both read.
+    valid = choice_list(model_field)
     checks = [_compiled(validator) for validator in model_field.validators]
     # A blank cell: the field's default (status 'active'), else empty or NULL.
     if model_field.has_default():

@@ -232,7 +232,7 @@ def test_final_records_are_not_changed_by_imports(manager, make_user):
             "date_of_birth",
             "This date is in the future",
         ),
-        ({"sex": "f?"}, "sex", "Not one of: female, male, other, unknown"),
+        ({"sex": "f?"}, "sex", "Not one of: Female, Male, Other, Unknown"),
     ],
 )
 def test_each_column_rule(manager, overrides, column, message):
