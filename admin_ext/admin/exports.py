@@ -19,6 +19,7 @@ from admin_ext.admin.search import TOKEN_VAR, search_redirect, search_term
 from records.imports.entities import ENTITIES
 from records.imports.export_jobs import export_needs_worker, export_queue
 from records.imports.exports import EXPORT_PERMISSION, export_csv, export_xlsx
+from records.imports.wording import column_labels
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -37,9 +38,14 @@ class ExportForm(forms.Form):
         label="Columns", widget=UnfoldAdminCheckboxSelectMultipleWidget
     )
 
-    def __init__(self, *args, column_names: list[str], **kwargs):
+    def __init__(
+        self, *args, column_names: list[str], column_labels: dict[str, str], **kwargs
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["columns"].choices = [(name, name) for name in column_names]
+        # Each column by its plain name; the file's headers stay as listed.
+        self.fields["columns"].choices = [
+            (name, column_labels.get(name, name)) for name in column_names
+        ]
         self.fields["columns"].initial = list(column_names)
 
 
@@ -89,7 +95,9 @@ class ExportMixin:
                 return redirect
         spec = ENTITIES[self.export_entity]
         form = ExportForm(
-            request.POST or None, column_names=[c.name for c in spec.columns]
+            request.POST or None,
+            column_names=[c.name for c in spec.columns],
+            column_labels=column_labels(spec),
         )
         if request.method == "POST" and form.is_valid():
             try:
@@ -106,7 +114,10 @@ class ExportMixin:
             **self.admin_site.each_context(request),
             "title": f"Export {self.model._meta.verbose_name_plural}",
             "form": form,
-            "opts": self.model._meta,
+            # The header reads "Patient charts > Patients > Export": the
+            # model_admin's two parts, then content_title (shown without opts).
+            "model_admin": self,
+            "content_title": "Export",
             "changelist_url": self._changelist_url(),
             "query_string": request.GET.urlencode(),
         }

@@ -19,6 +19,7 @@ from unfold.widgets import (
 
 from admin_ext.admin.export_jobs import ExportDownloadMixin
 from admin_ext.admin.import_progress import ImportProgressMixin
+from admin_ext.admin.import_wording import badge, job_name, report_wording
 from records.audit.services import audit_object
 from records.imports import services
 from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
@@ -38,6 +39,15 @@ STATUS_COLOURS = {
     ImportJob.Status.CANCELLED: "warning",
 }
 
+
+EXPORT_FORMATS = {"csv": "CSV", "xlsx": "Excel"}
+EXPORT_COLOURS = {
+    ExportJob.Status.COMPLETED: "success",
+    ExportJob.Status.FAILED: "danger",
+    ExportJob.Status.INTERRUPTED: "warning",
+    ExportJob.Status.QUEUED: "info",
+    ExportJob.Status.RUNNING: "info",
+}
 
 # The care team menu's choice of none: new patients in no team.
 NO_TEAM = "none"
@@ -103,9 +113,8 @@ class ImportForm(forms.Form):
 class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
     list_display = (
         "report_link",
-        "entity",
+        "what",
         "user",
-        "created_at",
         "status_label",
         "rows",
         "new",
@@ -129,14 +138,23 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="Import", ordering="pk")
+    @display(description="Import", ordering="created_at")
     def report_link(self, obj):
+        """The file and when it came: what people remember an import by."""
         url = reverse("admin:imports_importjob_report", args=[obj.pk])
-        return format_html('<a class="text-primary-600" href="{}">#{}</a>', url, obj.pk)
+        return format_html(
+            '<a class="text-primary-600" href="{}">{}</a>',
+            url,
+            job_name(obj.file_name, obj.created_at),
+        )
 
-    @display(description="Status", label=STATUS_COLOURS)
+    @display(description="What", ordering="entity")
+    def what(self, obj):
+        return obj.get_entity_display()
+
+    @display(description="Status", ordering="status")
     def status_label(self, obj):
-        return obj.status
+        return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, ""))
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {
@@ -179,7 +197,10 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "title": title,
-                "opts": self.model._meta,
+                # The header: "Imports and exports > Imports > <title>" (unfold
+                # adds content_title after the model_admin's parts, without opts).
+                "model_admin": self,
+                "content_title": title,
                 **context,
             },
         )
@@ -240,11 +261,12 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
         return self._page(
             request,
             "admin_ext/import_report.html",
-            f"Import #{job.pk}: {job.get_entity_display()}",
+            f"{job.get_entity_display()} from {job.file_name}",
             job=job,
             can_commit=services.import_commit_allowed(
                 acting_user=request.user, job=job
             ),
+            **report_wording(request.user, job),
             **self.progress_context(request, job),
         )
 
@@ -281,7 +303,7 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
             if job.status == ImportJob.Status.COMMITTED:
                 self.message_user(
                     request,
-                    f"Import #{job.pk} committed: {job.new} new, {job.changed} "
+                    f"{job.file_name} committed: {job.new} new, {job.changed} "
                     f"changed, {job.unchanged} unchanged.",
                     messages.SUCCESS,
                 )
@@ -323,10 +345,10 @@ class ExportJobAdmin(ExportDownloadMixin, ModelAdmin):
     list_display = (
         "at",
         "user",
-        "entity",
-        "file_format",
-        "row_count",
-        "status",
+        "what",
+        "format_shown",
+        "rows_shown",
+        "status_label",
         "download_link",
     )
     list_filter = ("entity", "file_format", "status")
@@ -346,6 +368,34 @@ class ExportJobAdmin(ExportDownloadMixin, ModelAdmin):
                 summary=f"view export #{job.pk}",
             )
         return response
+
+    @display(description="What", ordering="entity")
+    def what(self, obj):
+        return obj.get_entity_display()
+
+    @display(description="Format", ordering="file_format")
+    def format_shown(self, obj):
+        return EXPORT_FORMATS.get(obj.file_format, obj.file_format.upper())
+
+    @display(description="Rows", ordering="row_count")
+    def rows_shown(self, obj):
+        return f"{obj.row_count:,}"
+
+    @display(description="Status", ordering="status")
+    def status_label(self, obj):
+        colour = EXPORT_COLOURS.get(obj.status, "")
+        return badge(obj.get_status_display(), colour)
+
+    @display(description="File")
+    def download_link(self, obj):
+        """An export made within the request went straight to its maker's
+        browser: there is no file to keep, and the list says so."""
+        shown = super().download_link(obj)
+        if shown != "-":
+            return shown
+        if obj.status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING):
+            return "Not ready yet"
+        return "Sent to the browser"
 
     def has_add_permission(self, request):
         return False

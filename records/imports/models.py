@@ -95,6 +95,8 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = "import"
+        verbose_name_plural = "imports"
         permissions = [
             ("import_records", "Can import spreadsheets"),
             ("export_records", "Can export spreadsheets"),
@@ -145,6 +147,8 @@ class ExportJob(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        verbose_name = "export"
+        verbose_name_plural = "exports"
 
     def __str__(self) -> str:
         return f"Export #{self.pk} ({self.get_entity_display()})"

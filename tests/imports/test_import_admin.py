@@ -54,7 +54,7 @@ def test_upload_report_and_commit(manager, s3_storage):
     report = manager.get(response["Location"])
     content = report.content.decode()
     assert report.context["can_commit"]
-    assert "IMP-0001" in content and "given_name" in content  # the preview
+    assert "IMP-0001" in content and "Given name" in content  # the preview
     assert not Patient.objects.exists()  # nothing before the commit
     committed = manager.post(
         reverse("admin:imports_importjob_commit", args=[job.pk]), follow=True
@@ -79,7 +79,7 @@ def test_errors_are_listed_and_downloadable_with_an_error_column(manager):
     assert not report.context["can_commit"]
     content = report.content.decode()
     assert "MRN must be 4 to 20 characters" in content
-    assert "Enter a date" in content
+    assert "There is no 30 February 2024." in content  # not "Enter a date"
     download = manager.get(reverse("admin:imports_importjob_errors", args=[job.pk]))
     assert download["Content-Disposition"] == (
         f'attachment; filename="ndas-import-{job.pk}-errors.csv"'
@@ -88,7 +88,7 @@ def test_errors_are_listed_and_downloadable_with_an_error_column(manager):
     assert rows[0][-1] == "errors"
     assert rows[1][-1] == ""
     assert rows[2][0] == "x" and "mrn: MRN must be" in rows[2][-1]
-    assert "date_of_birth: Enter a date" in rows[2][-1]
+    assert "date_of_birth: There is no 30 February 2024." in rows[2][-1]
     assert (
         manager.post(
             reverse("admin:imports_importjob_commit", args=[job.pk])

@@ -1,0 +1,62 @@
+"""The import and export pages in plain words: the report's changes by field
+names and shown values, its time taken in seconds, its lists' names and badges."""
+
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+
+from records.imports.entities import ENTITIES
+from records.imports.wording import preview_shown
+
+ACTIONS = {"new": "New", "changed": "Changed"}
+# unfold's label colours without its capitals: a status reads as written.
+BADGE = (
+    "inline-block font-semibold h-6 leading-6 px-2 rounded-default text-xs "
+    "whitespace-nowrap {}"
+)
+BADGE_COLOURS = {
+    "info": "bg-blue-100 text-blue-700 dark:bg-blue-500/20 dark:text-blue-400",
+    "danger": "bg-red-100 text-red-700 dark:bg-red-500/20 dark:text-red-400",
+    "warning": (
+        "bg-orange-100 text-orange-700 dark:bg-orange-500/20 dark:text-orange-400"
+    ),
+    "success": ("bg-green-100 text-green-700 dark:bg-green-500/20 dark:text-green-400"),
+}
+
+
+def report_wording(user, job) -> dict:
+    """The import report's context: its preview as people read it, how long
+    the check took, and the file's fingerprint for those who audit."""
+    preview = preview_shown(ENTITIES[job.entity].model, job.preview or [])
+    for item in preview:
+        item["action"] = ACTIONS.get(item["action"], item["action"])
+    return {
+        "preview": preview,
+        "checked_in": seconds(job.duration_ms),
+        "show_fingerprint": user.has_perm("audit.view_auditevent"),
+    }
+
+
+def seconds(duration_ms: int) -> str:
+    """'0.1 s', '12 s', '3 min 20 s': never less than 0.1 s; '' for none."""
+    if not duration_ms:
+        return ""
+    if duration_ms < 10_000:
+        return f"{max(duration_ms, 100) / 1000:.1f} s"
+    whole = round(duration_ms / 1000)
+    if whole < 120:
+        return f"{whole} s"
+    return f"{whole // 60} min {whole % 60} s"
+
+
+def job_name(file_name: str, at) -> str:
+    """An import by its file and day: 'patients.csv, 6 Dec 2026, 05:39 UTC'."""
+    return f"{file_name}, {date_format(localtime(at), 'DATETIME_FORMAT')}"
+
+
+def badge(text: str, colour: str) -> str:
+    return format_html(
+        '<span class="{}">{}</span>',
+        BADGE.format(BADGE_COLOURS.get(colour, "bg-base-500/8 text-base-700")),
+        text,
+    )
