@@ -20,6 +20,7 @@ from unfold.contrib.filters.admin import FieldTextFilter
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
+from admin_ext.admin import audit_display
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
 from admin_ext.admin.search import SessionSearchMixin
 from records.audit import reports
@@ -94,9 +95,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         "actor_name",
         "action",
         "object_kind",
-        "object_id",
-        "patient_id",
-        "summary",
+        "what",
         "ip",
     )
     list_filter = (
@@ -127,6 +126,17 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     @display(description="Object", ordering="object_type")
     def object_kind(self, obj):
         return object_kind_name(obj.object_type)
+
+    @display(description="What")
+    def what(self, obj):
+        # Set for the whole page at once (get_changelist_instance).
+        return getattr(obj, "what", obj.summary)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = list(changelist.result_list)
+        audit_display.events_describe(changelist.result_list, request.user)
+        return changelist
 
     def bounded_search_results(self, request, queryset, search_term):
         mrn = mrn_normalize(search_term)
@@ -189,20 +199,23 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
                 summary=f"audit report of chart #{patient_id}",
             )
         context = {
-            "title": f"Audit of chart #{patient_id}",
+            "title": (
+                f"Audit of {patient}" if patient else f"Audit of chart #{patient_id}"
+            ),
             "patient": patient,
             "form": form,
             "period": period,
-            **self._events(events.select_related("actor")),
+            **self._events(request, events.select_related("actor")),
             "access": self._access(patient, period),
             **self._context(changes),
         }
         return self._page(request, context)
 
     @staticmethod
-    def _events(events) -> dict:
+    def _events(request, events) -> dict:
         """The period's first REPORT_ROWS events, and whether there were more."""
         shown = list(events[: REPORT_ROWS + 1])
+        audit_display.events_describe(shown[:REPORT_ROWS], request.user)
         return {
             "events": shown[:REPORT_ROWS],
             "events_partial": len(shown) > REPORT_ROWS,
@@ -210,9 +223,11 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
 
     @staticmethod
     def _changes(request, period, *, patient_id=None) -> reports.Changes:
-        return reports.history_changes(
+        changes = reports.history_changes(
             user=request.user, period=period, patient_id=patient_id, limit=CHANGE_ROWS
         )
+        audit_display.changes_describe(changes.rows, request.user)
+        return changes
 
     @staticmethod
     def _context(changes: reports.Changes) -> dict:
@@ -269,7 +284,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
             "title": f"Audit of user {username}",
             "form": form,
             "period": period,
-            **self._events(events),
+            **self._events(request, events),
         }
         return self._page(request, context)
 

@@ -185,20 +185,24 @@ def history_changes(
         records = records[:limit]
         previous = _previous_records(model, records)
         for record in records:
-            fields = []
+            fields, raw = [], []
             before = previous.get(record.history_id)
             if before is not None:
                 delta = record.diff_against(before)
-                fields = [(c.field, _text(c.old), _text(c.new)) for c in delta.changes]
+                raw = [(c.field, c.old, c.new) for c in delta.changes]
+                fields = [(name, _text(old), _text(new)) for name, old, new in raw]
             rows.append(
                 {
                     "chart": getattr(record, chart) if chart else None,
+                    "model": model,
+                    "record": record,
                     "at": record.history_date,
                     "what": f"{model._meta.verbose_name} #{record.id}",
                     "type": record.get_history_type_display(),
                     "user": str(record.history_user or ""),
                     "reason": record.history_change_reason or "",
                     "fields": fields,
+                    "raw_fields": raw,  # the values themselves, for display
                 }
             )
     rows.sort(key=lambda change: change["at"], reverse=True)

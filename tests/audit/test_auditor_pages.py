@@ -143,3 +143,39 @@ def test_emergency_access_review_says_who_acknowledged_and_when(emergency_day):
     text = page.content.decode()
     assert "By Ida Checker (checker), " + show_date(timezone.localdate()) in text
     assert "Ada Lovelace (stranger)" in text
+
+
+def test_audit_screens_name_charts_and_records_in_words(emergency_day):
+    """No "create patient #2", "break_glass emergency access #1", "status:
+    active → archived": the chart's MRN and name, the object in words, field
+    names and choice labels as the forms show them."""
+    patient, auditor = emergency_day
+    doctor = patient.__class__.history.earliest().history_user
+    services.patient_update(
+        acting_user=doctor,
+        patient=patient,
+        data={"status": "archived"},
+        reason="Moved away",
+    )
+    report = auditor.get(
+        reverse("admin:audit_auditevent_patient_report", args=[patient.pk]),
+        {"start": f"{DAY:%d/%m/%Y}"},
+    )
+    whats = [event.what for event in report.context["events"]]
+    assert str(patient) in whats  # created, viewed
+    assert f"Emergency access by Ada Lovelace (stranger), for {patient}" in whats
+    assert any(w.startswith("Care team Neonatal follow-up") for w in whats)
+    text = report.content.decode()
+    assert f"#{patient.pk}<" not in text and "break_glass" not in text
+    assert f"Audit of {patient}" in text
+    status = [c for c in report.context["changes"] if c["reason"] == "Moved away"]
+    assert status[0]["fields"] == [("Status", "Active", "Archived")]
+    # The audit trail: no raw id columns, the same words.
+    trail = auditor.get(reverse("admin:audit_auditevent_changelist"))
+    text = trail.content.decode()
+    assert "Object id" not in text and "Patient id</" not in text
+    assert f"Emergency access by Ada Lovelace (stranger), for {patient}" in text
+    # The change timeline.
+    timeline = auditor.get(reverse("admin:audit_auditevent_timeline"))
+    assert str(patient) in [c["what"] for c in timeline.context["changes"]]
+    assert "Status: Active → Archived" in timeline.content.decode()

@@ -52,7 +52,7 @@ def test_patient_report(scene):
     assert access["doctor"] == ("care team: Neonatal follow-up",)
     assert "checker" in access  # auditors can open all
     moved = [c for c in response.context["changes"] if c["reason"] == "Moved"]
-    assert moved[0]["fields"] == [("city", "", "Arnsby")]
+    assert moved[0]["fields"] == [("City", "", "Arnsby")]
     # The chart's values were shown: the auditor's reading is on its trail.
     seen = AuditEvent.objects.filter(
         actor_username="checker", action="view", patient_id=patient.pk
@@ -109,10 +109,11 @@ def test_change_timeline_across_charts_and_users(scene, make_user):
     url = reverse("admin:audit_auditevent_timeline")
     changes = auditor.get(url).context["changes"]
     what = [change["what"] for change in changes]
-    assert f"patient #{patient.pk}" in what
-    assert any(w.startswith("user #") for w in what)
+    # Records named as people know them (issue #17), not "patient #6".
+    assert str(patient) in what
+    assert "User Ada (newcomer)" in what
     moved = next(c for c in changes if c["reason"] == "Moved")
-    assert moved["fields"] == [("city", "", "Arnsby")]
+    assert moved["fields"] == [("City", "", "Arnsby")]
     assert AuditEvent.objects.filter(
         actor_username="checker", action="view", patient_id=patient.pk
     ).exists()
