@@ -85,3 +85,21 @@ logconfig_dict = {
         },
     },
 }
+
+
+def post_worker_init(worker) -> None:
+    """Each web process makes a blank letter once, in the background, as it starts:
+    WeasyPrint's first PDF in a process costs 2-5 s (loading Pango and parsing its C
+    declarations, not fonts), which a clinician's first letter would otherwise wait
+    for. Commands and workers that never print do not pay it."""
+    import threading
+
+    def warm() -> None:
+        try:
+            from admin_ext.pdf import warm_up
+
+            warm_up()
+        except Exception:  # a warm-up only: the first letter then pays, as before
+            worker.log.exception("PDF warm-up failed")
+
+    threading.Thread(target=warm, name="pdf-warm-up", daemon=True).start()

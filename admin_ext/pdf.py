@@ -76,3 +76,10 @@ def render_pdf(template: str, context: dict, *, logo_path: str = "") -> bytes:
     )
     # No base URL: a relative address in the page resolves to nothing to fetch.
     return HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def warm_up() -> bytes:
+    """A blank letter (no record, nothing read from the database): WeasyPrint is
+    imported and its first render's setup is done, so a web process's first real
+    letter takes what the rest take (gunicorn.conf.py's post_worker_init)."""
+    return render_pdf("admin_ext/letters/letter.html", {})
