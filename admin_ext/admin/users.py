@@ -1,31 +1,28 @@
 """Admin for users and roles, on unfold's forms."""
 
 from axes.helpers import get_lockout_response
-from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
-from django.urls import reverse
+from django.db.models import Count
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
-from unfold.forms import (
-    AdminOwnPasswordChangeForm,
-    AdminPasswordChangeForm,
-    UserChangeForm,
-    UserCreationForm,
-)
-from unfold.widgets import UnfoldAdminTextInputWidget
+from unfold.forms import AdminOwnPasswordChangeForm, AdminPasswordChangeForm
 
+from admin_ext.admin import user_lockout
 from admin_ext.admin.history import ReadOnlyHistoryMixin
 from admin_ext.admin.search import BoundedSearchMixin
+from admin_ext.admin.user_forms import UserAddForm, UserForm
 from admin_ext.mfa.summary import second_factor_summary
 from records.common.services import history_note
 from records.users.lockout import password_confirm
-from records.users import services
+from records.users import roles, services
 from records.users.models import User
 
 admin.site.unregister(Group)
@@ -88,14 +85,17 @@ def own_password_change(request, extra_context=None):
 admin.site.password_change = own_password_change
 
 
-class UserForm(UserChangeForm):
-    change_reason = forms.CharField(
-        label="Reason for change",
-        required=False,
-        max_length=200,
-        widget=UnfoldAdminTextInputWidget,
-        help_text="Kept in the account's history.",
-    )
+class RoleFilter(admin.SimpleListFilter):
+    title = "role"
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in roles.ROLES]
+
+    def queryset(self, request, queryset):
+        if self.value() in roles.ROLES:
+            return queryset.filter(groups__name=self.value())
+        return queryset
 
 
 @admin.register(User)
@@ -107,7 +107,7 @@ class UserAdmin(
     ModelAdmin,
 ):
     form = UserForm
-    add_form = UserCreationForm
+    add_form = UserAddForm
     change_password_form = AdminPasswordChangeForm
 
     def user_change_password(self, request, id, form_url=""):
@@ -126,28 +126,70 @@ class UserAdmin(
         "is_active",
         "last_login",
     )
-    list_filter = ("is_active", "is_staff", "groups")
+    list_filter = ("is_active", RoleFilter)
     readonly_fields = (
+        "password_link",
+        "sign_in_lockout",
         "last_login",
         "last_login_ip",
         "last_login_device",
         "date_joined",
         "second_factor",
     )
-    fieldsets = BaseUserAdmin.fieldsets + (
+    fieldsets = (
         (
-            _("Last sign-in"),
-            {"fields": ("last_login_ip", "last_login_device", "second_factor")},
+            None,
+            {"fields": ("first_name", "last_name", "username", "email", "is_active")},
+        ),
+        (_("Role and care teams"), {"fields": ("role", "care_teams")}),
+        (
+            _("Sign-in"),
+            {
+                "fields": (
+                    "password_link",
+                    "sign_in_lockout",
+                    "second_factor",
+                    "last_login",
+                    "last_login_ip",
+                    "last_login_device",
+                    "date_joined",
+                )
+            },
         ),
         (_("Change"), {"fields": ("change_reason",)}),
     )
+    add_fieldsets = ((None, {"fields": ("username", "password1", "password2")}),)
     list_select_related = ()
     show_full_result_count = False
+
+    @admin.display(description="Password")
+    def password_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return format_html(
+            '<a class="text-primary-600 underline" href="{}">Set a new password</a>',
+            reverse("admin:auth_user_password_change", args=[obj.pk]),
+        )
+
+    @admin.display(description="Sign-in lockout")
+    def sign_in_lockout(self, obj):
+        """Locked out or not; since and until when, and the Unlock link."""
+        return user_lockout.lockout_summary(obj)
 
     @admin.display(description="Second factor")
     def second_factor(self, obj):
         """The user's factors, and the link to reset them (admin_ext.mfa)."""
         return second_factor_summary(obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:user_id>/unlock/",
+                self.admin_site.admin_view(user_lockout.unlock_view),
+                name="users_user_unlock",
+            ),
+            *super().get_urls(),
+        ]
 
     def has_delete_permission(self, request, obj=None):
         # Deactivate instead: a user's name stays on everything they did
@@ -159,11 +201,47 @@ class UserAdmin(
         history_note(obj, user=request.user, reason=reason or "")
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if isinstance(form, UserForm):
+            # Each group joined or left is an audit event
+            # (records.users.receivers.on_groups_changed).
+            form.instance.groups.set(form.groups_wanted())
+
 
 @admin.register(Group)
 class RoleAdmin(BoundedSearchMixin, BaseGroupAdmin, ModelAdmin):
-    """Read-only: a role's permissions are defined in records/users/roles.py and
-    re-applied on every migrate, which would silently undo an edit made here."""
+    """The roles alone (care teams are groups too, with their own page), each with
+    what it allows in plain words. Read-only: a role's permissions are defined in
+    records/users/roles.py and re-applied on every migrate, which would silently
+    undo an edit made here."""
+
+    list_display = ("name", "allows_in_brief", "people")
+    fields = ("name", "allows", "people")
+    readonly_fields = ("name", "allows", "people")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(name__in=roles.ROLES)
+            .annotate(people=Count("user", distinct=True))
+        )
+
+    @admin.display(description="What it allows")
+    def allows(self, obj):
+        return format_html(
+            '<ul class="list-disc ml-4">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((line,) for line in _summary(obj))),
+        )
+
+    @admin.display(description="What it allows")
+    def allows_in_brief(self, obj):
+        return _summary(obj)[0]
+
+    @admin.display(description="People", ordering="people")
+    def people(self, obj):
+        return getattr(obj, "people", None) or obj.user_set.count()
 
     def has_add_permission(self, request):
         return False
@@ -173,3 +251,7 @@ class RoleAdmin(BoundedSearchMixin, BaseGroupAdmin, ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _summary(group) -> tuple[str, ...]:
+    return roles.ROLE_SUMMARIES.get(group.name, ("",))

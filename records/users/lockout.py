@@ -1,15 +1,21 @@
 """django-axes with two limits: per username and IP pair, and per username alone;
 and the current-password check that counts with the sign-in failures."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
 from django.db.models import Sum
 from django.http import HttpRequest
+from django.utils import timezone
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_credentials
+from axes.helpers import get_cool_off, get_credentials
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 
 
 class NdasAxesHandler(AxesDatabaseHandler):
@@ -64,3 +70,52 @@ def password_confirm(*, request: HttpRequest, user, password: str) -> bool:
     if getattr(request, "axes_locked_out", False):
         logout(request)
     return False
+
+
+@dataclass(frozen=True)
+class LockoutStatus:
+    """A username's sign-in lockout as an administrator is told it: locked since
+    the first of the failures that locked it, until the cool-off after it ends."""
+
+    since: datetime
+    until: datetime
+    failures: int
+
+
+def lockout_status(username: str) -> LockoutStatus | None:
+    """The lockout of `username` now (by either limit: AXES_FAILURE_LIMIT from one
+    address, NDAS_USERNAME_FAILURE_LIMIT from anywhere), or None."""
+    cool_off = get_cool_off()
+    start = timezone.now() - cool_off
+    attempts = list(
+        AccessAttempt.objects.filter(username=username, attempt_time__gte=start)
+    )
+    locking = [
+        a for a in attempts if a.failures_since_start >= settings.AXES_FAILURE_LIMIT
+    ]
+    total = sum(a.failures_since_start for a in attempts)
+    if total >= settings.NDAS_USERNAME_FAILURE_LIMIT:
+        locking = attempts
+    if not locking:
+        return None
+    since = min(a.attempt_time for a in locking)
+    return LockoutStatus(since=since, until=since + cool_off, failures=total)
+
+
+def lockout_lift(*, actor, user) -> int:
+    """Let `user` sign in again now: django-axes' own reset of every failure
+    counted against the username (axes.utils.reset), audited as a grant.
+    Returns how many counters went."""
+    ids = list(
+        AccessAttempt.objects.filter(username=user.get_username()).values_list(
+            "pk", flat=True
+        )
+    )
+    removed = axes_reset(username=user.get_username())
+    if removed:
+        from records.users import services
+
+        services.lockout_lifted_audit(
+            actor=actor, username=user.get_username(), attempt_id=min(ids)
+        )
+    return removed

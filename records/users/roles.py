@@ -52,6 +52,33 @@ ROLE_PERMISSIONS: dict[str, str | tuple[str, ...]] = {
     AUDITOR: (VIEW_ONLY, "patients.acknowledge_breakglassgrant"),
 }
 
+# What each role allows, in the words the roles page shows (keep in step with
+# ROLE_PERMISSIONS above).
+ROLE_SUMMARIES: dict[str, tuple[str, ...]] = {
+    ADMINISTRATOR: (
+        "Everything in NDAS: every chart, imports and exports, the audit trail.",
+        "Adds users, gives them a role and care teams, unlocks accounts and "
+        "resets second factors.",
+        "Creates care teams and chooses their members.",
+    ),
+    CLINICIAN: (
+        "Opens the charts of their care teams' children: patients, visits, "
+        "assessments and media.",
+        "Adds and changes patients, visits, assessments and media on those charts.",
+        "May open another child's chart in an emergency, with a reason that "
+        "auditors review.",
+    ),
+    DATA_MANAGER: (
+        "Reads every chart (without changing it).",
+        "Imports spreadsheets of records and exports data sets.",
+    ),
+    AUDITOR: (
+        "Reads everything (every chart, the audit trail, sign-in events), "
+        "changes nothing.",
+        "Reviews and acknowledges emergency access to charts.",
+    ),
+}
+
 
 def _permissions_for(spec: str | tuple[str, ...]):
     if spec == ALL:

@@ -238,6 +238,8 @@ MATRIX = {
     "users_user_changelist": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "users_user_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
     "users_user_history": (302, 200, 200, 403, 403, 403, 403, 403, 200),
+    # Unlocking a locked-out user: those who may change users.
+    "users_user_unlock": (302, 200, 200, 403, 403, 403, 403, 403, 403),
     "users_user_simple_history": (302, 200, 200, 403, 403, 403, 403, 403, 200),
     "view_on_site": (302, 404, 404, 404, 404, 404, 404, 404, 404),
 }

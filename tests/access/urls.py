@@ -77,6 +77,9 @@ def url_for(name: str, world) -> str:
             "admin:auth_user_password_change",
             args=[world.users["clinician_in_team"].pk],
         ),
+        "users_user_unlock": reverse(
+            "admin:users_user_unlock", args=[world.users["clinician_in_team"].pk]
+        ),
         "patients_patient_break_glass": reverse("admin:patients_patient_break_glass"),
         "patients_patient_access": reverse(
             "admin:patients_patient_access", args=[world.patient.pk]
