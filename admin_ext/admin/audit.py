@@ -135,7 +135,9 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
         changelist.result_list = list(changelist.result_list)
-        audit_display.events_describe(changelist.result_list, request.user)
+        audit_display.events_describe(
+            changelist.result_list, request.user, where="audit trail"
+        )
         return changelist
 
     def bounded_search_results(self, request, queryset, search_term):
@@ -205,17 +207,21 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
             "patient": patient,
             "form": form,
             "period": period,
-            **self._events(request, events.select_related("actor")),
+            **self._events(
+                request, events.select_related("actor"), already=[patient_id]
+            ),
             "access": self._access(patient, period),
             **self._context(changes),
         }
         return self._page(request, context)
 
     @staticmethod
-    def _events(request, events) -> dict:
+    def _events(request, events, already=()) -> dict:
         """The period's first REPORT_ROWS events, and whether there were more."""
         shown = list(events[: REPORT_ROWS + 1])
-        audit_display.events_describe(shown[:REPORT_ROWS], request.user)
+        audit_display.events_describe(
+            shown[:REPORT_ROWS], request.user, where="audit console", already=already
+        )
         return {
             "events": shown[:REPORT_ROWS],
             "events_partial": len(shown) > REPORT_ROWS,

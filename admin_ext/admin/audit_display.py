@@ -16,6 +16,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 
+from records.audit.models import Action
+from records.audit.services import audit_record
 from records.common.display import show_date, show_datetime
 from records.patients import repositories
 
@@ -107,8 +109,10 @@ def _ints(values) -> set[int]:
     return {int(value) for value in values if str(value).isdigit()}
 
 
-def events_describe(events, user) -> None:
-    """Set `what` on each event: the object in words, with its chart."""
+def events_describe(events, user, *, where: str, already=()) -> None:
+    """Set `what` on each event: the object in words, with its chart. Naming a
+    chart is reading it: each chart named (but those in `already`, read by the
+    page itself) gets a "view" event, as the change timeline's do."""
     events = list(events)
     wanted = defaultdict(set)
     for event in events:
@@ -125,6 +129,15 @@ def events_describe(events, user) -> None:
     charts = charts_named(user, chart_ids)
     for event in events:
         event.what = _describe(event, names, charts)
+    for chart_id in sorted(set(charts) - set(already)):
+        audit_record(
+            action=Action.VIEW,
+            actor=user,
+            object_type="patients.patient",
+            object_id=chart_id,
+            patient_id=chart_id,
+            summary=f"chart #{chart_id} named in the {where}",
+        )
 
 
 def _describe(event, names, charts) -> str:

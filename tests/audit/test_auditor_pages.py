@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from records.audit.models import AuditEvent
 from records.common.display import show_date
 from records.patients import services
 from records.users import roles
@@ -170,9 +171,16 @@ def test_audit_screens_name_charts_and_records_in_words(emergency_day):
     assert f"Audit of {patient}" in text
     status = [c for c in report.context["changes"] if c["reason"] == "Moved away"]
     assert status[0]["fields"] == [("Status", "Active", "Archived")]
-    # The audit trail: no raw id columns, the same words.
+    # The audit trail: no raw id columns, the same words; naming the chart
+    # there is an audited reading of it.
     trail = auditor.get(reverse("admin:audit_auditevent_changelist"))
     text = trail.content.decode()
+    assert AuditEvent.objects.filter(
+        actor_username="checker",
+        action="view",
+        patient_id=patient.pk,
+        summary=f"chart #{patient.pk} named in the audit trail",
+    ).exists()
     assert "Object id" not in text and "Patient id</" not in text
     assert f"Emergency access by Ada Lovelace (stranger), for {patient}" in text
     # The change timeline.
