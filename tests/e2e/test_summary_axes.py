@@ -3,11 +3,15 @@ age ticks in months or years and months (never decimal years), a padded score ax
 and each centile line named at its right end."""
 
 import os
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from records.users.models import User
+from tests import factories
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.test_summary import demo_chart, second_step  # noqa: F401
 
@@ -28,6 +32,14 @@ TICKS = """canvas => {
 def test_growth_and_score_axes_read_in_months_and_years(
     live_server, page, demo_chart  # noqa: F811
 ):
+    # One scored assessment: the walk found it drawn on a 0.185-0.210 year axis.
+    factories.assessment(
+        acting_user=User.objects.get(username="admin"),
+        patient=demo_chart,
+        instrument="hine",
+        performed_on=demo_chart.date_of_birth + timedelta(days=150),
+        total_score=Decimal("60"),
+    )
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("input[name=username]", "clinician")
     page.fill("input[name=password]", TEST_PASSWORD)
@@ -55,12 +67,13 @@ def test_growth_and_score_axes_read_in_months_and_years(
     labels = [label for label in drawn["ticks"] if label != "0"]
     assert labels and all(label.endswith((" m", " y")) for label in labels), labels
     assert not any("." in label for label in drawn["ticks"]), drawn["ticks"]
-    trends = page.locator("canvas[data-trend-chart]")
-    if trends.count():
-        trend = trends.first.evaluate(TICKS)
-        assert trend["title"].startswith("Age (")
-        assert trend["span"] >= 6  # months: a single score is not on a sliver
-        assert not any("." in label for label in trend["ticks"]), trend["ticks"]
+    trend = page.locator("canvas[data-trend-chart]").first
+    expect(trend).to_have_attribute("data-drawn", "true")
+    drawn = trend.evaluate(TICKS)
+    assert drawn["title"] == "Age (months)"
+    assert drawn["span"] >= 6  # months: a single score is not on a sliver of a day
+    assert "6 m" in drawn["ticks"], drawn["ticks"]
+    assert not any("." in label for label in drawn["ticks"]), drawn["ticks"]
     if SCREENSHOT:
         Path(SCREENSHOT).parent.mkdir(parents=True, exist_ok=True)
         page.locator("canvas[data-growth-chart='0']").scroll_into_view_if_needed()
