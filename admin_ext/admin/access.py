@@ -77,6 +77,15 @@ class CareTeamAdmin(BoundedSearchMixin, ModelAdmin):
         # The name is the group's name too; a renamed team is a new team.
         return ("name",) if obj else ()
 
+    def get_fields(self, request, obj=None):
+        # The name first, read-only or not.
+        return ("name", "description", "members", "change_reason")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Save, or save and keep editing: "add another" belongs to the list.
+        extra_context = {**(extra_context or {}), "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         if not change:
             created = services.care_team_create(

@@ -105,3 +105,23 @@ def test_only_administrators_unlock(client, make_user):
     nurse = make_user("nurse", roles=[roles.CLINICIAN])
     client.force_login(make_user("doc", roles=[roles.CLINICIAN]))
     assert client.post(f"{USERS}{nurse.pk}/unlock/").status_code in (302, 403)
+
+
+def test_the_care_team_page_puts_the_name_first(client, chief):
+    team = factories.team("Autism assessment")
+    response = client.get(f"/admin/users/careteam/{team.pk}/change/")
+    page = response.content.decode()
+    [(_, options)] = response.context["adminform"].fieldsets
+    assert list(options["fields"])[:3] == ["name", "description", "members"]
+    assert "Save and add another" not in page and "_addanother" not in page
+
+
+def test_every_admin_page_starts_with_skip_to_content_and_a_menu_search(client, chief):
+    page = client.get("/admin/").content.decode()
+    assert 'href="#content"' in page and "Skip to content" in page
+    # First in the page: before the menu and every other link.
+    body = page[page.index("<body") :]
+    assert body.index("<a ") == body.index('<a class="ndas-skip-link"')
+    assert page.index("Skip to content") < page.index("Search menu…")
+    assert 'id="content"' in page
+    assert "Search menu…" in page and "Search apps and models" not in page
