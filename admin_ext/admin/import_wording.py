@@ -6,7 +6,9 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 
 from records.imports.entities import ENTITIES
-from records.imports.wording import preview_shown
+from records.imports.wording import preview_shown, related_ids
+from records.patients.repositories import patients_visible_to
+from records.users.models import User
 
 ACTIONS = {"new": "New", "changed": "Changed"}
 # unfold's label colours without its capitals: a status reads as written.
@@ -27,7 +29,11 @@ BADGE_COLOURS = {
 def report_wording(user, job) -> dict:
     """The import report's context: its preview as people read it, how long
     the check took, and the file's fingerprint for those who audit."""
-    preview = preview_shown(ENTITIES[job.entity].model, job.preview or [])
+    spec = ENTITIES[job.entity]
+    preview = job.preview or []
+    preview = preview_shown(
+        spec.model, preview, spec.key, _related(user, spec, preview)
+    )
     for item in preview:
         item["action"] = ACTIONS.get(item["action"], item["action"])
     return {
@@ -35,6 +41,23 @@ def report_wording(user, job) -> dict:
         "checked_in": seconds(job.duration_ms),
         "show_fingerprint": user.has_perm("audit.view_auditevent"),
     }
+
+
+def _related(user, spec, preview) -> dict[str, dict[str, str]]:
+    """Patients by MRN (among those the user may see) and staff by name, for
+    the ids an assessment's or visit's preview holds."""
+    names = {}
+    for attname, ids in related_ids(spec.model, preview, spec.key).items():
+        target = spec.model._meta.get_field(attname).related_model
+        if target is User:
+            rows = ((u.pk, str(u)) for u in User.objects.filter(pk__in=ids))
+        elif target._meta.label == "patients.Patient":
+            visible = patients_visible_to(user).filter(pk__in=ids)
+            rows = visible.values_list("pk", "mrn")
+        else:
+            continue
+        names[attname] = {str(pk): name for pk, name in rows}
+    return names
 
 
 def seconds(duration_ms: int) -> str:

@@ -75,23 +75,52 @@ def shown_value(model: type[models.Model], attname: str, text: str) -> str:
     return text
 
 
-def preview_shown(model: type[models.Model], preview: list[dict]) -> list[dict]:
+def preview_shown(
+    model: type[models.Model],
+    preview: list[dict],
+    key: tuple[str, ...] = (),
+    related: dict[str, dict[str, str]] | None = None,
+) -> list[dict]:
     """An import's preview (ImportJob.preview) with field names and values as
-    people read them."""
-    return [
-        {
-            **item,
-            "changes": [
-                (
-                    field_label(model, name),
-                    shown_value(model, name, old),
-                    shown_value(model, name, new),
-                )
-                for name, old, new in item["changes"]
-            ],
-        }
-        for item in preview
-    ]
+    people read them; `key` names the parts of each item's key (the entity's
+    key attnames), `related` a related record's name by its id, per attname
+    ({"patient_id": {"12": "NDA-0001"}})."""
+    related = related or {}
+
+    def shown(name: str, text: str) -> str:
+        if name in related:
+            return related[name].get(text, text)
+        return shown_value(model, name, text)
+
+    items = []
+    for item in preview:
+        parts = item["key"].split(" / ")
+        if key and len(parts) == len(key):
+            item = {**item, "key": " / ".join(map(shown, key, parts))}
+        changes = [
+            (field_label(model, name), shown(name, old), shown(name, new))
+            for name, old, new in item["changes"]
+        ]
+        items.append({**item, "changes": changes})
+    return items
+
+
+def related_ids(
+    model: type[models.Model], preview: list[dict], key: tuple[str, ...] = ()
+) -> dict[str, set[int]]:
+    """The ids of related records a preview holds, per foreign key attname."""
+    fields = {f.attname: f for f in model._meta.concrete_fields if f.is_relation}
+    found: dict[str, set[int]] = {}
+    for item in preview:
+        parts = item["key"].split(" / ")
+        pairs = [(n, new) for n, _old, new in item["changes"]]
+        pairs += [(n, _old) for n, _old, _new in item["changes"]]
+        if key and len(parts) == len(key):
+            pairs += list(zip(key, parts))
+        for name, text in pairs:
+            if name in fields and str(text).isdigit():
+                found.setdefault(name, set()).add(int(text))
+    return found
 
 
 def _field(model, attname: str) -> models.Field | None:

@@ -174,3 +174,25 @@ def test_the_export_list_reads_plainly(manager):
         assert shown in content
     for code in ("Entity", "Row count", "Export jobs"):
         assert code not in content
+
+
+def test_an_assessment_preview_names_the_patient_and_the_assessor(manager, make_user):
+    from datetime import date
+
+    from tests import factories
+
+    doctor = make_user("plaindoc", roles=[roles.CLINICIAN])
+    doctor.first_name, doctor.last_name = "Ada", "Okoro"
+    doctor.save()
+    patient = factories.patient(acting_user=doctor, date_of_birth=date(2025, 1, 1))
+    data = (
+        "patient_mrn,instrument,performed_on,assessor_username,total_score,outcome\n"
+        f"{patient.mrn},hine,2026-01-10,plaindoc,61,typical\n"
+    ).encode()
+    page = upload(manager, data, entity="assessments").content.decode()
+    [item] = ImportJob.objects.get().preview
+    assert item["key"].startswith(f"{patient.pk} / ")  # as stored: ids
+    assert f'<td class="pr-4">{patient.mrn} / ' in page
+    assert f"Patient: — → {patient.mrn}" in page
+    assert "Assessor: — → Ada Okoro" in page
+    assert "Performed on: — → 10 Jan 2026" in page
