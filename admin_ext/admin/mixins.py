@@ -29,7 +29,7 @@ from records.patients.repositories import opens_every_chart, patients_visible_to
 from records.patients.services import break_glass_use_record
 from records.patients.services.access import STAFF_FIELDS, chart_write_check
 from records.users.models import User
-from records.users.repositories import clinical_staff
+from records.users.repositories import clinicians
 
 STATUS_COLOURS = {
     PatientStatus.ACTIVE: "success",
@@ -348,7 +348,7 @@ class LockableAdmin(ChartAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in STAFF_FIELDS:
-            kwargs["queryset"] = clinical_staff()
+            kwargs["queryset"] = clinicians()
             kwargs.setdefault("form_class", StaffChoiceField)
         if db_field.name == "patient":
             # The autocomplete only offers visible charts; the form must only
@@ -371,7 +371,7 @@ class LockableAdmin(ChartAdmin):
             if name in form.base_fields:
                 # A record keeps the clinician it names after they leave.
                 named = User.objects.filter(pk=getattr(obj, f"{name}_id"))
-                form.base_fields[name].queryset = clinical_staff() | named
+                form.base_fields[name].queryset = clinicians() | named
         return form
 
     def get_changeform_initial_data(self, request):

@@ -26,6 +26,13 @@ DEMO_ACCOUNTS = (
     ("datamanager", roles.DATA_MANAGER),
     ("auditor", roles.AUDITOR),
 )
+# Staff are shown by full name (letters are signed with it, pickers list it).
+DEMO_NAMES = {
+    "admin": ("Alex", "Morgan"),
+    "clinician": ("Priya", "Shah"),
+    "datamanager": ("Tom", "Fletcher"),
+    "auditor": ("Grace", "Okafor"),
+}
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,10 @@ def demo_accounts_ensure(*, credentials_path: Path) -> list[DemoAccount]:
             user.is_staff = True
             user.set_password(password)
             user.save()
+        first, last = DEMO_NAMES[username]
+        if not (user.first_name or user.last_name):
+            user.first_name, user.last_name = first, last
+            user.save(update_fields=["first_name", "last_name"])
         user.groups.add(Group.objects.get(name=role))
         secret = _demo_app_ensure(user, kept.get("totp_secret") or "")
         accounts.append(

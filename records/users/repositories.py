@@ -15,3 +15,13 @@ def clinical_staff() -> QuerySet[User]:
         is_active=True,
         pk__in=User.objects.filter(groups__name__in=CLINICAL_ROLES).values("pk"),
     )
+
+
+def clinicians() -> QuerySet[User]:
+    """Whom the assessor and clinician pickers offer: active clinicians (an
+    administrator may still be named, by an import or on a record already naming
+    them, as clinical_staff allows)."""
+    return User.objects.filter(
+        is_active=True,
+        pk__in=User.objects.filter(groups__name=roles.CLINICIAN).values("pk"),
+    )

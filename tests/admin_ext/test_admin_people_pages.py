@@ -125,3 +125,36 @@ def test_every_admin_page_starts_with_skip_to_content_and_a_menu_search(client, 
     assert page.index("Skip to content") < page.index("Search menu…")
     assert 'id="content"' in page
     assert "Search menu…" in page and "Search apps and models" not in page
+
+
+def test_demo_accounts_have_full_names(settings, tmp_path):
+    from records.users.demo import demo_accounts_ensure
+
+    settings.DEBUG = True
+    demo_accounts_ensure(credentials_path=tmp_path / "demo.json")
+    names = {
+        u.username: str(u)
+        for u in User.objects.filter(
+            username__in=["admin", "clinician", "datamanager", "auditor"]
+        )
+    }
+    assert names == {
+        "admin": "Alex Morgan",
+        "clinician": "Priya Shah",
+        "datamanager": "Tom Fletcher",
+        "auditor": "Grace Okafor",
+    }
+
+
+def test_the_clinician_pickers_offer_clinicians_only(client, chief, make_user):
+    priya = make_user(
+        "pshah", first_name="Priya", last_name="Shah", roles=[roles.CLINICIAN]
+    )
+    for url in (
+        "/admin/patients/assessment/add/",
+        "/admin/clinical_records/clinicalrecord/add/",
+    ):
+        form = client.get(url).context["adminform"].form
+        field = form.fields.get("assessor") or form.fields["clinician"]
+        assert set(field.queryset) == {priya}
+        assert field.label_from_instance(priya) == "Priya Shah (pshah)"
