@@ -39,7 +39,7 @@ def sidebar_navigation(request) -> list[dict]:
                     "permission": _can("clinical_records.view_clinicalrecord"),
                 },
                 {
-                    "title": _("Media"),
+                    "title": _("Media files"),
                     "icon": "perm_media",
                     "link": reverse_lazy("admin:patients_mediafile_changelist"),
                     "permission": _can("patients.view_mediafile"),

@@ -18,9 +18,17 @@ from unfold.utils import parse_datetime_str
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from admin_ext.admin.autocomplete import PostedAutocompleteMixin
+from admin_ext.admin.form_display import (
+    NEW_RECORD_HIDDEN,
+    DecimalDisplayMixin,
+    decimals_shown,
+    fieldsets_without,
+    prepare_fields,
+)
 from admin_ext.admin.history import ReadOnlyHistoryMixin
 from admin_ext.admin.history_display import ChartHistoryContextHelper
 from admin_ext.admin.search import SessionSearchMixin
+from admin_ext.admin.sign_off import SIGNED_OFF, signed_off_kind, signed_off_text
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
 from records.patients.models import PatientStatus, RecordStatus
@@ -68,6 +76,7 @@ class ChartForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["expected_version"].initial = self.instance.version
+        prepare_fields(self)
 
     def clean(self):
         cleaned = super().clean()
@@ -96,6 +105,7 @@ class LockableForm(ChartForm):
 
 
 class ChartAdmin(
+    DecimalDisplayMixin,
     ReadOnlyHistoryMixin,
     PostedAutocompleteMixin,
     SessionSearchMixin,
@@ -112,6 +122,17 @@ class ChartAdmin(
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "version")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            fieldsets = decimals_shown(self.model, fieldsets)  # 7.6, not 7.600
+        # A new record has no version yet and no change to give a reason for.
+        return (
+            fieldsets_without(fieldsets, NEW_RECORD_HIDDEN)
+            if obj is None
+            else fieldsets
+        )
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ChartHistoryContextHelper(self.model, historical_record)
@@ -294,21 +315,10 @@ class LockableAdmin(ChartAdmin):
             return fieldsets
         # A final record has nothing to make final; read, it has no form fields at
         # all; amended, the reason comes first.
-        drop = set(SIGN_OFF_FORM_FIELDS)
+        drop = {*SIGN_OFF_FORM_FIELDS, "version"}  # the banner says who signed off
         if not self.shown_read_only(request, obj):
             drop = {"make_final", "change_reason"}
-        kept = []
-        for name, options in fieldsets:
-            fields = []
-            for line in options.get("fields", ()):
-                if isinstance(line, (list, tuple)):
-                    line = tuple(f for f in line if f not in drop)
-                    if line:
-                        fields.append(line)
-                elif line not in drop:
-                    fields.append(line)
-            if fields:
-                kept.append((name, {**options, "fields": tuple(fields)}))
+        kept = fieldsets_without(fieldsets, drop)
         if not self.shown_read_only(request, obj):
             amendment = (
                 "Amendment",
@@ -327,6 +337,7 @@ class LockableAdmin(ChartAdmin):
         self, request, context, add=False, change=False, form_url="", obj=None
     ):
         if change and self.is_final(obj):
+            context["signed_off"] = signed_off_text(obj)
             if self.shown_read_only(request, obj):
                 if self.may_amend(request, obj):
                     context["amend_url"] = f"{request.path}?{AMEND_PARAM}=1"
@@ -404,6 +415,13 @@ class LockableAdmin(ChartAdmin):
             )
         if form.cleaned_data.get("make_final") and obj.status != RecordStatus.FINAL:
             self.record_services["finalize"](acting_user=user, **{kind: obj})
+            request._ndas_signed_off = True
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if getattr(request, "_ndas_signed_off", False) and level == messages.SUCCESS:
+            # Not "changed successfully. You may edit it again below.": it is final.
+            message = SIGNED_OFF.format(kind=signed_off_kind(self.opts))
+        super().message_user(request, message, level, *args, **kwargs)
 
     def service_delete(self, request, obj, reason):
         self.record_services["delete"](

@@ -96,7 +96,7 @@ class ClinicalRecord(VersionedModel):
         help_text="ICD-10 codes, for example F84.0, R62.0.",
     )
     assessment_and_plan = BoundedTextField(blank=True)
-    follow_up_date = models.DateField(null=True, blank=True)
+    follow_up_date = models.DateField("follow-up date", null=True, blank=True)
     status = models.CharField(
         max_length=5, choices=RecordStatus.choices, default=RecordStatus.DRAFT
     )
@@ -106,6 +106,8 @@ class ClinicalRecord(VersionedModel):
     class Meta:
         ordering = ["-visit_date", "-pk"]
         verbose_name = "visit record"
+        # As the sidebar and the chart's tab name them.
+        verbose_name_plural = "visits"
         constraints = [
             # The key of a visit in spreadsheets: patient, date and type.
             models.UniqueConstraint(

@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.formats import get_format
 
 from records.common.search import search_bound
 from records.patients import validators
@@ -37,7 +38,6 @@ from records.users.roles import ROLES_OPENING_EVERY_CHART
 
 DUPLICATE_NAME_THRESHOLD = 0.45
 DUPLICATE_LIMIT = 10
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,9 @@ def patients_for_admin(user) -> QuerySet[Patient]:
 
 
 def _parse_date(text: str) -> date | None:
-    for fmt in DATE_FORMATS:
+    """A search typed as a date, in any format the forms take (17/05/2023,
+    2023-05-17, 17 May 2023...): the clinic's DATE_INPUT_FORMATS."""
+    for fmt in get_format("DATE_INPUT_FORMATS"):
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:

@@ -1,5 +1,6 @@
 """The clinic's formats for English (en, en-gb): one way to show a date everywhere
-(17 May 2023), DD/MM/YYYY to type one (ISO 2023-05-17 accepted too), and 24-hour
+(17 May 2023), DD/MM/YYYY to type one (ISO 2023-05-17 and 17 May 2023
+accepted too), and 24-hour
 times with their zone (14:05 GMT). Another locale (LANGUAGE_CODE) takes Django's
 formats for it unless a module of its own is added beside this one."""
 
@@ -18,6 +19,8 @@ DATE_INPUT_FORMATS = [
     "%Y-%m-%d",  # 2023-05-17
     "%d.%m.%Y",  # 17.05.2023
     "%d-%m-%Y",  # 17-05-2023
+    "%d %b %Y",  # 17 May 2023, as dates are shown
+    "%d %B %Y",  # 17 September 2023
 ]
 TIME_INPUT_FORMATS = ["%H:%M", "%H:%M:%S", "%H:%M:%S.%f"]
 DATETIME_INPUT_FORMATS = [
