@@ -3,16 +3,18 @@ link made as the page renders; the page's CSP then names the storage origin for
 those media alone."""
 
 from django.conf import settings
+from unfold.decorators import display
+
+from records.patients.media import content_type_name
 
 from records.patients.services.media_preview import (
     media_preview_csp,
     media_preview_open,
 )
 
-N_LOCAL_STORE = (
-    "No preview here: files are kept on this server's disk (development), and only "
-    "the S3 store hands out preview links. Use Download below."
-)
+# Plain words for clinicians: why there is no preview (this server keeps files on
+# its own disk, not in the S3 store that hands out preview links) is for admins.
+N_LOCAL_STORE = "Preview not available here. Use Download below."
 N_NOT_SHOWN = "This kind of file is not shown here. Use Download below."
 
 
@@ -21,6 +23,22 @@ class MediaPreviewMixin:
     link, and one audited opening, per page: never one per row of a list)."""
 
     change_form_template = "admin_ext/media_change_form.html"
+
+    @display(description="File type")
+    def file_type(self, obj):
+        return content_type_name(obj.content_type) if obj else "-"
+
+    @display(description="Fingerprint (for auditors)")
+    def fingerprint(self, obj):
+        return obj.sha256 if obj else "-"
+
+    @staticmethod
+    def detail_fields(request) -> tuple[str, ...]:
+        """The page's facts: the file's fingerprint (SHA-256) for auditors only."""
+        shown = ("file_type", "size")
+        if request.user.has_perm("audit.view_auditevent"):
+            shown += ("fingerprint",)
+        return shown
 
     def render_change_form(
         self, request, context, add=False, change=False, form_url="", obj=None

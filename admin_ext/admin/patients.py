@@ -25,6 +25,7 @@ from unfold.widgets import (
 )
 
 from admin_ext.admin.duplicates import DuplicateWarningMixin
+from admin_ext.admin.patient_details import PatientDetailsMixin, phone_text
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.media_preview import MediaPreviewMixin
 from admin_ext.admin.letters import LetterAdminMixin, SummaryPdfMixin
@@ -195,6 +196,16 @@ class PatientForm(ChartForm):
             self.fields["care_teams"].initial = list(
                 services.patient_care_teams(self.instance)
             )
+            if self.instance.guardian_phone and "guardian_phone" in self.initial:
+                # As people write it; saved again in E.164 form.
+                self.initial["guardian_phone"] = phone_text(
+                    self.instance.guardian_phone
+                )
+        else:
+            # A clinician in one care team registers patients into it.
+            teams = list(self.fields["care_teams"].queryset[:2])
+            if len(teams) == 1:
+                self.fields["care_teams"].initial = teams
 
     def clean_care_teams(self):
         teams = self.cleaned_data["care_teams"]
@@ -215,7 +226,9 @@ class PatientChangeList(SessionSearchChangeList):
 
 
 @admin.register(Patient)
-class PatientAdmin(SummaryPdfMixin, ExportMixin, DuplicateWarningMixin, ChartAdmin):
+class PatientAdmin(
+    SummaryPdfMixin, ExportMixin, DuplicateWarningMixin, PatientDetailsMixin, ChartAdmin
+):
     export_entity = "patients"
     form = PatientForm
     # No total under the pages (it would count the table): the list says how many
@@ -337,6 +350,8 @@ class PatientAdmin(SummaryPdfMixin, ExportMixin, DuplicateWarningMixin, ChartAdm
             "opts": self.model._meta,
             "growth_data": summary.growth,
             "trend_data": summary.trends,
+            # Details open read-only for those who cannot change the chart.
+            "can_change": self.has_change_permission(request, patient),
             "links": {
                 "edit": reverse("admin:patients_patient_change", args=[patient.pk]),
                 "add_assessment": (
@@ -444,8 +459,9 @@ class PatientAdmin(SummaryPdfMixin, ExportMixin, DuplicateWarningMixin, ChartAdm
                     "Your reason and every opening of this chart are recorded.",
                     messages.WARNING,
                 )
+                # The chart opens where any opening of a patient does: its summary.
                 return HttpResponseRedirect(
-                    reverse("admin:patients_patient_change", args=[grant.patient_id])
+                    reverse("admin:patients_patient_summary", args=[grant.patient_id])
                 )
         context = {
             **self.admin_site.each_context(request),
@@ -518,7 +534,10 @@ class PatientAdmin(SummaryPdfMixin, ExportMixin, DuplicateWarningMixin, ChartAdm
                 care_teams=teams,
                 reason=self.reason(form),
             )
-            self.warn_duplicates(request, obj)
+            # "Save and continue editing" lands on the chart's page, which warns
+            # as it opens: warning here too showed each warning twice.
+            if "_continue" not in request.POST:
+                self.warn_duplicates(request, obj)
 
     def service_delete(self, request, obj, reason):
         services.patient_delete(acting_user=request.user, patient=obj, reason=reason)
@@ -734,9 +753,7 @@ class MediaFileAdmin(MediaPreviewMixin, ChartAdmin):
             "assessment",
             "kind",
             "original_name",
-            "content_type",
-            "size",
-            "sha256",
+            *self.detail_fields(request),
             "description",
             "uploaded_by",
             "uploaded_at",

@@ -47,6 +47,14 @@ _DESCRIPTION: MappingProxyType[str, str] = MappingProxyType(
         PDF: "a PDF document",
     }
 )
+
+
+def content_type_name(content_type: str) -> str:
+    """What staff call a stored type: 'PDF document' for application/pdf."""
+    text = _DESCRIPTION.get(content_type)
+    return text.split(" ", 1)[1] if text else content_type
+
+
 _KIND_PLURAL: MappingProxyType[str, str] = MappingProxyType(
     {"video": "videos", "image": "images", "document": "documents"}
 )
