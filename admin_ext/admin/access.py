@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import FieldTextFilter
 from unfold.decorators import display
@@ -186,7 +187,15 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
                 acting_user=request.user, grant=grant
             )
             done += 1
-        self.message_user(request, f"{done} emergency access(es) acknowledged.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d emergency access acknowledged.",
+                "%(n)d emergency accesses acknowledged.",
+                done,
+            )
+            % {"n": done},
+        )
 
 
 @admin.register(LoginEvent)

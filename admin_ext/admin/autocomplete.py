@@ -9,6 +9,7 @@ the view takes them from the body; a GET is refused.
 from django import forms
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.template.defaultfilters import pluralize
 
 from records.audit.models import Action
 from records.audit.services import audit_record
@@ -51,7 +52,7 @@ class PostedAutocompleteJsonView(AutocompleteJsonView):
                 actor=request.user,
                 object_type="patients.patient",
                 patient_id=ids[0] if len(ids) == 1 else None,
-                summary=f"patient picker listed {len(ids)} chart(s)",
+                summary=f"patient picker listed {len(ids)} chart{pluralize(len(ids))}",
                 details={"patient_ids": ids},
             )
 

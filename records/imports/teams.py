@@ -18,8 +18,9 @@ from records.users.models import CareTeam
 
 NO_TEAM_LABEL = "No team: only administrators, data managers and auditors will see them"
 E_TEAM_CHOICE = (
-    "{count} new patient(s) would be in no care team, and no clinician could open "
-    "their charts: choose the care team new patients join, or choose no team "
+    "New patients in this file: {count}. They would be in no care team, and no "
+    "clinician could open their charts: choose the care team new patients join, "
+    "or choose no team "
     "(only administrators, data managers and auditors will see them)."
 )
 E_TEAM_REQUIRED = (

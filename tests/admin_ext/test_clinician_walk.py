@@ -260,3 +260,15 @@ def test_the_media_page_speaks_plainly(
     client.force_login(make_user("walk-audit2", roles=[roles.AUDITOR]))
     words = text(client.get(change_url(media)))
     assert f"Fingerprint (for auditors) {media.sha256}" in words
+
+
+def test_no_count_says_s_in_brackets(client, make_user, clinician):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=clinician, name="Phone", confirmed=True)
+    client.force_login(make_user("walk-chief", roles=[roles.ADMINISTRATOR]))
+    words = text(client.get(f"/admin/mfa/reset/{clinician.pk}/"))
+    apps = TOTPDevice.objects.filter(user=clinician).count()  # signing in made one
+    noun = "authenticator app" if apps == 1 else "authenticator apps"
+    assert f"has {apps} {noun} and 0 passkeys." in words
+    assert "(s)" not in words

@@ -31,5 +31,5 @@ def test_the_user_page_shows_the_factors_and_links_to_the_reset(make_user):
     client = Client()
     client.force_login(make_user("chief", roles=[roles.ADMINISTRATOR]))
     body = client.get(f"/admin/users/user/{nurse.pk}/change/").content.decode()
-    assert "1 authenticator app(s), 0 passkey(s)" in body
+    assert "1 authenticator app, 0 passkeys" in body
     assert f"/admin/mfa/reset/{nurse.pk}/" in body

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.template.defaultfilters import pluralize
 
 from records.imports import services
 from records.imports.engine import process_tweaks_allowed
@@ -101,7 +102,8 @@ class Command(BaseCommand):
         if job.status == ImportJob.Status.INVALID:
             hint = " Name a team with --care-team, or say --no-care-team."
             raise CommandError(
-                f"Import #{job.pk}: {job.invalid} invalid row(s); nothing was written."
+                f"Import #{job.pk}: {job.invalid} invalid "
+                f"row{pluralize(job.invalid)}; nothing was written."
                 + (hint if team_refused(job) else "")
             )
 
