@@ -15,7 +15,7 @@ from unfold.admin import ModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.forms import AdminOwnPasswordChangeForm, AdminPasswordChangeForm
 
-from admin_ext.admin import user_lockout
+from admin_ext.admin import sign_in, user_lockout  # noqa: F401 (sign_in: the form)
 from admin_ext.admin.history import ReadOnlyHistoryMixin
 from admin_ext.admin.search import BoundedSearchMixin
 from admin_ext.admin.user_forms import UserAddForm, UserForm
