@@ -16,6 +16,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from admin_ext.admin.break_glass_review import review_note, review_page
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
 from admin_ext.admin.search import BoundedSearchMixin, SessionSearchMixin
 from admin_ext.admin.sign_in_display import KindFilter, SignInDisplayMixin
@@ -173,7 +174,8 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
         if obj.acknowledged_at is None:
             return "Not yet"
         by = obj.acknowledged_by.name_with_username if obj.acknowledged_by else ""
-        return f"By {by}, {show_datetime(obj.acknowledged_at)}"
+        note = f": {obj.review_note}" if obj.review_note else ""
+        return f"By {by}, {show_datetime(obj.acknowledged_at)}{note}"
 
     @display(description="User", ordering="user__username")
     def staff(self, obj):
@@ -181,10 +183,13 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
 
     @admin.action(description="Acknowledge selected", permissions=["acknowledge"])
     def acknowledge(self, request, queryset):
+        note = review_note(request)
+        if note is None:  # first the grants and a note: break_glass_review
+            return review_page(self, request, queryset)
         done = 0
         for grant in queryset.filter(acknowledged_at__isnull=True):
             patient_services.break_glass_acknowledge(
-                acting_user=request.user, grant=grant
+                acting_user=request.user, grant=grant, note=note
             )
             done += 1
         self.message_user(

@@ -375,6 +375,8 @@ class BreakGlassGrant(models.Model):
         related_name="+",
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # The reviewer's words, optional ("confirmed with the ED rota").
+    review_note = BoundedTextField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["-granted_at", "-pk"]

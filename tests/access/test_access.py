@@ -283,10 +283,14 @@ def test_auditors_acknowledge_emergency_access(world):
             acting_user=world.users["clinician_in_team"], grant=world.grant
         )
     client = client_for(auditor)
-    response = client.post(
-        reverse("admin:patients_breakglassgrant_changelist"),
-        {"action": "acknowledge", "_selected_action": [world.grant.pk]},
-    )
+    # The action first shows the grants with a field for an optional note.
+    url = reverse("admin:patients_breakglassgrant_changelist")
+    chosen = {"action": "acknowledge", "_selected_action": [world.grant.pk]}
+    response = client.post(url, chosen)
+    assert response.status_code == 200 and "Review note" in response.content.decode()
+    world.grant.refresh_from_db()
+    assert world.grant.acknowledged_at is None
+    response = client.post(url, {**chosen, "apply": "1", "note": ""})
     assert response.status_code == 302
     world.grant.refresh_from_db()
     assert world.grant.acknowledged_by == auditor

@@ -136,13 +136,19 @@ def test_emergency_access_review_says_who_acknowledged_and_when(emergency_day):
     assert "Not yet" in text and "Ended " + SHOWN in text
     assert "LIVE" not in text and "live" not in text.split("<body")[1].lower()
     grant = BreakGlassGrant.objects.get()
+    chosen = {"action": "acknowledge", "_selected_action": [grant.pk]}
+    form = auditor.post(url, chosen).content.decode()
+    assert "Review note (optional)" in form and "Ada Lovelace (stranger)" in form
     page = auditor.post(
-        url,
-        {"action": "acknowledge", "_selected_action": [grant.pk]},
-        follow=True,
+        url, {**chosen, "apply": "1", "note": "Confirmed with the ED rota"}, follow=True
     )
     text = page.content.decode()
     assert "By Ida Checker (checker), " + show_date(timezone.localdate()) in text
+    assert "Confirmed with the ED rota" in text
+    grant.refresh_from_db()
+    assert grant.review_note == "Confirmed with the ED rota"
+    event = AuditEvent.objects.filter(summary__endswith="acknowledged").get()
+    assert event.details == {"note": True}  # the note's words stay on the grant
     assert "Ada Lovelace (stranger)" in text
 
 

@@ -46,6 +46,7 @@ E_BREAK_GLASS_REASON = (
 )
 E_BREAK_GLASS_NOT_FOUND = "No patient has this MRN. Check it and try again."
 E_BREAK_GLASS_NOT_ALLOWED = "Your role cannot request emergency access."
+BREAK_GLASS_NOTE_MAX = 1000  # BreakGlassGrant.review_note's bound
 E_ALREADY_ACKNOWLEDGED = "This emergency access was already acknowledged."
 E_CHART_NOT_WRITABLE = "You may not change this chart."
 E_EMERGENCY_READ_AND_RECORD = (
@@ -326,12 +327,19 @@ def break_glass_use_record(*, user, patient_id: int, action: str) -> None:
     BreakGlassUse.objects.create(grant=grant, action=action)
 
 
-def break_glass_acknowledge(*, acting_user, grant: BreakGlassGrant) -> BreakGlassGrant:
+def break_glass_acknowledge(
+    *, acting_user, grant: BreakGlassGrant, note: str = ""
+) -> BreakGlassGrant:
+    """The auditor's review of a grant, with an optional note (kept on the
+    grant; the audit event says only that there is one)."""
     if not acting_user.has_perm("patients.acknowledge_breakglassgrant"):
         raise PermissionDenied
+    note = visible(note or "")[:BREAK_GLASS_NOTE_MAX]
     updated = BreakGlassGrant.objects.filter(
         pk=grant.pk, acknowledged_at__isnull=True
-    ).update(acknowledged_by=acting_user, acknowledged_at=timezone.now())
+    ).update(
+        acknowledged_by=acting_user, acknowledged_at=timezone.now(), review_note=note
+    )
     if not updated:
         raise ServiceError(E_ALREADY_ACKNOWLEDGED)
     grant.refresh_from_db()
@@ -340,5 +348,6 @@ def break_glass_acknowledge(*, acting_user, grant: BreakGlassGrant) -> BreakGlas
         actor=acting_user,
         obj=grant,
         summary=f"emergency access #{grant.pk} acknowledged",
+        details={"note": bool(note)},
     )
     return grant
