@@ -4,6 +4,7 @@ from admin_ext.admin import (  # noqa: F401
     access,
     audit,
     clinical_records,
+    export_list,
     imports,
     mfa,
     patients,

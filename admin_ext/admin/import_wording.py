@@ -1,6 +1,7 @@
 """The import and export pages in plain words: the report's changes by field
 names and shown values, its time taken in seconds, its lists' names and badges."""
 
+from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
@@ -11,6 +12,7 @@ from records.patients.repositories import patients_visible_to
 from records.users.models import User
 
 ACTIONS = {"new": "New", "changed": "Changed"}
+EXPORT_FORMATS = {"csv": "CSV", "xlsx": "Excel"}
 # unfold's label colours without its capitals: a status reads as written.
 BADGE = (
     "inline-block font-semibold h-6 leading-6 px-2 rounded-default text-xs "
@@ -83,3 +85,26 @@ def badge(text: str, colour: str) -> str:
         BADGE.format(BADGE_COLOURS.get(colour, "bg-base-500/8 text-base-700")),
         text,
     )
+
+
+class WhatFilter(admin.ChoicesFieldListFilter):
+    """The kind of records, titled as the lists' column is ("What")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "what"
+
+
+class FormatFilter(admin.SimpleListFilter):
+    """An export's format by its name (CSV, Excel), not its code."""
+
+    title = "format"
+    parameter_name = "file_format"
+
+    def lookups(self, request, model_admin):
+        return list(EXPORT_FORMATS.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in EXPORT_FORMATS:
+            return queryset.filter(file_format=self.value())
+        return queryset

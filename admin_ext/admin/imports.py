@@ -17,12 +17,15 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
-from admin_ext.admin.export_jobs import ExportDownloadMixin
 from admin_ext.admin.import_progress import ImportProgressMixin
-from admin_ext.admin.import_wording import badge, job_name, report_wording
-from records.audit.services import audit_object
+from admin_ext.admin.import_wording import (
+    WhatFilter,
+    badge,
+    job_name,
+    report_wording,
+)
 from records.imports import services
-from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
+from records.imports.models import Entity, ImportJob, ImportMode
 from records.imports.teams import E_TEAM_REQUIRED, NO_TEAM_LABEL, import_care_teams
 from records.imports.templates import import_template
 from records.imports.uploads import upload_refused
@@ -39,15 +42,6 @@ STATUS_COLOURS = {
     ImportJob.Status.CANCELLED: "warning",
 }
 
-
-EXPORT_FORMATS = {"csv": "CSV", "xlsx": "Excel"}
-EXPORT_COLOURS = {
-    ExportJob.Status.COMPLETED: "success",
-    ExportJob.Status.FAILED: "danger",
-    ExportJob.Status.INTERRUPTED: "warning",
-    ExportJob.Status.QUEUED: "info",
-    ExportJob.Status.RUNNING: "info",
-}
 
 # The care team menu's choice of none: new patients in no team.
 NO_TEAM = "none"
@@ -125,7 +119,7 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
     # The import's number links to its report; a second link around it (the
     # admin's own to the change page) would nest one link in another.
     list_display_links = None
-    list_filter = ("entity", "status")
+    list_filter = (("entity", WhatFilter), "status")
     list_select_related = ("user",)
     show_full_result_count = False
 
@@ -336,72 +330,3 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
             f'attachment; filename="ndas-{entity}-template.{file_format}"'
         )
         return response
-
-
-@admin.register(ExportJob)
-class ExportJobAdmin(ExportDownloadMixin, ModelAdmin):
-    """Read-only: every export, who made it, what it held; a large one's file."""
-
-    list_display = (
-        "at",
-        "user",
-        "what",
-        "format_shown",
-        "rows_shown",
-        "status_label",
-        "download_link",
-    )
-    list_filter = ("entity", "file_format", "status")
-    list_select_related = ("user",)
-    show_full_result_count = False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        """An export's page shows its filters' values (a searched name): read
-        as the import report is read, one audit event a view."""
-        response = super().change_view(request, object_id, form_url, extra_context)
-        job = (getattr(response, "context_data", None) or {}).get("original")
-        if request.method == "GET" and job is not None:
-            audit_object(
-                action="view",
-                actor=request.user,
-                obj=job,
-                summary=f"view export #{job.pk}",
-            )
-        return response
-
-    @display(description="What", ordering="entity")
-    def what(self, obj):
-        return obj.get_entity_display()
-
-    @display(description="Format", ordering="file_format")
-    def format_shown(self, obj):
-        return EXPORT_FORMATS.get(obj.file_format, obj.file_format.upper())
-
-    @display(description="Rows", ordering="row_count")
-    def rows_shown(self, obj):
-        return f"{obj.row_count:,}"
-
-    @display(description="Status", ordering="status")
-    def status_label(self, obj):
-        colour = EXPORT_COLOURS.get(obj.status, "")
-        return badge(obj.get_status_display(), colour)
-
-    @display(description="File")
-    def download_link(self, obj):
-        """An export made within the request went straight to its maker's
-        browser: there is no file to keep, and the list says so."""
-        shown = super().download_link(obj)
-        if shown != "-":
-            return shown
-        if obj.status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING):
-            return "Not ready yet"
-        return "Sent to the browser"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

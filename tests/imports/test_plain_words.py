@@ -174,6 +174,13 @@ def test_the_export_list_reads_plainly(manager):
         assert shown in content
     for code in ("Entity", "Row count", "Export jobs"):
         assert code not in content
+    # Its filters: the kind of records as "What", the format by its name.
+    assert 'title="Excel"' in content and ">xlsx<" not in content
+    assert "By what" in content and "By entity" not in content
+    csv_only = manager.get(
+        reverse("admin:imports_exportjob_changelist"), {"file_format": "xlsx"}
+    )
+    assert list(csv_only.context["cl"].result_list) == []
 
 
 def test_an_assessment_preview_names_the_patient_and_the_assessor(manager, make_user):
