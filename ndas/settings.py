@@ -574,7 +574,11 @@ UNFOLD = {
     # Accessibility fixes on every page: select2's widgets named after their
     # labels, links in text underlined (admin_ext/static/admin_ext/a11y.*).
     "STYLES": [lambda request: static("admin_ext/a11y.css")],
-    "SCRIPTS": [lambda request: static("admin_ext/a11y.js")],
+    # Date fields' calendar buttons out of the Tab order (admin_ext/.../date_fields.js).
+    "SCRIPTS": [
+        lambda request: static("admin_ext/a11y.js"),
+        lambda request: static("admin_ext/date_fields.js"),
+    ],
     "ENVIRONMENT": "admin_ext.dashboard.environment_callback",
     "DASHBOARD_CALLBACK": "admin_ext.dashboard.dashboard_callback",
     # The user menu: one's own second factors.

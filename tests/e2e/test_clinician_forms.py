@@ -50,6 +50,12 @@ def test_a_visit_typed_and_signed_off_reads_plainly(live_server, page, make_user
     assert "Reason for change" not in page_text and "Version" not in page_text
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "f3_visit_add.png"), full_page=True)
+    # Tab goes from the date to the next field, not to the calendar button.
+    calendar = page.locator(".datetimeshortcuts a[id^='calendarlink']").first
+    expect(calendar).to_have_attribute("tabindex", "-1")
+    date_field.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "visit_type"
 
     seen = timezone.localdate() - timedelta(days=2)
     date_field.fill(f"{seen.day} {seen:%b %Y}")  # as NDAS shows it: 4 Dec 2026
