@@ -25,6 +25,9 @@ HELP_FIRST_PASSWORD = (
     "password and not close to their name or username. Give it to them in person "
     "or by phone, never by email."
 )
+HELP_USERNAME = (
+    "What they type to sign in: letters, digits and @ . + - _ only, no spaces."
+)
 NO_ROLE = "No role (can sign in, but open nothing)"
 
 
@@ -66,6 +69,8 @@ class UserForm(BaseUserChangeForm):
             self.fields["is_active"].help_text = HELP_ACTIVE
         if "email" in self.fields:
             self.fields["email"].label = "Email"
+        if "username" in self.fields:
+            self.fields["username"].help_text = HELP_USERNAME
         user = self.instance
         if user.pk:
             self.fields["role"].initial = (
@@ -97,6 +102,7 @@ class UserAddForm(UserCreationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields.pop("usable_password", None)
+        self.fields["username"].help_text = HELP_USERNAME
         self.fields["password1"].label = "First password"
         self.fields["password1"].help_text = HELP_FIRST_PASSWORD
         self.fields["password2"].label = "First password again"

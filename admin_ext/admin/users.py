@@ -196,6 +196,11 @@ class UserAdmin(
         # (records.common.models.change_history).
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Save, or save and keep editing: "add another" belongs to the list.
+        extra_context = {**(extra_context or {}), "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         reason = form.cleaned_data.get("change_reason", "") if change else ""
         history_note(obj, user=request.user, reason=reason or "")
@@ -242,6 +247,18 @@ class RoleAdmin(BoundedSearchMixin, BaseGroupAdmin, ModelAdmin):
     @admin.display(description="People", ordering="people")
     def people(self, obj):
         return getattr(obj, "people", None) or obj.user_set.count()
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {**(extra_context or {}), "title": "Roles"}
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        group = self.get_object(request, object_id)
+        title = f"Role: {group.name}" if group else "Role"
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "title": title}
+        )
 
     def has_add_permission(self, request):
         return False

@@ -24,7 +24,9 @@ def chief(client, make_user):
 
 def test_the_roles_page_lists_roles_only_with_what_they_allow(client, chief):
     team = factories.team("Neonatal follow-up")
-    listing = client.get("/admin/auth/group/").content.decode()
+    response = client.get("/admin/auth/group/")
+    assert response.context["title"] == "Roles"
+    listing = response.content.decode()
     for role in roles.ROLES:
         assert role in listing
     assert "Neonatal follow-up" not in listing
@@ -53,6 +55,8 @@ def test_the_user_page_has_a_role_care_teams_and_no_raw_django(client, chief):
     ):
         assert stock not in page
     assert "Not locked out" in page
+    assert "Save and add another" not in page
+    assert "150 characters or fewer" not in page
 
 
 def test_the_add_page_speaks_to_an_administrator(client, chief):
