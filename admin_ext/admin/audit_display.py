@@ -194,6 +194,8 @@ def field_change(model, name: str, old, new) -> tuple[str, str, str]:
 def _value(field, value) -> str:
     if value is None or value == "":
         return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value(getattr(field, "base_field", None), v) for v in value)
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -207,11 +209,43 @@ def _value(field, value) -> str:
 
 def changes_describe(rows: list[dict], user) -> None:
     """The timeline's rows in words: the record with its chart (one query for
-    the charts), field names and values as the forms show them."""
+    the charts), field names and values as the forms show them, a reference to
+    a person or a record by its name (one query for each kind referred to)."""
+    referred = defaultdict(set)
+    for row in rows:
+        for name, old, new in row["raw_fields"]:
+            target = _related_model(row["model"], name)
+            if target is not None:
+                referred[target].update(v for v in (old, new) if v is not None)
     charts = charts_named(user, {row["chart"] for row in rows})
+    named = {}
+    for target, ids in referred.items():
+        if target._meta.label_lower == "patients.patient":
+            found = charts_named(user, ids)
+        else:
+            rows_found = target._default_manager.in_bulk(ids)
+            found = {pk: _name(obj) for pk, obj in rows_found.items()}
+        named.update({(target, pk): text for pk, text in found.items()})
     for row in rows:
         model, record = row["model"], row["record"]
         row["what"] = change_what(model, record, charts)
-        row["fields"] = [
-            field_change(model, name, old, new) for name, old, new in row["raw_fields"]
-        ]
+        fields = []
+        for name, old, new in row["raw_fields"]:
+            target = _related_model(model, name)
+            if target is not None:
+                old = named.get((target, old), old)
+                new = named.get((target, new), new)
+            fields.append(field_change(model, name, old, new))
+        row["fields"] = fields
+
+
+def _related_model(model, name):
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field.related_model if field.many_to_one else None
+
+
+def _name(obj) -> str:
+    return getattr(obj, "name_with_username", None) or str(obj)

@@ -193,3 +193,31 @@ def test_audit_screens_name_charts_and_records_in_words(emergency_day):
     timeline = auditor.get(reverse("admin:audit_auditevent_timeline"))
     assert str(patient) in [c["what"] for c in timeline.context["changes"]]
     assert "Status: Active → Archived" in timeline.content.decode()
+
+
+def test_timeline_names_people_and_visits(make_user):
+    from records.clinical_records import services as visits
+
+    doctor = make_user(
+        "doctor", roles=[roles.CLINICIAN], first_name="Tom", last_name="Fletcher"
+    )
+    other = make_user(
+        "other-doc", roles=[roles.CLINICIAN], first_name="Priya", last_name="Shah"
+    )
+    team = factories.team("Neonatal follow-up", doctor, other)
+    patient = factories.patient(acting_user=doctor, care_teams=[team])
+    visit = factories.visit(acting_user=doctor, patient=patient)
+    visits.clinical_record_update(
+        acting_user=doctor,
+        record=visit,
+        data={"clinician": other},
+        reason="Seen by Priya",
+    )
+    visits.clinical_record_finalize(acting_user=doctor, record=visit)
+    auditor = Client()
+    auditor.force_login(make_user("checker", roles=[roles.AUDITOR]))
+    page = auditor.get(reverse("admin:audit_auditevent_timeline"))
+    text = page.content.decode()
+    assert f"visit on {show_date(visit.visit_date)}, for {patient}" in text
+    assert "Clinician: Tom Fletcher (doctor) → Priya Shah (other-doc)" in text
+    assert "Status: Draft → Final" in text
