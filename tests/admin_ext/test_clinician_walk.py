@@ -272,3 +272,21 @@ def test_no_count_says_s_in_brackets(client, make_user, clinician):
     noun = "authenticator app" if apps == 1 else "authenticator apps"
     assert f"has {apps} {noun} and 0 passkeys." in words
     assert "(s)" not in words
+
+
+def header(response) -> str:
+    """The page header's breadcrumb, as words."""
+    body = response.content.decode()
+    h1 = re.search(r"<h1.*?</h1>", body, re.S).group(0)
+    return " ".join(re.sub(r"<[^>]+>|chevron_right", " ", h1).split())
+
+
+def test_the_breadcrumb_names_the_patient_and_leads_to_the_summary(client, clinician):
+    patient = factories.patient(acting_user=clinician)
+    visit = factories.visit(acting_user=clinician, patient=patient)
+    response = client.get(change_url(visit))
+    assert header(response) == f"Patients {patient} Visits {visit}"
+    h1 = re.search(r"<h1.*?</h1>", response.content.decode(), re.S).group(0)
+    assert f'href="{summary_url(patient)}"' in h1
+    assert header(client.get(summary_url(patient))) == f"Patients {patient}"
+    assert header(client.get(change_url(patient))) == f"Patients {patient} Details"
