@@ -11,9 +11,12 @@ from admin_ext.admin.import_wording import (
     FormatFilter,
     WhatFilter,
     badge,
+    filters_shown,
 )
 from records.audit.services import audit_object
+from records.imports.entities import ENTITIES
 from records.imports.models import ExportJob
+from records.imports.wording import column_labels
 
 EXPORT_COLOURS = {
     ExportJob.Status.COMPLETED: "success",
@@ -40,6 +43,43 @@ class ExportJobAdmin(ExportDownloadMixin, ModelAdmin):
     list_filter = (("entity", WhatFilter), FormatFilter, "status")
     list_select_related = ("user",)
     show_full_result_count = False
+    # An export's page (the dashboard links to it), in the list's words.
+    fields = (
+        "at",
+        "user",
+        "what",
+        "format_shown",
+        "rows_shown",
+        "columns_shown",
+        "filters_shown",
+        "status_label",
+        "download_link",
+        "finished_at",
+        "message",
+    )
+    readonly_fields = fields
+
+    def get_fields(self, request, obj=None):
+        """The file's fingerprint for those who audit."""
+        if request.user.has_perm("audit.view_auditevent"):
+            return (*self.fields, "fingerprint")
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @display(description="Columns")
+    def columns_shown(self, obj):
+        labels = column_labels(ENTITIES[obj.entity]) if obj.entity in ENTITIES else {}
+        return ", ".join(labels.get(name, name) for name in obj.columns or [])
+
+    @display(description="Narrowed by")
+    def filters_shown(self, obj):
+        return filters_shown(obj.filters) or "Nothing: every row its maker could see"
+
+    @display(description="File fingerprint (SHA-256)")
+    def fingerprint(self, obj):
+        return obj.sha256 or "-"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """An export's page shows its filters' values (a searched name): read

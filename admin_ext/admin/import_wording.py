@@ -4,6 +4,7 @@ names and shown values, its time taken in seconds, its lists' names and badges."
 from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.timezone import localtime
 
 from records.imports.entities import ENTITIES
@@ -108,3 +109,26 @@ class FormatFilter(admin.SimpleListFilter):
         if self.value() in EXPORT_FORMATS:
             return queryset.filter(file_format=self.value())
         return queryset
+
+
+# A list's query-string names, as its filters and search box name them.
+_LOOKUP_ENDS = ("__exact", "__gte", "__lte", "__id__exact", "__isnull")
+_FILTER_NAMES = {"q": "Search", "o": None, "p": None, "e": None}
+
+
+def filters_shown(filters: dict) -> str:
+    """An export's filters ({"q": ["smith"], "status__exact": ["active"]}) as
+    'Search: smith; Status: active' (the list's ordering and page left out)."""
+    parts = []
+    for name, values in (filters or {}).items():
+        label = _FILTER_NAMES.get(name, name)
+        if label is None:
+            continue
+        if label == name:
+            for end in _LOOKUP_ENDS:
+                label = label.removesuffix(end)
+            label = capfirst(label.replace("__", " ").replace("_", " "))
+        if not isinstance(values, list):
+            values = [values]
+        parts.append(f"{label}: {', '.join(map(str, values))}")
+    return "; ".join(parts)

@@ -8,6 +8,7 @@ import csv
 import pytest
 from playwright.sync_api import expect
 
+from records.imports.models import ExportJob
 from records.users import roles
 from tests.conftest import TEST_PASSWORD
 from tests.second_factor import second_step
@@ -92,3 +93,10 @@ def test_import_and_export_pages_read_plainly(
     for shown in ("What", "Rows", "CSV", "Sent to the browser", "Completed"):
         expect(table).to_contain_text(shown)
     page.screenshot(path=str(tmp_path / "exports.png"), full_page=True)
+
+    # The export's own page (the dashboard links to it), in the same words.
+    job = ExportJob.objects.get()
+    page.goto(f"{live_server.url}/admin/imports/exportjob/{job.pk}/change/")
+    expect(page.locator("#content")).to_contain_text("MRN, Given name, Family name")
+    expect(page.locator("#content")).not_to_contain_text('"mrn"')
+    page.screenshot(path=str(tmp_path / "export_page.png"), full_page=True)

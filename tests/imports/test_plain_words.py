@@ -203,3 +203,22 @@ def test_an_assessment_preview_names_the_patient_and_the_assessor(manager, make_
     assert f"Patient: — → {patient.mrn}" in page
     assert "Assessor: — → Ada Okoro" in page
     assert "Performed on: — → 10 Jan 2026" in page
+
+
+def test_an_exports_page_reads_as_its_list(manager, make_user):
+    url = reverse("admin:patients_patient_export")
+    manager.post(
+        url + "?status__exact=active",
+        {"file_format": "xlsx", "columns": ["mrn", "gestational_age_weeks"]},
+    )
+    job = ExportJob.objects.get()
+    page = reverse("admin:imports_exportjob_change", args=[job.pk])
+    content = manager.get(page).content.decode()
+    assert "MRN, Gestation at birth (weeks)" in content
+    assert "Status: active" in content and "Excel" in content
+    for code in ("gestational_age_weeks", "status__exact", "SHA-256", "Entity"):
+        assert code not in content
+    auditor = Client()
+    auditor.force_login(make_user("exportaudit", roles=[roles.AUDITOR]))
+    content = auditor.get(page).content.decode()
+    assert "File fingerprint (SHA-256)" in content and job.sha256 in content
