@@ -83,6 +83,14 @@ def object_kind_name(label: str) -> str:
     return capfirst(model._meta.verbose_name)
 
 
+def _staff_name(username: str) -> str:
+    """Ada Lovelace (alovelace); the username alone for an account gone."""
+    from records.users.models import User
+
+    person = User.objects.filter(username=username).first()
+    return person.name_with_username if person else username
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     """Read-only: the trail is written by services alone and never changed.
@@ -287,7 +295,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         if request.GET.get("format") == "csv":
             return self._csv(request, events, f"user {username}")
         context = {
-            "title": f"Audit of user {username}",
+            "title": f"Audit of {_staff_name(username)}",
             "form": form,
             "period": period,
             **self._events(request, events),

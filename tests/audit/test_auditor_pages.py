@@ -221,3 +221,12 @@ def test_timeline_names_people_and_visits(make_user):
     assert f"visit on {show_date(visit.visit_date)}, for {patient}" in text
     assert "Clinician: Tom Fletcher (doctor) → Priya Shah (other-doc)" in text
     assert "Status: Draft → Final" in text
+
+
+def test_a_users_report_is_headed_by_their_name(emergency_day):
+    patient, auditor = emergency_day
+    url = reverse("admin:audit_auditevent_user_report", args=["stranger"])
+    page = auditor.get(url, {"start": f"{DAY:%d/%m/%Y}"})
+    text = page.content.decode()
+    assert "Audit of Ada Lovelace (stranger)" in text
+    assert f"Emergency access by Ada Lovelace (stranger), for {patient}" in text
