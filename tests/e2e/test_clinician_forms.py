@@ -90,3 +90,31 @@ def test_a_date_the_form_cannot_read_says_how_to_type_one(live_server, page, mak
     expect(top).to_contain_text("Date of birth")
     expect(top).to_contain_text("Enter a date as DD/MM/YYYY")
     page.screenshot(path=str(SCREENSHOTS / "f3_date_error.png"), full_page=True)
+
+
+def test_emergency_access_opens_the_summary_and_details_read_plainly(
+    live_server, page, make_user
+):
+    owner = make_user("owner", roles=[roles.CLINICIAN])
+    patient = factories.patient(
+        acting_user=owner, family_name="Quennard", guardian_phone="020 7946 0907"
+    )
+    make_user("clinician", roles=[roles.CLINICIAN])
+    sign_in(page, live_server, "clinician")
+    page.goto(f"{live_server.url}/admin/patients/patient/emergency-access/")
+    page.fill("input[name=mrn]", patient.mrn)
+    page.fill("textarea[name=reason]", "Status epilepticus in ED")
+    page.get_by_role("button", name="Open the chart").click()
+    expect(page).to_have_url(
+        f"{live_server.url}/admin/patients/patient/{patient.pk}/summary/"
+    )
+    expect(page.get_by_test_id("emergency-banner")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "f3_ea_summary.png"), full_page=True)
+    page.get_by_role("link", name="Details", exact=True).click()
+    content = page.locator("#content")
+    expect(content).to_contain_text("020 7946 0907")
+    expect(content).to_contain_text("Team of owner")
+    text = content.inner_text()
+    assert "Reason for change" not in text and "Change reason" not in text
+    assert "letters, digits and dashes" not in text
+    page.screenshot(path=str(SCREENSHOTS / "f3_ea_details.png"), full_page=True)
