@@ -18,6 +18,7 @@ from django.core.validators import (
     MinValueValidator,
 )
 from django.db import models
+from django.utils.text import capfirst
 
 from records.clinical_records.models import ClinicalRecord
 from records.imports.models import Entity
@@ -256,9 +257,10 @@ def model_column(
         return values
 
     attname = model_field.attname
-    help_text = str(model_field.help_text or model_field.verbose_name).capitalize()
+    # capfirst, not capitalize(): "MRN", "SpO2 (%)", "Temperature (°C)" kept.
+    help_text = capfirst(str(model_field.help_text or model_field.verbose_name))
     if model_field.choices:
-        help_text += f" One of: {valid}."
+        help_text = f"{help_text.rstrip('.')}. One of: {valid}."
     return Column(
         name=header or name,
         attname=attname,

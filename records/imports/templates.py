@@ -31,13 +31,13 @@ def import_template(*, entity: str, file_format: str) -> bytes:
     # number stays as it is; see escape_xlsx_text).
     data.append([xlsx_cell(data, value) for value in example])
     about = workbook.create_sheet("columns")
-    about.append(["column", "required", "key", "description", "example"])
+    about.append(["Column", "Required", "Key", "Description", "Example"])
     for column in spec.columns:
         about.append(
             [
                 column.name,
-                "yes" if column.required else "no",
-                "yes" if column.name in spec.key_columns else "",
+                "Yes" if column.required else "No",
+                "Yes" if column.name in spec.key_columns else "",
                 xlsx_cell(about, column.help),
                 xlsx_cell(about, column.example),
             ]

@@ -222,3 +222,22 @@ def test_an_exports_page_reads_as_its_list(manager, make_user):
     auditor.force_login(make_user("exportaudit", roles=[roles.AUDITOR]))
     content = auditor.get(page).content.decode()
     assert "File fingerprint (SHA-256)" in content and job.sha256 in content
+
+
+def test_the_templates_column_sheet_reads_plainly(manager):
+    import io
+
+    from openpyxl import load_workbook
+
+    xlsx = manager.get(
+        reverse("admin:imports_importjob_template", args=["clinical_records", "xlsx"])
+    )
+    rows = list(load_workbook(io.BytesIO(xlsx.content))["columns"].values)
+    assert rows[0] == ("Column", "Required", "Key", "Description", "Example")
+    about = {row[0]: row for row in rows[1:]}
+    assert about["patient_mrn"][1:3] == ("Yes", "Yes")
+    assert about["spo2"][3].startswith("SpO2")
+    assert about["temperature_c"][3].startswith("Temperature (°C)")
+    assert about["visit_type"][3] == (
+        "Visit type. One of: New, Follow-up (follow_up), Urgent, Telehealth."
+    )
