@@ -6,7 +6,9 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import FieldTextFilter
@@ -127,7 +129,7 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
     list_display = (
         "granted_at",
         "staff",
-        "patient",
+        "chart",
         "reason",
         "state",
         "use_count",
@@ -180,6 +182,14 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
     @display(description="User", ordering="user__username")
     def staff(self, obj):
         return obj.user.name_with_username
+
+    @display(description="Patient", ordering="patient__mrn")
+    def chart(self, obj):
+        """The chart's summary, where any opening of a patient lands."""
+        url = reverse("admin:patients_patient_summary", args=[obj.patient_id])
+        return format_html(
+            '<a class="text-primary-600" href="{}">{}</a>', url, obj.patient
+        )
 
     @admin.action(description="Acknowledge selected", permissions=["acknowledge"])
     def acknowledge(self, request, queryset):

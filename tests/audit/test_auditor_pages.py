@@ -63,6 +63,8 @@ def test_who_could_open_lists_emergency_access_of_that_day(emergency_day):
     assert f"Who could open the chart of {patient} on {SHOWN}" in text
     assert patient.mrn in text
     assert DAY.isoformat() not in text
+    summary = reverse("admin:patients_patient_summary", args=[patient.pk])
+    assert f'href="{summary}"' in text  # the chart opens at its summary
     # The day before, nobody held emergency access.
     before = auditor.get(url, {"on": (DAY - timedelta(days=1)).isoformat()})
     assert "stranger" not in {e.username for e in before.context["entries"]}
@@ -134,6 +136,8 @@ def test_emergency_access_review_says_who_acknowledged_and_when(emergency_day):
     url = reverse("admin:patients_breakglassgrant_changelist")
     text = auditor.get(url).content.decode()
     assert "Not yet" in text and "Ended " + SHOWN in text
+    summary = reverse("admin:patients_patient_summary", args=[patient.pk])
+    assert f'href="{summary}"' in text
     assert "LIVE" not in text and "live" not in text.split("<body")[1].lower()
     grant = BreakGlassGrant.objects.get()
     chosen = {"action": "acknowledge", "_selected_action": [grant.pk]}
