@@ -282,7 +282,42 @@ class LockoutAdminMixin(BoundedSearchMixin):
 
 
 class AccessAttemptAdmin(LockoutAdminMixin, axes_admin.AccessAttemptAdmin):
-    pass
+    """Lockouts, in the clinic's words: who, from where, how many failures, since
+    when; deleting an entry unlocks (and is audited)."""
+
+    list_display = [
+        "username",
+        "ip_address",
+        "failures",
+        "first_failure",
+        "status",
+        "device",
+    ]
+
+    def changelist_view(self, request, extra_context=None):
+        title = "Lockouts and failed sign-ins"
+        return super().changelist_view(
+            request, {**(extra_context or {}), "title": title}
+        )
+
+    @display(description="Failed sign-ins", ordering="failures_since_start")
+    def failures(self, obj):
+        return obj.failures_since_start
+
+    @display(description="First failure", ordering="attempt_time")
+    def first_failure(self, obj):
+        return show_datetime(obj.attempt_time)
+
+    @display(description="Device")
+    def device(self, obj):
+        return services.user_agent_describe(obj.user_agent or "")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            func, name, _ = actions["delete_selected"]
+            actions["delete_selected"] = (func, name, "Unlock the selected")
+        return actions
 
 
 class AccessLogAdmin(LockoutAdminMixin, axes_admin.AccessLogAdmin):

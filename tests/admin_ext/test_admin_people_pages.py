@@ -162,3 +162,21 @@ def test_the_clinician_pickers_offer_clinicians_only(client, chief, make_user):
         field = form.fields.get("assessor") or form.fields["clinician"]
         assert set(field.queryset) == {priya}
         assert field.label_from_instance(priya) == "Priya Shah (pshah)"
+
+
+def test_the_lockouts_list_speaks_plainly(client, chief):
+    AccessAttempt.objects.create(
+        username="nurse",
+        ip_address="10.0.0.9",
+        user_agent="",
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/admin/login/",
+        failures_since_start=5,
+    )
+    page = client.get("/admin/axes/accessattempt/").content.decode()
+    assert "Lockouts and failed sign-ins" in page
+    assert "Failed sign-ins" in page and "First failure" in page
+    assert "Unlock the selected" in page
+    assert "Delete selected" not in page and "User Agent" not in page
