@@ -76,3 +76,21 @@ def test_administrator_unlocks_a_user_from_their_page(live_server, page, make_us
     expect(page.locator("#result_list")).not_to_contain_text("Neonatal follow-up")
     expect(page.locator("#result_list")).to_contain_text("Clinician")
     page.screenshot(path=str(SHOTS / "ad_roles_new.png"), full_page=True)
+
+
+def test_add_user_and_role_pages_read_plainly(live_server, page, make_user):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    make_user("e2e-chief", roles=[roles.ADMINISTRATOR])
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server.url, "e2e-chief")
+    page.goto(f"{live_server.url}/admin/users/user/add/")
+    body = page.locator("body")
+    expect(body).to_contain_text("never by email")
+    expect(body).not_to_contain_text("Single Sign-On")
+    expect(body).not_to_contain_text("Your password must contain")
+    page.screenshot(path=str(SHOTS / "ad_useradd_new.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/auth/group/")
+    page.get_by_role("link", name="Data manager").click()
+    expect(body).to_contain_text("Imports spreadsheets of records")
+    expect(body).not_to_contain_text("Can view")
+    page.screenshot(path=str(SHOTS / "ad_role_new.png"), full_page=True)
