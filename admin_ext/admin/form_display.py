@@ -70,6 +70,15 @@ def fieldsets_without(fieldsets, drop) -> list:
 SHOWN = "shown_"
 
 
+def shown_names(model) -> list[str]:
+    """The display names decimals_shown may swap in for `model`'s fields."""
+    return [
+        SHOWN + field.name
+        for field in model._meta.fields
+        if isinstance(field, models.DecimalField) or field.name == "patient"
+    ]
+
+
 def decimals_shown(model, fieldsets) -> list:
     """`fieldsets` with each decimal field swapped for its plain display."""
 

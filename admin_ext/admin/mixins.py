@@ -22,6 +22,7 @@ from admin_ext.admin.form_display import (
     NEW_RECORD_HIDDEN,
     DecimalDisplayMixin,
     decimals_shown,
+    shown_names,
     fieldsets_without,
     prepare_fields,
 )
@@ -121,7 +122,12 @@ class ChartAdmin(
     actions = None
 
     def get_readonly_fields(self, request, obj=None):
-        return (*super().get_readonly_fields(request, obj), "version")
+        fields = (*super().get_readonly_fields(request, obj), "version")
+        if obj is not None and not self.has_change_permission(request, obj):
+            # The displays get_fieldsets swaps in (shown_*) are no form fields:
+            # read-only on every page that builds the form (a past version's too).
+            fields = (*fields, *shown_names(self.model))
+        return fields
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -59,6 +59,14 @@ class PatientDetailsMixin:
             return read_only_fieldsets(fieldsets)
         return fieldsets
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Displays, not form fields, wherever the form is built (the history's
+            # past versions too).
+            fields = (*fields, *READ_ONLY_SHOWN_AS.values())
+        return fields
+
     @display(description="Care teams")
     def care_team_names(self, obj):
         return ", ".join(t.name for t in services.patient_care_teams(obj)) or "-"

@@ -30,6 +30,7 @@ from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.media_preview import MediaPreviewMixin
 from admin_ext.admin.letters import LetterAdminMixin, SummaryPdfMixin
 from admin_ext.admin.search import SessionSearchChangeList
+from admin_ext.admin.form_display import shown_names
 from admin_ext.admin.mixins import (
     STATUS_COLOURS,
     ChartAdmin,
@@ -748,6 +749,12 @@ class MediaFileAdmin(MediaPreviewMixin, ChartAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
+        # with the displays ChartAdmin swaps in (shown_patient), no form fields
+        return (*self.get_fields(request, obj), *shown_names(self.model))
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("patient", "assessment", "file", "description")
         return (
             "patient",
             "assessment",
@@ -759,11 +766,6 @@ class MediaFileAdmin(MediaPreviewMixin, ChartAdmin):
             "uploaded_at",
             "download",
         )
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ("patient", "assessment", "file", "description")
-        return self.get_readonly_fields(request, obj)
 
     def has_change_permission(self, request, obj=None):
         # Stored media never change; the page shows them read-only.

@@ -23,7 +23,8 @@ def chart_parts(context) -> list[dict] | None:
     if patient is None and isinstance(original, Patient):
         patient = original
     elif patient is None and getattr(original, "patient_id", None):
-        patient = original.patient
+        # A chart's record; an audit event names a patient_id with no relation.
+        patient = getattr(original, "patient", None)
     if not isinstance(patient, Patient) or not patient.pk:
         return None
     parts = [
