@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# make run's Redis (cache, and the broker of its Celery worker): REDIS_URL when set,
+# else this one, started under var/ when nothing answers. `make run RUN_REDIS_URL=`
+# runs without Redis: no worker, tasks in the web process.
+RUN_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # scripts/dev-services writes here the URLs of the PostgreSQL and Redis it started
@@ -51,7 +55,9 @@ system-deps:
 # PostgreSQL at DATABASE_URL (and for the tests Redis at TEST_REDIS_URL), or, when
 # none answers, project-local ones under var/ (scripts/dev-services).
 services:
-	@scripts/dev-services postgres
+	@if [ -n "$(RUN_REDIS_URL)" ]; then \
+	  REDIS_URL=$(RUN_REDIS_URL) scripts/dev-services postgres redis; \
+	else scripts/dev-services postgres; fi
 
 services-test:
 	@REDIS_URL=$(TEST_REDIS_URL) scripts/dev-services postgres redis
@@ -68,8 +74,8 @@ migrate:
 seed:
 	$(LOCAL) $(PY) manage.py seed_demo
 
-# With REDIS_URL set, a Celery worker (with beat: the scheduled jobs) runs beside the
-# dev server and stops with it; without, tasks run in the web process (no worker).
+# A Celery worker (with beat: the scheduled jobs) runs beside the dev server and stops
+# with it; with no Redis (RUN_REDIS_URL empty), tasks run in the web process instead.
 WORKER := NDAS_WORK=worker $(BIN)/celery --app=ndas worker --beat \
   --schedule=var/celerybeat-schedule --queues=celery,scheduled --concurrency=1 \
   --max-tasks-per-child=50 --loglevel=INFO
@@ -77,7 +83,9 @@ WORKER := NDAS_WORK=worker $(BIN)/celery --app=ndas worker --beat \
 serve:
 	@echo "NDAS admin: http://$(HOST):$(PORT)/admin/  (Ctrl-C to stop)"
 	@mkdir -p var
-	@$(LOCAL) if [ -n "$$REDIS_URL" ]; then \
+	@$(LOCAL) REDIS_URL=$${LOCAL_REDIS_URL:-$(RUN_REDIS_URL)}; \
+	if [ -n "$$REDIS_URL" ]; then export REDIS_URL; else unset REDIS_URL; fi; \
+	if [ -n "$$REDIS_URL" ]; then \
 	  $(WORKER) & worker=$$!; \
 	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
 	else \
@@ -89,7 +97,7 @@ serve:
 # scheduled jobs (beat; its schedule file under var/).
 worker:
 	@mkdir -p var
-	$(LOCAL) $(WORKER)
+	$(LOCAL) REDIS_URL=$${LOCAL_REDIS_URL:-$(RUN_REDIS_URL)} $(WORKER)
 
 lint:
 	$(BIN)/black --check --quiet .
