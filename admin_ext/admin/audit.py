@@ -111,6 +111,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         ("at", LocalDateTimeRangeFilter),
         ("actor_username", FieldTextFilter),
         ("patient_id", ExactTextFilter),
+        audit_display.ScreenReadingsFilter,
     )
     search_fields = ("patient_id",)  # a search box; get_search_results reads MRNs
     search_help_text = "A patient's MRN"

@@ -9,14 +9,16 @@ one for each kind of object on it, whatever the number of rows.
 
 import re
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.apps import apps
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
 from django.utils.text import capfirst
 
-from records.audit.models import Action
+from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
 from records.common.display import show_date, show_datetime
 from records.patients import repositories
@@ -129,7 +131,20 @@ def events_describe(events, user, *, where: str, already=()) -> None:
     charts = charts_named(user, chart_ids)
     for event in events:
         event.what = _describe(event, names, charts)
-    for chart_id in sorted(set(charts) - set(already)):
+    named = set(charts) - set(already)
+    if named:
+        # Once a day per chart and screen is enough: an auditor paging back and
+        # forth would otherwise fill the trail with their own readings.
+        named -= set(
+            AuditEvent.objects.filter(
+                actor=user,
+                at__gte=timezone.now() - timedelta(days=1),
+                action=Action.VIEW,
+                patient_id__in=named,
+                summary__endswith=f"named in the {where}",
+            ).values_list("patient_id", flat=True)
+        )
+    for chart_id in sorted(named):
         audit_record(
             action=Action.VIEW,
             actor=user,
@@ -249,3 +264,25 @@ def _related_model(model, name):
 
 def _name(obj) -> str:
     return getattr(obj, "name_with_username", None) or str(obj)
+
+
+class ScreenReadingsFilter(admin.SimpleListFilter):
+    """The audit screens' own readings (a chart named on the trail is read, and
+    recorded): hidden by default, so the trail shows what others did."""
+
+    title = "readings of the audit screens"
+    parameter_name = "screen_readings"
+
+    def lookups(self, request, model_admin):
+        return (("shown", "Shown"),)
+
+    def queryset(self, request, queryset):
+        if self.value() == "shown":
+            return queryset
+        return queryset.exclude(
+            action=Action.VIEW, summary__regex=SCREEN_READING.pattern
+        )
+
+
+# What events_describe records ("chart #12 named in the audit trail").
+SCREEN_READING = re.compile(r"named in the (audit trail|audit console)$")

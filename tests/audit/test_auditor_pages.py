@@ -234,3 +234,21 @@ def test_a_users_report_is_headed_by_their_name(emergency_day):
     text = page.content.decode()
     assert "Audit of Ada Lovelace (stranger)" in text
     assert f"Emergency access by Ada Lovelace (stranger), for {patient}" in text
+
+
+def test_the_trail_is_not_filled_with_its_own_readings(emergency_day):
+    """Opening the trail again records no second reading of the same chart that
+    day, and the trail hides the audit screens' own readings unless asked."""
+    patient, auditor = emergency_day
+    url = reverse("admin:audit_auditevent_changelist")
+    readings = AuditEvent.objects.filter(
+        action="view", summary=f"chart #{patient.pk} named in the audit trail"
+    )
+    auditor.get(url)
+    auditor.get(url)
+    assert readings.count() == 1
+    shown = auditor.get(url).context["cl"].result_list
+    assert readings.first() not in shown
+    assert all(not e.summary.endswith("named in the audit trail") for e in shown)
+    with_readings = auditor.get(url, {"screen_readings": "shown"})
+    assert readings.first() in with_readings.context["cl"].result_list
