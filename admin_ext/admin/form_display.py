@@ -7,6 +7,7 @@ assessments, media)."""
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
@@ -72,11 +73,22 @@ SHOWN = "shown_"
 
 def shown_names(model) -> list[str]:
     """The display names decimals_shown may swap in for `model`'s fields."""
-    return [
-        SHOWN + field.name
-        for field in model._meta.fields
-        if isinstance(field, models.DecimalField) or field.name == "patient"
-    ]
+    return [SHOWN + field.name for field in model._meta.fields if _swapped(field)]
+
+
+def _swapped(field) -> bool:
+    """A decimal (7.6, not 7.600), the patient (a link to the summary), or a
+    member of staff (their name as text: the user pages are administrators')."""
+    return (
+        isinstance(field, models.DecimalField)
+        or field.name == "patient"
+        or _staff(field)
+    )
+
+
+def _staff(field) -> bool:
+    related = getattr(field, "related_model", None)
+    return related is not None and related._meta.label == settings.AUTH_USER_MODEL
 
 
 def decimals_shown(model, fieldsets) -> list:
@@ -87,8 +99,7 @@ def decimals_shown(model, fieldsets) -> list:
             field = model._meta.get_field(name)
         except FieldDoesNotExist:
             return name
-        shown = isinstance(field, models.DecimalField) or name == "patient"
-        return SHOWN + name if shown else name
+        return SHOWN + name if _swapped(field) else name
 
     kept = []
     for name, options in fieldsets:
@@ -120,6 +131,8 @@ class DecimalDisplayMixin:
             value = getattr(obj, field_name, None)
             if value is None:
                 return "-"
+            if _staff(field):
+                return str(value)  # the name, without a link few may follow
             if field_name == "patient":  # the chart opens on its summary
                 url = reverse("admin:patients_patient_summary", args=[value.pk])
                 return format_html('<a class="text-link" href="{}">{}</a>', url, value)

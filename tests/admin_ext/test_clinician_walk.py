@@ -172,6 +172,9 @@ def test_measurements_show_without_trailing_zeros(client, clinician):
     words = text(client.get(change_url(visit)))
     assert "Weight (kg) 7.6 " in words or "7.6 " in words
     assert "7.600" not in words
+    # The clinician is named, not linked to the user pages (administrators' only).
+    body = client.get(change_url(visit)).content.decode()
+    assert str(clinician) in body and "/admin/users/user/" not in body
 
 
 def test_a_new_patient_duplicate_is_warned_once(client, clinician):
