@@ -578,6 +578,7 @@ UNFOLD = {
     "SCRIPTS": [
         lambda request: static("admin_ext/a11y.js"),
         lambda request: static("admin_ext/date_fields.js"),
+        lambda request: static("admin_ext/confirm.js"),
     ],
     "ENVIRONMENT": "admin_ext.dashboard.environment_callback",
     "DASHBOARD_CALLBACK": "admin_ext.dashboard.dashboard_callback",

@@ -81,6 +81,12 @@ def test_a_large_import_shows_its_progress_and_its_report(
             "'[data-testid=progress-rows]').textContent)",
             timeout=60_000,
         )
+        # Cancelling asks first: declined, nothing happens; accepted, it cancels.
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.get_by_test_id("cancel").click()
+        expect(page.get_by_test_id("cancel")).to_be_visible()
+        assert not ImportJob.objects.filter(status=ImportJob.Status.CANCELLED).exists()
+        page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_test_id("cancel").click()
         expect(page.get_by_test_id("status")).to_have_text(
             "Cancelled, not committed", timeout=60_000
