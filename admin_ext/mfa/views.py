@@ -226,7 +226,7 @@ def reset(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Second factors of {target.get_username()} reset ({removed} removed);"
+                f"Second factors of {target.name_with_username} reset ({removed} removed);"
                 " they set one up at their next sign-in.",
             )
             return redirect("admin:users_user_change", target.pk)

@@ -297,13 +297,17 @@ def test_an_administrator_resets_anothers_factors_with_a_reason(nurse, app, make
     admin = Client()
     admin.force_login(chief)
     url = f"/admin/mfa/reset/{nurse.pk}/"
-    assert admin.get(url).status_code == 200
+    nurse.first_name, nurse.last_name = "Mary", "Seacole"
+    nurse.save(update_fields=["first_name", "last_name"])
+    page = admin.get(url)
+    assert page.status_code == 200
+    assert "Mary Seacole (nurse) has 1 authenticator app" in page.content.decode()
     refused = admin.post(url, {"reason": ""})
     assert refused.status_code == 200 and "Give a reason" in refused.content.decode()
     assert TOTPDevice.objects.filter(user=nurse).exists()
 
-    done = admin.post(url, {"reason": "Phone lost; seen in person"})
-    assert done.status_code == 302
+    done = admin.post(url, {"reason": "Phone lost; seen in person"}, follow=True)
+    assert "Second factors of Mary Seacole (nurse) reset" in done.content.decode()
     assert not TOTPDevice.objects.filter(user=nurse).exists()
     assert not RecoveryCodeDevice.objects.filter(user=nurse).exists()
     assert nurse_client.get("/admin/").status_code == 302  # signed out
