@@ -40,9 +40,9 @@ def test_a_queued_file_is_checked_then_committed_by_the_worker(manager):
         assert (job.rows, job.new, job.invalid) == (300, 300, 0)
         assert not Patient.objects.exists()
         queued.import_commit_queue(acting_user=manager, job=job)
-        wait_for(lambda: ended(job, S.COMMITTED))
+        # the upload is deleted once committed (just after the status is saved)
+        wait_for(lambda: ended(job, S.COMMITTED) and job.stored_as == "")
     assert Patient.objects.count() == 300
-    assert job.stored_as == ""  # the upload is deleted once committed
     assert (
         AuditEvent.objects.filter(action="import", object_id=str(job.pk)).count() == 1
     )
@@ -90,7 +90,10 @@ def test_a_cancel_while_checking_stops_the_worker(manager, s3_storage):
         wait_for(lambda: status_of(job) == S.RUNNING and job.progress_rows > 0)
         told = queued.import_cancel(acting_user=manager, job=job)
         assert told == queued.E_CANCEL_ASKED
-        wait_for(lambda: ended(job, S.CANCELLED, S.VALIDATED))
+        wait_for(
+            lambda: ended(job, S.CANCELLED, S.VALIDATED)
+            and (job.status != S.CANCELLED or job.stored_as == "")
+        )
     assert job.status == S.CANCELLED
     assert job.rows < 100_000  # it stopped between two chunks
     assert not s3_storage.exists(stored) and job.stored_as == ""
