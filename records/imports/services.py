@@ -28,7 +28,9 @@ from django.utils import timezone
 
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
-from records.imports.engine import Importer, Options, Writer
+from records.imports.engine.checker import Importer
+from records.imports.engine.outcome import Options
+from records.imports.engine.writer import Writer
 from records.imports.entities import ENTITIES
 from records.imports.error_column import ERROR_COLUMN, is_error_column
 from records.imports.exports import escape_cell

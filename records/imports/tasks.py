@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from records.common.errors import ServiceError
 from records.imports import services
-from records.imports.engine import process_tweaks_allow
+from records.imports.engine.runtime import process_tweaks_allow
 from records.imports.models import ImportJob
 from records.imports.progress import Progress, progress_started
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from records.audit.models import AuditEvent
 from records.imports import engine, queued, tasks
+from records.imports.engine import runtime
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
@@ -170,7 +171,7 @@ def test_web_imports_leave_the_process_alone(manager, monkeypatch):
         return original(self, *args)
 
     monkeypatch.setattr(engine.Importer, "_check", check)
-    monkeypatch.setattr(engine, "_tweaks", False)
+    monkeypatch.setattr(runtime, "_tweaks", False)
     client = Client()
     client.force_login(manager)
     from django.core.files.uploadedfile import SimpleUploadedFile

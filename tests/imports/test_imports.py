@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from records.clinical_records.models import ClinicalRecord
 from records.imports import engine, parsing, services
+from records.imports.engine import checker, lookups, runtime
 from records.imports.entities import E_REQUIRED, E_UNKNOWN_PATIENT, E_UNKNOWN_USER
 from records.imports.models import ImportJob
 from records.patients.models import Assessment, Patient
@@ -301,8 +302,8 @@ def test_duplicate_keys_inside_one_file(manager):
 def test_duplicate_keys_chunks_apart(
     manager, make_user, monkeypatch, dry_run, memory_keys
 ):
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)  # rows 2-3, 4-5, 6-7, ...
-    monkeypatch.setattr(engine, "MEMORY_KEYS", memory_keys)
+    monkeypatch.setattr(checker, "CHUNK_ROWS", 2)  # rows 2-3, 4-5, 6-7, ...
+    monkeypatch.setattr(lookups, "MEMORY_KEYS", memory_keys)
     rows = [patient_row(n) for n in range(1, 6)] + [patient_row(2), patient_row(5)]
     job = run(manager, csv_bytes(rows), dry_run=dry_run)
     duplicate = engine.E_DUPLICATE_KEY
@@ -409,7 +410,7 @@ def test_the_databases_own_error_is_the_one_raised(manager, monkeypatch):
         cursor.execute("SELECT 1 / 0")
 
     # Many chunks: the main thread goes on reading while the writer has failed.
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(checker, "CHUNK_ROWS", 10)
     monkeypatch.setattr(engine.Writer, "_write", divide_by_zero)
     with pytest.raises(psycopg.errors.DivisionByZero):
         run(manager, csv_bytes([patient_row(n) for n in range(100)]))
@@ -544,7 +545,7 @@ def test_the_cycle_collector_is_paused_while_reading_and_restored(manager, monke
     """In a process that only imports (a worker, the command line)."""
     import gc
 
-    monkeypatch.setattr(engine, "_tweaks", True)
+    monkeypatch.setattr(runtime, "_tweaks", True)
     seen = []
     original = engine.Importer._check
 
@@ -567,7 +568,7 @@ def test_a_web_process_keeps_its_cycle_collector(manager, monkeypatch):
     """Elsewhere (a web process's threads), the collector is left alone."""
     import gc
 
-    monkeypatch.setattr(engine, "_tweaks", False)
+    monkeypatch.setattr(runtime, "_tweaks", False)
     seen = []
     original = engine.Importer._check
 
@@ -579,13 +580,13 @@ def test_a_web_process_keeps_its_cycle_collector(manager, monkeypatch):
     run(manager, csv_bytes([patient_row(1)]))
     with engine.process_tweaks_allowed():
         run(manager, csv_bytes([patient_row(2)]))
-    assert seen == [True, False] and not engine._tweaks
+    assert seen == [True, False] and not runtime._tweaks
 
 
 def test_a_dry_run_that_failed_does_not_stop_the_next_one(manager, monkeypatch):
     # One row a chunk, no keys in memory: the second chunk's read makes the table.
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 1)
-    monkeypatch.setattr(engine, "MEMORY_KEYS", 0)
+    monkeypatch.setattr(checker, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(lookups, "MEMORY_KEYS", 0)
     original = engine.Importer._check
     calls = []
 

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from records.imports import engine
+from records.imports.engine import checker, lookups, runtime
 from records.imports.entities import ENTITIES
 from records.patients.models import Patient
 from records.users import roles
@@ -134,7 +135,7 @@ def test_a_lookup_that_fails_on_the_writer_thread_writes_nothing(manager, monkey
             cursor.execute("SELECT 1 / 0")
         return original(self, cursor, keys)
 
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(checker, "CHUNK_ROWS", 10)
     monkeypatch.setattr(engine.Importer, "_existing", fail_on_the_third)
     with pytest.raises(psycopg.errors.DivisionByZero):
         run(manager, csv_bytes([patient_row(n) for n in range(100)]))
@@ -174,7 +175,7 @@ def test_every_deferrable_constraint_starts_deferred():
 
 
 def test_threads_hand_over_sooner_only_while_writing(manager, monkeypatch):
-    monkeypatch.setattr(engine, "_tweaks", True)  # a worker, the command line
+    monkeypatch.setattr(runtime, "_tweaks", True)  # a worker, the command line
     before = sys.getswitchinterval()
     seen = []
     original = engine.Importer._check
@@ -191,7 +192,7 @@ def test_threads_hand_over_sooner_only_while_writing(manager, monkeypatch):
 
 
 def test_a_web_process_keeps_its_switch_interval(manager, monkeypatch):
-    monkeypatch.setattr(engine, "_tweaks", False)
+    monkeypatch.setattr(runtime, "_tweaks", False)
     before = sys.getswitchinterval()
     seen = []
     original = engine.Importer._check
@@ -230,7 +231,7 @@ def test_the_writer_thread_never_uses_django_s_connection(
 
     doctor = make_user("doc", roles=[roles.CLINICIAN])
     patient = factories.patient(acting_user=doctor, date_of_birth=date(2025, 1, 1))
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(checker, "CHUNK_ROWS", 2)
     monkeypatch.setattr(ConnectionHandler, "__getitem__", getitem)
     header = ["patient_mrn", "instrument", "performed_on", "assessor_username"]
     rows = [[patient.mrn, "hine", f"2026-01-{day:02d}", "doc"] for day in range(1, 9)]
@@ -254,7 +255,7 @@ def test_the_checking_thread_s_own_error_is_the_one_raised(manager, monkeypatch)
         time.sleep(0.05)
         return original_write(self, *args)
 
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(checker, "CHUNK_ROWS", 10)
     monkeypatch.setattr(engine.Importer, "_check", check)
     monkeypatch.setattr(engine.Writer, "_write", slow_write)
     with pytest.raises(DataError) as error:
@@ -282,7 +283,7 @@ def test_a_writer_thread_without_a_cursor_fails_the_import(manager, monkeypatch)
 def test_a_writer_that_cannot_start_leaves_the_interpreter_as_it_was(
     manager, monkeypatch
 ):
-    monkeypatch.setattr(engine, "_tweaks", True)
+    monkeypatch.setattr(runtime, "_tweaks", True)
     before = sys.getswitchinterval()
 
     def refuse(self):
@@ -297,8 +298,8 @@ def test_a_writer_that_cannot_start_leaves_the_interpreter_as_it_was(
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_keys_used_before_are_found_however_far_back(manager, monkeypatch, dry_run):
     # Every key in the log's table; rows 2-3, 4-5, 6-7, ... make a chunk each.
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(engine, "MEMORY_KEYS", 0)
+    monkeypatch.setattr(checker, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(lookups, "MEMORY_KEYS", 0)
     again = [1, 6, 7, 1]  # 3, 2 and 1 chunks back, then 4
     rows = [patient_row(n) for n in range(1, 8)] + [patient_row(n) for n in again]
     job = run(manager, csv_bytes(rows), dry_run=dry_run)

@@ -12,7 +12,7 @@ from django.db import DatabaseError
 from django.template.defaultfilters import pluralize
 
 from records.imports import services
-from records.imports.engine import process_tweaks_allowed
+from records.imports.engine.runtime import process_tweaks_allowed
 from records.imports.models import Entity, ImportJob, ImportMode
 from records.imports.teams import team_refused
 from records.users.models import CareTeam, User
