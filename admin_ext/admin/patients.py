@@ -38,7 +38,7 @@ from admin_ext.admin.mixins import (
     LockableAdmin,
     LockableForm,
 )
-from records.audit import reports
+from records import reports
 from records.charts.summary import chart_summary
 from records.clinical_records.models import ClinicalRecord
 from records.common.display import show_date, show_time
