@@ -41,9 +41,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from records.audit import reports  # noqa: E402
+from records import reports  # noqa: E402
 from records.audit.models import AuditEvent  # noqa: E402
-from records.audit.reports import Period  # noqa: E402
+from records.reports import Period  # noqa: E402
 from records.patients.models import Patient  # noqa: E402
 
 EVENTS = 1_000_000

@@ -40,11 +40,9 @@ from django.contrib.auth.models import Group, Permission  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from records.clinical_records.repositories import patients_for_admin  # noqa: E402
 from records.patients.models import Patient  # noqa: E402
-from records.patients.repositories import (  # noqa: E402
-    patient_search,
-    patients_for_admin,
-)
+from records.patients.repositories import patient_search  # noqa: E402
 from records.users import roles  # noqa: E402
 from records.users.models import CareTeam, User  # noqa: E402
 

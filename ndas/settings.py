@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "records.clinical_records",
     "records.imports",
     "records.audit",
+    "records.demo",
     "admin_ext",
 ]
 

@@ -23,7 +23,7 @@ from unfold.paginator import InfinitePaginator
 from admin_ext.admin import audit_display
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
 from admin_ext.admin.search import SessionSearchMixin
-from records.audit import reports
+from records import reports
 from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
 from records.imports.exports import escape_cell

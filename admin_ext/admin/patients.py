@@ -38,9 +38,10 @@ from admin_ext.admin.mixins import (
     LockableAdmin,
     LockableForm,
 )
-from records.audit import reports
+from records import reports
 from records.charts.summary import chart_summary
 from records.clinical_records.models import ClinicalRecord
+from records.clinical_records.repositories import patients_for_admin
 from records.common.display import show_date, show_time
 from records.patients import ages, repositories, services
 from records.patients.models import Assessment, BreakGlassGrant, MediaFile, Patient
@@ -306,7 +307,7 @@ class PatientAdmin(
     )
 
     def get_queryset(self, request):
-        return repositories.patients_for_admin(request.user)
+        return patients_for_admin(request.user)
 
     @staticmethod
     def patient_id_of(obj) -> int:

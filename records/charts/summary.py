@@ -1,8 +1,8 @@
 """What opening a patient shows: header, growth, alerts, trends, timeline, diagnoses.
 
-One chart is read through records.patients.repositories (so only a chart the user may
-open, else Patient.DoesNotExist) in a fixed number of queries, whatever its size; the
-rest is worked out here from what was read.
+One chart is read through records.clinical_records.repositories (so only a chart the
+user may open, else Patient.DoesNotExist) in a fixed number of queries, whatever its
+size; the rest is worked out here from what was read.
 """
 
 from collections import defaultdict
@@ -17,6 +17,7 @@ from rcpchgrowth.date_calculations import corrected_decimal_age
 from records.charts import age_axis
 from records.clinical_records import growth
 from records.clinical_records.models import ClinicalRecord
+from records.clinical_records.repositories import patient_chart
 from records.clinical_records.validators import icd10_title
 from records.common.display import show_date
 from records.patients import ages, repositories
@@ -373,7 +374,7 @@ class ChartSummary:
 
 def chart_summary(*, user, pk, page: int | str = 1) -> ChartSummary:
     """The summary of one chart the user may open (else Patient.DoesNotExist)."""
-    patient = repositories.patient_chart(user=user, pk=pk)
+    patient = patient_chart(user=user, pk=pk)
     visits = list(patient.clinical_records.all())
     assessments = list(patient.assessments.all())
     media = list(patient.media_files.all())

@@ -12,10 +12,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Concat
@@ -198,42 +196,6 @@ def patient_get(*, user, pk) -> Patient:
 
 def media_get(*, user, pk) -> MediaFile:
     return media_visible_to(user).select_related("patient").get(pk=pk)
-
-
-def patient_chart(*, user, pk) -> Patient:
-    """A chart with its assessments, visits and media loaded in a fixed few queries."""
-    from records.clinical_records.models import ClinicalRecord
-
-    return (
-        patients_visible_to(user)
-        .prefetch_related(
-            Prefetch(
-                "assessments",
-                queryset=Assessment.objects.select_related("assessor"),
-            ),
-            Prefetch(
-                "clinical_records",
-                queryset=ClinicalRecord.objects.select_related("clinician"),
-            ),
-            Prefetch(
-                "media_files",
-                queryset=MediaFile.objects.select_related("assessment"),
-            ),
-        )
-        .get(pk=pk)
-    )
-
-
-def patients_for_admin(user) -> QuerySet[Patient]:
-    """The changelist's rows: each with the date of its latest visit."""
-    from records.clinical_records.models import ClinicalRecord
-
-    latest_visit = (
-        ClinicalRecord.objects.filter(patient=OuterRef("pk"))
-        .order_by("-visit_date")
-        .values("visit_date")[:1]
-    )
-    return patients_visible_to(user).annotate(last_visit=Subquery(latest_visit))
 
 
 def _parse_date(text: str) -> date | None:

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.db.models.signals import (
     m2m_changed,
-    post_delete,
     post_save,
     pre_delete,
     pre_save,
@@ -224,19 +223,6 @@ def on_group_delete(sender, instance, **kwargs) -> None:
         )
 
 
-def on_user_chart_grant_saved(sender, instance, created, raw=False, **kwargs) -> None:
-    if created and not raw:
-        services.user_chart_grant_audit(
-            action="grant", actor=_acting_user(instance), grant=instance
-        )
-
-
-def on_user_chart_grant_deleted(sender, instance, **kwargs) -> None:
-    services.user_chart_grant_audit(
-        action="revoke", actor=_acting_user(instance), grant=instance
-    )
-
-
 def on_user_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
     """Remember the flags as stored, to compare them once the save is done."""
     instance.__dict__.pop(_FLAGS_BEFORE, None)
@@ -286,17 +272,6 @@ def connect() -> None:
         dispatch_uid="users.group_permissions",
     )
     pre_delete.connect(on_group_delete, sender=Group, dispatch_uid="users.group_gone")
-    from records.patients.models import PatientUserObjectPermission
-
-    post_save.connect(
-        on_user_chart_grant_saved,
-        sender=PatientUserObjectPermission,
-        dispatch_uid="users.chart_grant_saved",
-    )
-    post_delete.connect(
-        on_user_chart_grant_deleted,
-        sender=PatientUserObjectPermission,
-        dispatch_uid="users.chart_grant_deleted",
-    )
+    # Chart grants to one user: records.patients.receivers, from the patients app.
     pre_save.connect(on_user_pre_save, sender=User, dispatch_uid="users.flags_before")
     post_save.connect(on_user_post_save, sender=User, dispatch_uid="users.flags_after")

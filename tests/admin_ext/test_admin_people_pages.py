@@ -132,7 +132,7 @@ def test_every_admin_page_starts_with_skip_to_content_and_a_menu_search(client, 
 
 
 def test_demo_accounts_have_full_names(settings, tmp_path):
-    from records.users.demo import demo_accounts_ensure
+    from records.demo.accounts import demo_accounts_ensure
 
     settings.DEBUG = True
     demo_accounts_ensure(credentials_path=tmp_path / "demo.json")

@@ -7,8 +7,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from records.clinical_records.repositories import patients_for_admin
 from records.patients.models import Patient
-from records.patients.repositories import patients_for_admin
 from records.users import roles
 from tests import factories
 from tests.scale import charts_bulk_create

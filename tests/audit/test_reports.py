@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from admin_ext.admin import audit as audit_admin
-from records.audit import reports
+from records import reports
 from records.audit.models import AuditEvent
-from records.audit.reports import Period
+from records.reports import Period
 from records.patients import services
 from records.users import roles
 from tests import factories

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from records.patients import services as patient_services
-from records.patients.demo import DEMO_MEDIA_DIR, demo_charts_ensure
+from records.demo.charts import DEMO_MEDIA_DIR, demo_charts_ensure
 from records.patients.models import MediaFile, Patient
 from records.users import roles
 from tests.conftest import TEST_PASSWORD

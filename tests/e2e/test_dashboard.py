@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from records.patients.demo import demo_charts_ensure
+from records.demo.charts import demo_charts_ensure
 from records.users import roles
 from tests.conftest import TEST_PASSWORD
 from tests.second_factor import second_step

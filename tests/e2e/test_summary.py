@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from records.patients.demo import demo_charts_ensure
+from records.demo.charts import demo_charts_ensure
 from records.patients.models import Patient
 from records.users import roles
 from tests.conftest import TEST_PASSWORD

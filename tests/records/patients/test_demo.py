@@ -11,13 +11,17 @@ from django.db import transaction
 
 from records.clinical_records.models import ClinicalRecord
 from records.clinical_records.validators import icd10_validate
-from records.patients import demo
-from records.patients.demo import (
+from records.demo import charts
+from records.demo.assessments import SCORE_BANDS
+from records.demo.charts import DemoChartsResult, demo_charts_ensure
+from records.demo.constants import (
     DEMO_PHONE_PREFIX,
+    DEMO_REASON,
+    DEMO_SEED,
     E_NOT_DEBUG,
-    DemoChartsResult,
-    demo_charts_ensure,
 )
+from records.demo.media import MEDIA_FILES
+from records.demo.visits import PRETERM_CODE, demo_diagnosis_codes
 from records.patients.models import (
     Assessment,
     MediaFile,
@@ -92,7 +96,7 @@ def snapshot() -> dict[str, list[tuple]]:
     }
 
 
-def seeded_then_rolled_back(admin, *, seed: int = demo.DEMO_SEED) -> dict:
+def seeded_then_rolled_back(admin, *, seed: int = DEMO_SEED) -> dict:
     with transaction.atomic():
         demo_charts_ensure(acting_user=admin, count=COUNT, seed=seed, today=TODAY)
         rows = snapshot()
@@ -126,7 +130,7 @@ def test_every_row_has_history_written_by_the_acting_user(seeded, admin):
         reasons = model.history.filter(history_type="+").values_list(
             "history_change_reason", flat=True
         )
-        assert set(reasons) == {demo.DEMO_REASON}, model
+        assert set(reasons) == {DEMO_REASON}, model
 
 
 def test_records_are_drafts_and_finals_by_the_demo_staff(seeded):
@@ -182,7 +186,7 @@ def test_the_same_seed_gives_the_same_data(admin, s3_storage):
     second = seeded_then_rolled_back(admin)
     assert len(first["patients"]) == COUNT and first["media"]
     assert second == first
-    other = seeded_then_rolled_back(admin, seed=demo.DEMO_SEED + 1)
+    other = seeded_then_rolled_back(admin, seed=DEMO_SEED + 1)
     assert other["patients"] != first["patients"]
 
 
@@ -204,8 +208,7 @@ def test_the_mobile_drama_range_is_refused_by_the_phone_field():
 
 def test_media_are_stored_and_attached_within_the_chart(seeded, s3_storage):
     fixtures = {
-        name: (DEMO_MEDIA / fixture).read_bytes()
-        for fixture, name, *_ in demo.MEDIA_FILES
+        name: (DEMO_MEDIA / fixture).read_bytes() for fixture, name, *_ in MEDIA_FILES
     }
     for media in MediaFile.objects.select_related("assessment"):
         assert s3_storage.exists(media.file.name)
@@ -217,7 +220,7 @@ def test_media_are_stored_and_attached_within_the_chart(seeded, s3_storage):
 
 
 def test_a_failed_run_leaves_no_rows_and_no_files(admin, s3_storage, monkeypatch):
-    upload, uploaded = demo.patient_services.media_upload, []
+    upload, uploaded = charts.patient_services.media_upload, []
 
     def recorded_upload(**kwargs):
         media = upload(**kwargs)
@@ -227,8 +230,8 @@ def test_a_failed_run_leaves_no_rows_and_no_files(admin, s3_storage, monkeypatch
     def failing_result(**counts):
         raise RuntimeError("failed after the last chart")
 
-    monkeypatch.setattr(demo.patient_services, "media_upload", recorded_upload)
-    monkeypatch.setattr(demo, "DemoChartsResult", failing_result)
+    monkeypatch.setattr(charts.patient_services, "media_upload", recorded_upload)
+    monkeypatch.setattr(charts, "DemoChartsResult", failing_result)
     with pytest.raises(RuntimeError):
         demo_charts_ensure(acting_user=admin, count=COUNT, today=TODAY)
     assert uploaded
@@ -244,8 +247,8 @@ def test_refused_without_debug(admin, settings):
 
 
 def test_generated_patients_look_like_a_neurodevelopmental_clinic(admin):
-    builder = demo._ChartBuilder(
-        rng=demo.random.Random(demo.DEMO_SEED), acting_user=admin, today=TODAY
+    builder = charts._ChartBuilder(
+        rng=charts.random.Random(DEMO_SEED), acting_user=admin, today=TODAY
     )
     patients = [builder.patient_data(number) for number in range(1, 301)]
     births = [patient["date_of_birth"] for patient in patients]
@@ -267,11 +270,11 @@ def test_generated_patients_look_like_a_neurodevelopmental_clinic(admin):
 
 
 def test_demo_diagnoses_and_scores_fit_the_domain_rules():
-    codes = demo.demo_diagnosis_codes()
-    assert {"F84.0", "R50.9", demo.PRETERM_CODE} <= set(codes)
+    codes = demo_diagnosis_codes()
+    assert {"F84.0", "R50.9", PRETERM_CODE} <= set(codes)
     for code in codes:
         icd10_validate(code)
-    for instrument, bands in demo.SCORE_BANDS.items():
+    for instrument, bands in SCORE_BANDS.items():
         low, high = SCORE_RANGES[instrument]
         assert all(
             low <= band_low <= band_high <= high for band_low, band_high in bands
@@ -280,7 +283,7 @@ def test_demo_diagnoses_and_scores_fit_the_domain_rules():
 
 @pytest.fixture
 def credentials(tmp_path, monkeypatch, settings):
-    from records.users.management.commands import seed_demo
+    from records.demo.management.commands import seed_demo
 
     settings.DEBUG = True
     path = tmp_path / "var" / "demo-accounts.json"

@@ -4,7 +4,7 @@ an overdue one and a growth alert, on charts of their teams."""
 import pytest
 
 from records.charts import worklist
-from records.patients.demo import DemoChartsResult, demo_charts_ensure
+from records.demo.charts import DemoChartsResult, demo_charts_ensure
 from records.clinical_records.models import ClinicalRecord
 from records.patients.models import Assessment, MediaFile
 from records.users import roles

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from records.clinical_records.repositories import patient_chart
 from records.patients import repositories
 from records.users import roles
 from tests import factories
@@ -137,7 +138,7 @@ def test_no_duplicates_for_a_different_child(viewer, patients):
 def chart_queries(viewer, pk) -> int:
     viewer = type(viewer).objects.get(pk=viewer.pk)  # no permission cache
     with CaptureQueriesContext(connection) as queries:
-        chart = repositories.patient_chart(user=viewer, pk=pk)
+        chart = patient_chart(user=viewer, pk=pk)
         for assessment in chart.assessments.all():
             assert assessment.assessor.username
         for visit in chart.clinical_records.all():

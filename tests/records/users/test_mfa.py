@@ -328,7 +328,7 @@ def test_demo_accounts_sign_in_with_the_secret_seed_demo_prints(tmp_path, settin
 
     from django_otp.oath import totp
 
-    from records.users.demo import demo_accounts_ensure
+    from records.demo.accounts import demo_accounts_ensure
 
     settings.DEBUG = True
     path = tmp_path / "demo-accounts.json"

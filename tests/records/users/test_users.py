@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from records.users import roles
-from records.users.demo import DEMO_ACCOUNTS, demo_accounts_ensure
+from records.demo.accounts import DEMO_ACCOUNTS, demo_accounts_ensure
 from records.users.models import User
 from records.users.services import user_agent_describe
 from tests.conftest import TEST_PASSWORD
@@ -119,7 +119,7 @@ def test_demo_accounts_refused_without_debug(tmp_path, settings):
 
 
 def test_seed_demo_command_prints_accounts(credentials, monkeypatch, capsys):
-    from records.users.management.commands import seed_demo
+    from records.demo.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo, "CREDENTIALS_FILE", credentials)
     # Charts are left to tests/records/patients/test_demo.py.

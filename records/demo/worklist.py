@@ -2,7 +2,7 @@
 care teams, a draft visit of theirs six days ago whose weight fell two centile
 spaces and more since the visit before it (a growth alert) and that asks for a
 follow-up in a week (due), and on another chart a visit whose follow-up is nine
-days overdue. The random charts of records/patients/demo.py may or may not have
+days overdue. The random charts of records.demo.charts may or may not have
 such rows near today; these are placed on purpose, after them.
 """
 
@@ -12,6 +12,7 @@ from django.db.models import Max
 
 from records.clinical_records import services as visit_services
 from records.clinical_records.models import VisitType
+from records.demo.growth import _measure, _reference_value
 from records.patients.models import Patient, PatientStatus, Sex
 from records.patients.repositories import patients_by_team
 from records.users.models import User
@@ -45,8 +46,6 @@ def _candidates(clinician: User, today: date, prefix: str) -> list[Patient]:
 
 
 def _weight(patient: Patient, sds: float, on: date):
-    from records.patients.demo import _measure, _reference_value
-
     value = _reference_value(patient, "weight", sds, on)
     return None if value is None else _measure("weight_kg", value, "0.01")
 

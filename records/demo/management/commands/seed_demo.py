@@ -5,9 +5,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from records.patients.demo import DEMO_COUNT, demo_charts_ensure
+from records.demo.accounts import demo_accounts_ensure
+from records.demo.charts import DEMO_COUNT, demo_charts_ensure
 from records.users import roles
-from records.users.demo import demo_accounts_ensure
 from records.users.models import User
 
 CREDENTIALS_FILE = settings.VAR_DIR / "demo-accounts.json"
