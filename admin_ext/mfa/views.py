@@ -226,8 +226,8 @@ def reset(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Second factors of {target.name_with_username} reset ({removed} removed);"
-                " they set one up at their next sign-in.",
+                f"Second factors of {target.name_with_username} reset"
+                f" ({removed} removed); they set one up at their next sign-in.",
             )
             return redirect("admin:users_user_change", target.pk)
     factors = mfa.factors_of(target)
