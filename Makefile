@@ -17,7 +17,7 @@ PORT ?= 8000
 SERVICES_ENV := var/services.env
 LOCAL := set -a; [ ! -f $(SERVICES_ENV) ] || . ./$(SERVICES_ENV); set +a;
 
-.PHONY: run test install system-deps services services-test services-stop lint \
+.PHONY: run test test-fast install system-deps services services-test services-stop lint \
         migrations-check deploy-check compose-check ci-check pytest db migrate seed serve \
         worker \
         bench clean
@@ -126,6 +126,12 @@ ci-check:
 pytest:
 	$(LOCAL) REDIS_URL=$${LOCAL_REDIS_URL:-$(TEST_REDIS_URL)} $(BIN)/pytest --cov \
 	  --cov-report=term --cov-fail-under=85 $(PYTEST_ARGS)
+
+# The edit loop's tier: no browser, nothing slow, no coverage, stop at the first
+# failure. `make test` (CI) still runs everything.
+test-fast: install services-test
+	$(LOCAL) REDIS_URL=$${LOCAL_REDIS_URL:-$(TEST_REDIS_URL)} $(BIN)/pytest -q -x \
+	  -m "not e2e and not slow" $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/request_overhead.py

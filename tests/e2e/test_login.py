@@ -36,5 +36,7 @@ def test_wrong_password_is_refused(live_server, page, make_user):
     page.fill("input[name=username]", "e2e-user")
     page.fill("input[name=password]", "not-the-password")
     page.click("button[type=submit]")
-    expect(page.locator("body")).to_contain_text("The username or password is not right")
+    expect(page.locator("body")).to_contain_text(
+        "The username or password is not right"
+    )
     expect(page).to_have_url(f"{live_server.url}/admin/login/")

@@ -29,6 +29,8 @@ from tests import factories
 from tests.audit.conftest import audit_emptied_after  # noqa: F401 (a fixture)
 from tests.conftest import BASE_DIR, read_env_file
 
+pytestmark = pytest.mark.slow  # pg_dump and pg_restore of a database
+
 BACKUP_BUCKET = "ndas-test-backups"
 REASON = "Restore drill: the database volume was lost"
 

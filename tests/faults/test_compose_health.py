@@ -9,7 +9,7 @@ import yaml
 
 from tests.conftest import BASE_DIR
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 CONTAINER_ADDRESS = "http://127.0.0.1:8000"
 MARKER = "/tmp/ndas-was-ready"

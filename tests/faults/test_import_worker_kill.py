@@ -23,7 +23,7 @@ from tests.conftest import BASE_DIR
 from tests.imports.test_kill import writing
 from tests.imports.worker import broker_emptied, ended, patients_csv, queue, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROWS = 100_000
 
 

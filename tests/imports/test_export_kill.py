@@ -21,7 +21,7 @@ from tests import factories
 from tests.conftest import BASE_DIR
 from tests.imports.worker import broker_emptied
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def waiting_on_patients() -> bool:

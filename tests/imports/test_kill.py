@@ -15,7 +15,7 @@ from records.patients.models import Patient
 from records.users import roles
 from tests.conftest import BASE_DIR
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROWS = 100_000
 
 

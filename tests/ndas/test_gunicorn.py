@@ -14,7 +14,7 @@ from django.conf import settings
 
 from tests.conftest import BASE_DIR
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def free_port() -> int:
