@@ -334,7 +334,7 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         partial one (the newest changes of a long period) says so in its name."""
         data = out.getvalue().encode("utf-8-sig")
         audit_record(
-            action="audit_export",
+            action=Action.AUDIT_EXPORT,
             actor=request.user,
             summary=f"Audit report of {subject} exported",
             details={

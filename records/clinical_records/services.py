@@ -5,11 +5,9 @@ from typing import Any
 
 from records.clinical_records import growth
 from records.clinical_records.models import ClinicalRecord
-from records.common.services import data_check, history_note
+from records.common.services import history_note
 from records.patients.models import Patient
 from records.patients.services import lifecycle
-from records.patients.services.access import chart_write_check, named_staff_check
-from records.patients.services.lifecycle import versioned_create
 
 CLINICAL_RECORD_FIELDS = (
     "patient",
@@ -65,22 +63,28 @@ def patient_growth_details_changed(sender, *, patient, acting_user, **kwargs) ->
     visit_growth_recompute(patient=patient, acting_user=acting_user)
 
 
+VISIT = lifecycle.RecordKind(
+    model=ClinicalRecord, fields=CLINICAL_RECORD_FIELDS, derive=_derive
+)
+
+
+# The public names, each a thin function over the one lifecycle.
+
+
 def clinical_record_register(
     *, acting_user, record: ClinicalRecord, reason: str = ""
 ) -> ClinicalRecord:
     """Save a new visit record built by a form (or by clinical_record_create)."""
-    chart_write_check(acting_user=acting_user, instance=record)
-    named_staff_check(instance=record)
-    _derive(record)
-    return versioned_create(instance=record, acting_user=acting_user, reason=reason)
+    return lifecycle.record_register(
+        VISIT, acting_user=acting_user, instance=record, reason=reason
+    )
 
 
 def clinical_record_create(
     *, acting_user, data: Mapping[str, Any], reason: str = ""
 ) -> ClinicalRecord:
-    data_check(data, CLINICAL_RECORD_FIELDS)
-    return clinical_record_register(
-        acting_user=acting_user, record=ClinicalRecord(**data), reason=reason
+    return lifecycle.record_create(
+        VISIT, acting_user=acting_user, data=data, reason=reason
     )
 
 
@@ -93,23 +97,24 @@ def clinical_record_update(
     reason: str = "",
 ) -> ClinicalRecord:
     """Edit a draft; a final record refuses (see clinical_record_amend)."""
-    lifecycle.record_edit(
+    return lifecycle.record_edit(
+        VISIT,
         instance=record,
         acting_user=acting_user,
-        fields=CLINICAL_RECORD_FIELDS,
         data=data,
         expected_version=expected_version,
         reason=reason,
-        derive=_derive,
     )
-    return record
 
 
 def clinical_record_finalize(
     *, acting_user, record: ClinicalRecord, expected_version: int | None = None
 ) -> ClinicalRecord:
     return lifecycle.record_finalize(
-        instance=record, acting_user=acting_user, expected_version=expected_version
+        VISIT,
+        instance=record,
+        acting_user=acting_user,
+        expected_version=expected_version,
     )
 
 
@@ -121,17 +126,17 @@ def clinical_record_amend(
     data: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> ClinicalRecord:
-    lifecycle.record_amend(
+    return lifecycle.record_amend(
+        VISIT,
         instance=record,
         acting_user=acting_user,
-        fields=CLINICAL_RECORD_FIELDS,
+        reason=reason,
         data=data,
         expected_version=expected_version,
-        reason=reason,
-        derive=_derive,
     )
-    return record
 
 
 def clinical_record_delete(*, acting_user, record: ClinicalRecord, reason: str) -> None:
-    lifecycle.record_delete(instance=record, acting_user=acting_user, reason=reason)
+    lifecycle.record_delete(
+        VISIT, instance=record, acting_user=acting_user, reason=reason
+    )

@@ -38,6 +38,11 @@ DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
 
 
 def _date(raw: str) -> date:
+    """A date cell of an import file: ISO (the fast path), else DD/MM/YYYY with
+    / . or -. Deliberately not records.patients.repositories._parse_date, the other
+    date parser (the search box's): a file's formats stay fixed and locale-free
+    whatever the forms accept (no month names), and a cell that fits none is
+    refused with a reason rather than read as no date (issue #14)."""
     try:
         return date.fromisoformat(raw)
     except ValueError:

@@ -27,6 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
 
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.common.db import long_statements
 from records.imports import exports
@@ -308,7 +309,7 @@ def export_download(*, acting_user, job: ExportJob) -> str | None:
     if not export_downloadable(user=acting_user, job=job):
         raise PermissionDenied(E_NO_FILE)
     audit_object(
-        action="download",
+        action=Action.DOWNLOAD,
         actor=acting_user,
         obj=job,
         summary=f"download export #{job.pk}",

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
 from records.clinical_records.repositories import clinical_records_visible_to
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.imports.entities import ENTITIES, Column, EntitySpec
 from records.imports.models import Entity, ExportJob
@@ -318,7 +319,7 @@ def _export_job_start(
         filters=filters or {},
     )
     audit_object(
-        action="export",
+        action=Action.EXPORT,
         actor=job.user,
         obj=job,
         details={

@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.imports import services, tasks
@@ -171,7 +172,7 @@ def import_cancel(*, acting_user, job: ImportJob) -> str:
             )
             told = E_CANCELLED.format(job=job.pk)
         audit_object(
-            action="update",
+            action=Action.UPDATE,
             actor=acting_user,
             obj=job,
             summary=f"cancel import #{job.pk}",

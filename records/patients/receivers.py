@@ -4,6 +4,7 @@ ready()."""
 
 from django.db.models.signals import post_delete, post_save
 
+from records.audit.models import Action
 from records.patients.models import PatientUserObjectPermission
 from records.users import services
 from records.users.receivers import _acting_user
@@ -12,13 +13,13 @@ from records.users.receivers import _acting_user
 def on_user_chart_grant_saved(sender, instance, created, raw=False, **kwargs) -> None:
     if created and not raw:
         services.user_chart_grant_audit(
-            action="grant", actor=_acting_user(instance), grant=instance
+            action=Action.GRANT, actor=_acting_user(instance), grant=instance
         )
 
 
 def on_user_chart_grant_deleted(sender, instance, **kwargs) -> None:
     services.user_chart_grant_audit(
-        action="revoke", actor=_acting_user(instance), grant=instance
+        action=Action.REVOKE, actor=_acting_user(instance), grant=instance
     )
 
 

@@ -200,7 +200,12 @@ def media_get(*, user, pk) -> MediaFile:
 
 def _parse_date(text: str) -> date | None:
     """A search typed as a date, in any format the forms take (17/05/2023,
-    2023-05-17, 17 May 2023...): the clinic's DATE_INPUT_FORMATS."""
+    2023-05-17, 17 May 2023...): the clinic's DATE_INPUT_FORMATS.
+
+    Deliberately not records.imports.entities._date, the other date parser: a
+    search takes what a person types in a form (month names too) and is no date
+    when none fits, while an import file's cell takes a fixed, locale-free set
+    (ISO, or DD/MM/YYYY with / . -) and is refused with a reason (issue #14)."""
     for fmt in get_format("DATE_INPUT_FORMATS"):
         try:
             return datetime.strptime(text, fmt).date()

@@ -24,6 +24,7 @@ from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
+from records.audit.models import Action
 from records.audit.services import audit_record
 from records.common.errors import ServiceError
 from records.common.net import client_ip
@@ -108,7 +109,7 @@ def _event(
     *,
     request: HttpRequest | None,
     kind: str,
-    action: str,
+    action: Action,
     user: User,
     actor: User | None = None,
     summary: str,
@@ -168,7 +169,7 @@ def second_factor_failed(*, request: HttpRequest, user: User, factor: str) -> st
     _event(
         request=request,
         kind=LoginEvent.Kind.MFA_FAILURE,
-        action="mfa_failure",
+        action=Action.MFA_FAILURE,
         user=user,
         summary=f"Second factor failed ({factor}): {user.get_username()}",
         details={"factor": factor},
@@ -203,7 +204,7 @@ def second_factor_passed(*, request: HttpRequest, device) -> None:
         kind=(
             LoginEvent.Kind.RECOVERY_CODE if recovery else LoginEvent.Kind.MFA_SUCCESS
         ),
-        action="recovery_code" if recovery else "mfa_passed",
+        action=Action.RECOVERY_CODE if recovery else Action.MFA_PASSED,
         user=user,
         summary=summary,
         details={"factor": label, "device": device.persistent_id},
@@ -307,7 +308,7 @@ def totp_confirm(*, request: HttpRequest, device: TOTPDevice, code: str) -> Enro
     _event(
         request=request,
         kind=LoginEvent.Kind.MFA_ENROLLED,
-        action="mfa_enrolled",
+        action=Action.MFA_ENROLLED,
         user=user,
         summary=f"Authenticator app added: {user.get_username()} ({verified.name})",
         details={"factor": "authenticator app", "device": verified.persistent_id},
@@ -324,7 +325,7 @@ def passkey_added(*, request: HttpRequest, device: WebAuthnCredential) -> None:
     _event(
         request=request,
         kind=LoginEvent.Kind.MFA_ENROLLED,
-        action="mfa_enrolled",
+        action=Action.MFA_ENROLLED,
         user=user,
         summary=f"Passkey added: {user.get_username()} ({device.name})",
         details={"factor": "passkey", "device": device.persistent_id},
@@ -342,7 +343,7 @@ def recovery_codes_replace(*, request: HttpRequest, announce: bool = True) -> li
         _event(
             request=request,
             kind=LoginEvent.Kind.MFA_ENROLLED,
-            action="mfa_enrolled",
+            action=Action.MFA_ENROLLED,
             user=user,
             summary=f"New recovery codes: {user.get_username()}",
             details={"factor": "recovery code", "device": device.persistent_id},
@@ -391,7 +392,7 @@ def factor_remove(*, request: HttpRequest, device) -> None:
     _event(
         request=request,
         kind=LoginEvent.Kind.MFA_REMOVED,
-        action="mfa_removed",
+        action=Action.MFA_REMOVED,
         user=user,
         summary=f"{label.capitalize()} removed: {user.get_username()} ({name})",
         details={"factor": label, "device": persistent_id},
@@ -417,7 +418,7 @@ def factors_reset(
         _event(
             request=request,
             kind=LoginEvent.Kind.MFA_RESET,
-            action="mfa_reset",
+            action=Action.MFA_RESET,
             user=user,
             actor=acting_user,
             summary=(

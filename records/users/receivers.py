@@ -19,6 +19,7 @@ from django.db.models.signals import (
 )
 from simple_history.models import HistoricalRecords
 
+from records.audit.models import Action
 from records.audit.services import audit_record
 from records.common.net import client_ip
 from records.users import services
@@ -42,7 +43,7 @@ def on_user_logged_in(sender, request, user, **kwargs) -> None:
         ip=ip,
         user_agent=agent,
     )
-    _audit("login", event)
+    _audit(Action.LOGIN, event)
 
 
 def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
@@ -55,7 +56,7 @@ def on_user_login_failed(sender, credentials, request=None, **kwargs) -> None:
         ip=ip,
         user_agent=agent,
     )
-    _audit("login_failure", event)
+    _audit(Action.LOGIN_FAILURE, event)
 
 
 def on_user_locked_out(sender, request, username, ip_address, **kwargs) -> None:
@@ -67,7 +68,7 @@ def on_user_locked_out(sender, request, username, ip_address, **kwargs) -> None:
         ip=ip_address,
         user_agent=agent,
     )
-    _audit("lockout", event)
+    _audit(Action.LOCKOUT, event)
 
 
 def on_user_logged_out(sender, request, user, **kwargs) -> None:
@@ -79,10 +80,10 @@ def on_user_logged_out(sender, request, user, **kwargs) -> None:
         ip=ip,
         user_agent=agent,
     )
-    _audit("logout", event)
+    _audit(Action.LOGOUT, event)
 
 
-def _audit(action: str, event: LoginEvent) -> None:
+def _audit(action: Action, event: LoginEvent) -> None:
     audit_record(
         action=action,
         actor=event.user,
@@ -154,7 +155,7 @@ def _pairs(sender, instance, action, reverse, pk_set):
         pk_set = instance.__dict__.get(_CLEARED, {}).pop(sender, set())
     elif action not in ("post_add", "post_remove"):
         return "", []
-    grant = "grant" if action == "post_add" else "revoke"
+    grant = Action.GRANT if action == "post_add" else Action.REVOKE
     pairs = [(instance.pk, pk) for pk in sorted(pk_set or ())]
     if reverse:
         pairs = [(pk, instance.pk) for pk in sorted(pk_set or ())]
@@ -219,7 +220,7 @@ def on_group_delete(sender, instance, **kwargs) -> None:
     actor = _acting_user(instance)
     for user in instance.user_set.order_by("pk"):
         services.user_membership_audit(
-            action="revoke", actor=actor, user=user, group=instance
+            action=Action.REVOKE, actor=actor, user=user, group=instance
         )
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from user_agents import parse as parse_user_agent
 
-from records.audit.models import AuditEvent
+from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_object, audit_record
 from records.common.errors import ServiceError
 from records.common.services import history_note, model_update, row_lock
@@ -107,7 +107,7 @@ def care_team_create(
     history_note(team, user=acting_user, reason="Care team created")
     team.save()
     audit_object(
-        action="create",
+        action=Action.CREATE,
         actor=acting_user,
         obj=team,
         summary=f"Care team {team.name} created",
@@ -132,7 +132,7 @@ def care_team_update(
     )
     if changed:
         audit_object(
-            action="update",
+            action=Action.UPDATE,
             actor=acting_user,
             obj=stored,
             summary=f"Care team {stored.name} described anew",
@@ -183,12 +183,12 @@ PRIVILEGE_FLAGS: dict[str, tuple[str, str]] = {
 
 
 def user_membership_audit(
-    *, action: str, actor: User | None, user: User, group: Group
+    *, action: Action, actor: User | None, user: User, group: Group
 ) -> AuditEvent:
     """One grant or revoke event: `user` joined or left `group` (a role, a care
     team, or any other group)."""
     team = CareTeam.objects.filter(group_id=group.pk).first()
-    joined = action == "grant"
+    joined = action == Action.GRANT
     if team is not None:
         verb = "joined" if joined else "left"
         summary = f"{user.get_username()} {verb} care team {team.name}"
@@ -203,11 +203,11 @@ def user_membership_audit(
 
 
 def user_permissions_audit(
-    *, action: str, actor: User | None, user: User, permission_ids: Iterable[int]
+    *, action: Action, actor: User | None, user: User, permission_ids: Iterable[int]
 ) -> AuditEvent:
     """One grant or revoke event for permissions given to `user` directly."""
     codes = _permission_codes(permission_ids)
-    verb = "given permissions" if action == "grant" else "lost permissions"
+    verb = "given permissions" if action == Action.GRANT else "lost permissions"
     return audit_object(
         action=action,
         actor=actor,
@@ -218,7 +218,7 @@ def user_permissions_audit(
 
 
 def group_permissions_audit(
-    *, action: str, actor: User | None, group: Group, permission_ids: Iterable[int]
+    *, action: Action, actor: User | None, group: Group, permission_ids: Iterable[int]
 ) -> AuditEvent | None:
     """One grant or revoke event for the permissions of a group, naming how many
     members it changes; nothing when nobody holds the group (nobody's access
@@ -228,7 +228,7 @@ def group_permissions_audit(
     if not members:
         return None
     codes = _permission_codes(permission_ids)
-    verb = "given permissions" if action == "grant" else "lost permissions"
+    verb = "given permissions" if action == Action.GRANT else "lost permissions"
     return audit_object(
         action=action,
         actor=actor,
@@ -253,7 +253,7 @@ def user_flags_audit(
             gained = {"is_active": "created, active"}.get(flag, gained)
         events.append(
             audit_object(
-                action="grant" if now else "revoke",
+                action=Action.GRANT if now else Action.REVOKE,
                 actor=actor,
                 obj=user,
                 summary=f"{user.get_username()} {gained if now else lost}",
@@ -269,7 +269,7 @@ def user_password_changed_audit(*, actor: User, user: User) -> AuditEvent:
     sign-in when its hasher's settings change, which is no change of password.)"""
     by_owner = actor.pk == user.pk
     return audit_object(
-        action="update",
+        action=Action.UPDATE,
         actor=actor,
         obj=user,
         summary=(
@@ -284,7 +284,7 @@ def user_password_changed_audit(*, actor: User, user: User) -> AuditEvent:
 def lockout_lifted_audit(*, actor: User, username: str, attempt_id: int) -> AuditEvent:
     """A sign-in lockout removed by hand: the username may sign in again."""
     return audit_record(
-        action="grant",
+        action=Action.GRANT,
         actor=actor,
         object_type="axes.accessattempt",
         object_id=attempt_id,
@@ -293,12 +293,12 @@ def lockout_lifted_audit(*, actor: User, username: str, attempt_id: int) -> Audi
     )
 
 
-def user_chart_grant_audit(*, action: str, actor: User | None, grant) -> AuditEvent:
+def user_chart_grant_audit(*, action: Action, actor: User | None, grant) -> AuditEvent:
     """A chart opened to one user directly (django-guardian's per-user grant, which
     patients_visible_to honours), or closed again: no service makes these, so this
     is the trace of one made from the shell."""
     code = f"{grant.permission.content_type.app_label}.{grant.permission.codename}"
-    verb = "given" if action == "grant" else "lost"
+    verb = "given" if action == Action.GRANT else "lost"
     chart = grant.content_object_id
     return audit_record(
         action=action,

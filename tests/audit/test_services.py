@@ -144,6 +144,22 @@ def test_bad_events_are_refused_and_nothing_is_written(kwargs, error):
     assert not AuditEvent.objects.exists()
 
 
+@pytest.mark.parametrize("action", ["VIEW", "Viewed", "mediafile preview", ""])
+def test_an_action_not_of_the_enum_is_refused_at_call_time(action):
+    with pytest.raises(
+        ValueError, match=re.escape(E_UNKNOWN_ACTION.format(action=action))
+    ):
+        audit_record(action=action)
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_enum_action_is_stored_as_its_plain_value():
+    event = audit_record(action=Action.MFA_RESET)
+    stored = AuditEvent.objects.values_list("action", flat=True).get(pk=event.pk)
+    assert stored == "mfa_reset"
+    assert type(stored) is str
+
+
 def test_an_event_rolled_back_with_its_transaction_leaves_no_gap_in_the_chain():
     first = audit_record(action=Action.VIEW)
     with pytest.raises(RuntimeError), transaction.atomic():

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.common.services import history_note
@@ -171,7 +172,7 @@ def _assign_care_team(*, acting_user, patient: Patient, team: CareTeam, reason: 
         history_note(grant, user=acting_user, reason=reason or f"Assigned to {team}")
         grant.save()
         audit_object(
-            action="grant",
+            action=Action.GRANT,
             actor=acting_user,
             obj=grant,
             details={"team_id": team.pk, "permission": permission.codename},
@@ -206,7 +207,7 @@ def _grants_revoke(*, acting_user, team: CareTeam, grants, reason: str) -> None:
     for grant in grants.select_related("permission"):
         history_note(grant, user=acting_user, reason=reason)
         audit_object(
-            action="revoke",
+            action=Action.REVOKE,
             actor=acting_user,
             obj=grant,
             details={"team_id": team.pk, "permission": grant.permission.codename},
@@ -304,7 +305,7 @@ def break_glass_open(*, acting_user, mrn: str, reason: str) -> BreakGlassGrant:
     grant.full_clean()  # the reason's length among the rest
     grant.save()
     audit_object(
-        action="break_glass",
+        action=Action.BREAK_GLASS,
         actor=acting_user,
         obj=grant,
         details={"expires_at": grant.expires_at.isoformat()},
@@ -344,7 +345,7 @@ def break_glass_acknowledge(
         raise ServiceError(E_ALREADY_ACKNOWLEDGED)
     grant.refresh_from_db()
     audit_object(
-        action="update",
+        action=Action.UPDATE,
         actor=acting_user,
         obj=grant,
         summary=f"emergency access #{grant.pk} acknowledged",

@@ -1,18 +1,21 @@
 """The life of a chart's rows: every versioned write (created, saved if still the
 version the user edited, deleted with a reason: each with its history entry and its
-audit event), and draft, final and amended for a clinical record (assessment or
-visit)."""
+audit event), and draft, final and amended for a clinical record: one lifecycle for
+every kind (assessment, visit), each kind described by a RecordKind."""
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.common.errors import LockedRecordError, ServiceError
 from records.common.services import (
     changed_fields,
+    data_check,
     data_apply,
     history_note,
     reason_required,
@@ -41,7 +44,7 @@ def versioned_create(*, instance: ModelT, acting_user, reason: str = "") -> Mode
         instance.created_by = acting_user
     history_note(instance, user=acting_user, reason=reason)
     instance.save()
-    audit_object(action="create", actor=acting_user, obj=instance)
+    audit_object(action=Action.CREATE, actor=acting_user, obj=instance)
     return instance
 
 
@@ -53,7 +56,7 @@ def versioned_save(
     expected_version: int | None,
     reason: str = "",
     guard=None,
-    action: str | None = None,
+    action: Action | None = None,
 ) -> list[str]:
     """Save the edits made to `instance` if it is still the version the user edited.
 
@@ -84,18 +87,18 @@ def versioned_save(
     return changed
 
 
-def _change_action(instance, changed: list[str]) -> str:
+def _change_action(instance, changed: list[str]) -> Action:
     """How the audit trail names a change: an archiving or an update."""
     if "status" in changed and getattr(instance, "status", None) == "archived":
-        return "archive"
-    return "update"
+        return Action.ARCHIVE
+    return Action.UPDATE
 
 
 @transaction.atomic
 def history_delete(*, instance: models.Model, acting_user, reason: str) -> None:
     """Delete a row, leaving a history entry that says who deleted it and why."""
     history_note(instance, user=acting_user, reason=reason_required(reason))
-    audit_object(action="delete", actor=acting_user, obj=instance)
+    audit_object(action=Action.DELETE, actor=acting_user, obj=instance)
     instance.delete()
 
 
@@ -124,33 +127,71 @@ def _write_checked(instance: models.Model, acting_user, guard: Callable) -> Call
     return check
 
 
+@dataclass(frozen=True)
+class RecordKind:
+    """What differs between two kinds of clinical record (an assessment, a visit):
+    the model, the fields its data may set, the values derived before each save and
+    what a final record needs. Every other step of its life is the one below."""
+
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    derive: Callable[[models.Model], None]
+    finalize_check: Callable[[models.Model], None] = lambda instance: None
+
+
+def record_register(
+    kind: RecordKind, *, acting_user, instance: ModelT, reason: str = ""
+) -> ModelT:
+    """Save a new record built by a form (or by record_create)."""
+    chart_write_check(acting_user=acting_user, instance=instance)
+    named_staff_check(instance=instance)
+    kind.derive(instance)
+    return versioned_create(instance=instance, acting_user=acting_user, reason=reason)
+
+
+def record_create(
+    kind: RecordKind, *, acting_user, data: Mapping[str, Any], reason: str = ""
+) -> models.Model:
+    data_check(data, kind.fields)
+    return record_register(
+        kind, acting_user=acting_user, instance=kind.model(**data), reason=reason
+    )
+
+
 def record_edit(
+    kind: RecordKind,
     *,
-    instance: models.Model,
+    instance: ModelT,
     acting_user,
-    fields: tuple[str, ...],
-    data: Mapping[str, Any] | None,
-    expected_version: int | None,
-    reason: str,
-    derive: Callable[[models.Model], None],
-) -> list[str]:
-    """Edit a draft record: whitelisted data, derived values, stale check, history."""
+    data: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> ModelT:
+    """Edit a draft record: whitelisted data, derived values, stale check, history.
+    A final record refuses (see record_amend)."""
     chart_write_check(acting_user=acting_user, instance=instance)
     if data:
-        data_apply(instance=instance, fields=fields, data=data)
-    derive(instance)
-    return versioned_save(
+        data_apply(instance=instance, fields=kind.fields, data=data)
+    kind.derive(instance)
+    versioned_save(
         instance=instance,
         acting_user=acting_user,
         expected_version=expected_version,
         reason=reason,
         guard=_write_checked(instance, acting_user, refuse_if_final),
     )
+    return instance
 
 
 def record_finalize(
-    *, instance: models.Model, acting_user, expected_version: int | None
-) -> models.Model:
+    kind: RecordKind,
+    *,
+    instance: ModelT,
+    acting_user,
+    expected_version: int | None = None,
+) -> ModelT:
+    kind.finalize_check(instance)
+
     def guard(current):
         if current.status == RecordStatus.FINAL:
             raise ServiceError(E_ALREADY_FINAL.format(name=_name(current)))
@@ -168,15 +209,14 @@ def record_finalize(
 
 
 def record_amend(
+    kind: RecordKind,
     *,
-    instance: models.Model,
+    instance: ModelT,
     acting_user,
-    fields: tuple[str, ...],
-    data: Mapping[str, Any] | None,
-    expected_version: int | None,
     reason: str,
-    derive: Callable[[models.Model], None],
-) -> list[str]:
+    data: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> ModelT:
     """Change a final record. The reason is required; history keeps what it replaced.
     Nothing changed (a form saved as it was), nothing is written: no reason needed."""
     chart_write_check(acting_user=acting_user, instance=instance)
@@ -190,17 +230,18 @@ def record_amend(
             reason_required(reason)
 
     if data:
-        data_apply(instance=instance, fields=fields, data=data)
+        data_apply(instance=instance, fields=kind.fields, data=data)
     instance.status = RecordStatus.FINAL
-    derive(instance)
-    return versioned_save(
+    kind.derive(instance)
+    versioned_save(
         instance=instance,
         acting_user=acting_user,
         expected_version=expected_version,
         reason=AMENDMENT_REASON.format(reason=(reason or "").strip()),
         guard=_write_checked(instance, acting_user, guard),
-        action="amend",
+        action=Action.AMEND,
     )
+    return instance
 
 
 def delete_permission_check(*, instance: models.Model, acting_user) -> None:
@@ -210,6 +251,8 @@ def delete_permission_check(*, instance: models.Model, acting_user) -> None:
 
 
 @transaction.atomic
-def record_delete(*, instance: models.Model, acting_user, reason: str) -> None:
+def record_delete(
+    kind: RecordKind, *, instance: models.Model, acting_user, reason: str
+) -> None:
     delete_permission_check(instance=instance, acting_user=acting_user)
     history_delete(instance=instance, acting_user=acting_user, reason=reason)

@@ -12,6 +12,7 @@ from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import connection, transaction
 
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.common.services import history_note
@@ -110,7 +111,7 @@ def media_upload(
             if existing is None:
                 media.save()  # the object is stored: this inserts the row
                 audit_object(
-                    action="create",
+                    action=Action.CREATE,
                     actor=acting_user,
                     obj=media,
                     details={"kind": media.kind, "size_bytes": media.size_bytes},

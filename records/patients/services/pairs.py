@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from records.audit.models import Action
 from records.audit.services import audit_record
 from records.common.errors import ServiceError
 from records.common.services import history_note
@@ -42,7 +43,7 @@ def patient_pair_mark_distinct(
     # One event on each chart's trail, so that either chart's report shows it.
     for chart_id, other_id in ((first, second), (second, first)):
         audit_record(
-            action="create",
+            action=Action.CREATE,
             actor=acting_user,
             object_type=NotSameChild._meta.label_lower,
             object_id=pair.pk,
@@ -61,7 +62,7 @@ def patient_pairs_forget(*, acting_user, patient: Patient, reason: str) -> None:
         other_id = pair.second_id if pair.first_id == patient.pk else pair.first_id
         history_note(pair, user=acting_user, reason=reason)
         audit_record(
-            action="delete",
+            action=Action.DELETE,
             actor=acting_user,
             object_type=NotSameChild._meta.label_lower,
             object_id=pair.pk,
