@@ -1,5 +1,9 @@
 """Shared behaviour of the chart admins: services for every write, stale-edit and
-final-record checks on the form, a reason for changes and deletions."""
+final-record checks on the form, a reason for changes and deletions.
+
+Why one module past 400 lines: ChartAdmin and LockableAdmin share their forms and
+hooks; splitting it (forms / chart admin / lockable admin) is still to do (issue #14).
+"""
 
 import copy
 
@@ -277,6 +281,21 @@ class ChartAdmin(
 # The change page of a final record in amend mode: ?amend=1.
 AMEND_PARAM = "amend"
 SIGN_OFF_FORM_FIELDS = ("make_final", "change_reason", "expected_version")
+
+
+# The last fieldset of a lockable record's form (assessments, visits).
+SIGN_OFF_FIELDSET = (
+    "Sign-off",
+    {
+        "fields": (
+            "status",
+            "make_final",
+            "change_reason",
+            "expected_version",
+            "version",
+        )
+    },
+)
 
 
 class LockableAdmin(StatusLabelMixin, ChartAdmin):

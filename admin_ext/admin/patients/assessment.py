@@ -8,7 +8,7 @@ from unfold.decorators import display
 
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import LetterAdminMixin
-from admin_ext.admin.mixins import LockableAdmin
+from admin_ext.admin.mixins import SIGN_OFF_FIELDSET, LockableAdmin
 from admin_ext.admin.patients.forms import AssessmentForm, MediaUploadForm
 from admin_ext.admin.patients.links import media_download_link
 from records.patients import repositories, services
@@ -83,18 +83,7 @@ class AssessmentAdmin(LetterAdminMixin, ExportMixin, LockableAdmin):
             {"fields": (("total_score", "outcome"), "findings", "recommendations")},
         ),
         ("Media", {"fields": ("media_list",)}),
-        (
-            "Sign-off",
-            {
-                "fields": (
-                    "status",
-                    "make_final",
-                    "change_reason",
-                    "expected_version",
-                    "version",
-                )
-            },
-        ),
+        SIGN_OFF_FIELDSET,
     )
 
     def get_queryset(self, request):
