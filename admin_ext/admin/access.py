@@ -13,13 +13,11 @@ from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import FieldTextFilter
 from unfold.decorators import display
-from unfold.widgets import (
-    UnfoldAdminSelect2MultipleWidget,
-    UnfoldAdminTextInputWidget,
-)
+from unfold.widgets import UnfoldAdminSelect2MultipleWidget
 
 from admin_ext.admin.break_glass_review import review_note, review_page
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
+from admin_ext.admin.shared import ReadOnlyAdminMixin, reason_field
 from admin_ext.admin.search import BoundedSearchMixin, SessionSearchMixin
 from admin_ext.admin.sign_in_display import KindFilter, SignInDisplayMixin
 from records.common.display import show_datetime, show_time
@@ -36,12 +34,7 @@ class CareTeamForm(forms.ModelForm):
         widget=UnfoldAdminSelect2MultipleWidget,
         help_text="Members open the charts assigned to this team.",
     )
-    change_reason = forms.CharField(
-        label="Reason for change",
-        required=False,
-        max_length=200,
-        widget=UnfoldAdminTextInputWidget,
-    )
+    change_reason = reason_field()
 
     class Meta:
         model = CareTeam
@@ -123,7 +116,7 @@ class CareTeamAdmin(BoundedSearchMixin, ModelAdmin):
 
 
 @admin.register(BreakGlassGrant)
-class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
+class BreakGlassGrantAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
     """The auditors' review list of emergency access."""
 
     list_display = (
@@ -148,14 +141,8 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(use_count=Count("uses"))
 
-    def has_add_permission(self, request):
-        return False  # granted only through the emergency-access page
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # evidence for auditors: never deleted from here
+    # Read-only: granted only through the emergency-access page; evidence for
+    # auditors, never deleted from here.
 
     def has_acknowledge_permission(self, request):
         return request.user.has_perm("patients.acknowledge_breakglassgrant")
@@ -214,7 +201,9 @@ class BreakGlassGrantAdmin(SessionSearchMixin, ModelAdmin):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(SignInDisplayMixin, BoundedSearchMixin, ModelAdmin):
+class LoginEventAdmin(
+    ReadOnlyAdminMixin, SignInDisplayMixin, BoundedSearchMixin, ModelAdmin
+):
     """Read-only: sign-ins, failures, lockouts and sign-outs, for auditors."""
 
     list_display = (
@@ -239,15 +228,6 @@ class LoginEventAdmin(SignInDisplayMixin, BoundedSearchMixin, ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("username", "ip")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- lockouts (django-axes' own admins, with bounded searches and no action for

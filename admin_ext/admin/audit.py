@@ -22,6 +22,7 @@ from unfold.paginator import InfinitePaginator
 
 from admin_ext.admin import audit_display
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
+from admin_ext.admin.shared import ReadOnlyAdminMixin
 from admin_ext.admin.search import SessionSearchMixin
 from records import reports
 from records.audit.models import Action, AuditEvent
@@ -92,7 +93,7 @@ def _staff_name(username: str) -> str:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
     """Read-only: the trail is written by services alone and never changed.
 
     Its search box takes a chart's MRN (the trail keeps ids, which outlive a
@@ -122,9 +123,6 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
     paginator = InfinitePaginator
 
     list_select_related = ("actor",)
-
-    def has_add_permission(self, request):
-        return False
 
     @display(description="Actor", ordering="actor_username")
     def actor_name(self, obj):
@@ -348,9 +346,3 @@ class AuditEventAdmin(SessionSearchMixin, ModelAdmin):
         response = HttpResponse(data, content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,7 +10,7 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import LetterAdminMixin
-from admin_ext.admin.mixins import LockableAdmin, LockableForm
+from admin_ext.admin.mixins import SIGN_OFF_FIELDSET, LockableAdmin, LockableForm
 from records.clinical_records import growth, repositories, services
 from records.clinical_records.models import ClinicalRecord
 
@@ -101,18 +101,7 @@ class ClinicalRecordAdmin(LetterAdminMixin, ExportMixin, LockableAdmin):
                 )
             },
         ),
-        (
-            "Sign-off",
-            {
-                "fields": (
-                    "status",
-                    "make_final",
-                    "change_reason",
-                    "expected_version",
-                    "version",
-                )
-            },
-        ),
+        SIGN_OFF_FIELDSET,
     )
 
     def get_queryset(self, request):

@@ -10,9 +10,10 @@ from admin_ext.admin.import_wording import (
     EXPORT_FORMATS,
     FormatFilter,
     WhatFilter,
-    badge,
     filters_shown,
+    status_badge,
 )
+from admin_ext.admin.shared import ReadOnlyAdminMixin
 from records.audit.services import audit_object
 from records.imports.entities import ENTITIES
 from records.imports.models import ExportJob
@@ -28,7 +29,7 @@ EXPORT_COLOURS = {
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(ExportDownloadMixin, ModelAdmin):
+class ExportJobAdmin(ReadOnlyAdminMixin, ExportDownloadMixin, ModelAdmin):
     """Read-only: every export, who made it, what it held; a large one's file."""
 
     list_display = (
@@ -109,8 +110,7 @@ class ExportJobAdmin(ExportDownloadMixin, ModelAdmin):
 
     @display(description="Status", ordering="status")
     def status_label(self, obj):
-        colour = EXPORT_COLOURS.get(obj.status, "")
-        return badge(obj.get_status_display(), colour)
+        return status_badge(obj, EXPORT_COLOURS)
 
     @display(description="File")
     def download_link(self, obj):
@@ -122,12 +122,3 @@ class ExportJobAdmin(ExportDownloadMixin, ModelAdmin):
         if obj.status in (ExportJob.Status.QUEUED, ExportJob.Status.RUNNING):
             return "Not ready yet"
         return "Sent to the browser"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -88,6 +88,11 @@ def badge(text: str, colour: str) -> str:
     )
 
 
+def status_badge(obj, colours: dict) -> str:
+    """An import's or export's status as a badge in its list's colours."""
+    return badge(obj.get_status_display(), colours.get(obj.status, ""))
+
+
 class WhatFilter(admin.ChoicesFieldListFilter):
     """The kind of records, titled as the lists' column is ("What")."""
 

@@ -13,17 +13,17 @@ from unfold.decorators import display
 from unfold.widgets import (
     UnfoldAdminFileFieldWidget,
     UnfoldAdminSelectWidget,
-    UnfoldAdminTextInputWidget,
     UnfoldBooleanSwitchWidget,
 )
 
 from admin_ext.admin.import_progress import ImportProgressMixin
 from admin_ext.admin.import_wording import (
     WhatFilter,
-    badge,
     job_name,
     report_wording,
+    status_badge,
 )
+from admin_ext.admin.shared import ReadOnlyAdminMixin, reason_field
 from records.imports import services
 from records.imports.models import Entity, ImportJob, ImportMode
 from records.imports.teams import E_TEAM_REQUIRED, NO_TEAM_LABEL, import_care_teams
@@ -67,10 +67,8 @@ class ImportForm(forms.Form):
         widget=UnfoldBooleanSwitchWidget,
         help_text="On: an empty cell leaves the stored value as it is.",
     )
-    reason = forms.CharField(
-        label="Reason for change",
-        max_length=200,
-        widget=UnfoldAdminTextInputWidget,
+    reason = reason_field(
+        required=True,
         help_text="Kept in the history of every record the import changes.",
     )
     care_team = forms.ChoiceField(
@@ -104,7 +102,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdminMixin, ImportProgressMixin, ModelAdmin):
     list_display = (
         "report_link",
         "what",
@@ -123,14 +121,7 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
     list_select_related = ("user",)
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False  # imports start on the upload page
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Read-only: imports start on the upload page.
 
     @display(description="Import", ordering="created_at")
     def report_link(self, obj):
@@ -148,7 +139,7 @@ class ImportJobAdmin(ImportProgressMixin, ModelAdmin):
 
     @display(description="Status", ordering="status")
     def status_label(self, obj):
-        return badge(obj.get_status_display(), STATUS_COLOURS.get(obj.status, ""))
+        return status_badge(obj, STATUS_COLOURS)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {

@@ -6,12 +6,13 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from admin_ext.admin.mixins import LocalDateTimeRangeFilter
+from admin_ext.admin.shared import ReadOnlyAdminMixin
 from records.common.models import ScheduledRun
 from records.common.schedule import JOB_NAMES
 
 
 @admin.register(ScheduledRun)
-class ScheduledRunAdmin(ModelAdmin):
+class ScheduledRunAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("job", "started_at", "finished_at", "outcome", "message")
     list_filter = ("succeeded", ("started_at", LocalDateTimeRangeFilter))
     list_filter_submit = True
@@ -30,11 +31,4 @@ class ScheduledRunAdmin(ModelAdmin):
             return "Running"
         return "Succeeded" if obj.succeeded else "Failed"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a record of what ran: kept, and pruned by the jobs themselves
+    # Read-only: a record of what ran: kept, and pruned by the jobs themselves.

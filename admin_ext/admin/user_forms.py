@@ -8,9 +8,9 @@ from unfold.forms import UserCreationForm
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelectWidget,
-    UnfoldAdminTextInputWidget,
 )
 
+from admin_ext.admin.shared import reason_field
 from records.users import roles
 from records.users.models import CareTeam
 
@@ -54,13 +54,7 @@ class UserForm(BaseUserChangeForm):
         widget=UnfoldAdminCheckboxSelectMultipleWidget,
         help_text=HELP_TEAMS,
     )
-    change_reason = forms.CharField(
-        label="Reason for change",
-        required=False,
-        max_length=200,
-        widget=UnfoldAdminTextInputWidget,
-        help_text="Kept in the account's history.",
-    )
+    change_reason = reason_field(help_text="Kept in the account's history.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from unfold.forms import AdminOwnPasswordChangeForm, AdminPasswordChangeForm
 
 from admin_ext.admin import sign_in, user_lockout  # noqa: F401 (sign_in: the form)
 from admin_ext.admin.history import ReadOnlyHistoryMixin
+from admin_ext.admin.shared import ReadOnlyAdminMixin
 from admin_ext.admin.search import BoundedSearchMixin
 from admin_ext.admin.user_forms import UserAddForm, UserForm
 from admin_ext.mfa.summary import second_factor_summary
@@ -215,7 +216,7 @@ class UserAdmin(
 
 
 @admin.register(Group)
-class RoleAdmin(BoundedSearchMixin, BaseGroupAdmin, ModelAdmin):
+class RoleAdmin(ReadOnlyAdminMixin, BoundedSearchMixin, BaseGroupAdmin, ModelAdmin):
     """The roles alone (care teams are groups too, with their own page), each with
     what it allows in plain words. Read-only: a role's permissions are defined in
     records/users/roles.py and re-applied on every migrate, which would silently
@@ -259,15 +260,6 @@ class RoleAdmin(BoundedSearchMixin, BaseGroupAdmin, ModelAdmin):
         return super().change_view(
             request, object_id, form_url, {**(extra_context or {}), "title": title}
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _summary(group) -> tuple[str, ...]:

@@ -1,0 +1,101 @@
+"""Summaries of a chart's records, shown as tabs on the patient page."""
+
+from django.urls import reverse
+from unfold.admin import TabularInline
+from unfold.decorators import display
+
+from admin_ext.admin.patients.links import admin_link, media_download_link
+from records.clinical_records.models import ClinicalRecord
+from records.patients import repositories
+from records.patients.models import Assessment, MediaFile
+
+
+class ChartSummaryInline(TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    tab = True
+    show_change_link = False
+    # The Record column names each row: no title row repeating it above.
+    hide_title = True
+    # An empty tab says what belongs there, with an Add button for the chart.
+    template_before = "admin_ext/chart_tab_empty.html"
+    empty_text = ""
+    add_label = ""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        opts = self.model._meta
+        formset.empty_text = self.empty_text
+        formset.model_name = opts.model_name
+        formset.add_label = self.add_label
+        formset.add_url = ""
+        if obj is not None and request.user.has_perm(
+            f"{opts.app_label}.add_{opts.model_name}"
+        ):
+            add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+            formset.add_url = f"{add}?patient={obj.pk}"
+        return formset
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @display(description="Record")
+    def record(self, obj):
+        return admin_link(obj)
+
+
+class AssessmentSummaryInline(ChartSummaryInline):
+    model = Assessment
+    empty_text = (
+        "No assessments yet. This child's neurodevelopmental assessments (General "
+        "Movements, HINE, Bayley-4, ASQ-3, M-CHAT-R/F, Griffiths III) are listed "
+        "here, with their scores, outcomes and sign-off."
+    )
+    add_label = "Add an assessment"
+    fields = ("record", "assessor", "total_score", "outcome", "status")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return repositories.assessments_visible_to(request.user).select_related(
+            "assessor"
+        )
+
+
+class VisitSummaryInline(ChartSummaryInline):
+    model = ClinicalRecord
+    verbose_name_plural = "visits"
+    empty_text = (
+        "No visits yet. This child's clinic visits (complaint, examination, vitals, "
+        "diagnoses and plan) are listed here."
+    )
+    add_label = "Add a visit"
+    fields = ("record", "clinician", "chief_complaint", "status")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        from records.clinical_records.repositories import clinical_records_visible_to
+
+        return clinical_records_visible_to(request.user).select_related("clinician")
+
+
+class MediaSummaryInline(ChartSummaryInline):
+    model = MediaFile
+    fk_name = "patient"
+    empty_text = (
+        "No media yet. Videos, photos and documents of this child (MP4, QuickTime, "
+        "WebM, JPEG, PNG, PDF) are listed here, with the assessment they belong to."
+    )
+    add_label = "Add a media file"
+    fields = ("record", "kind", "assessment", "uploaded_at", "download")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return repositories.media_visible_to(request.user).select_related("assessment")
+
+    @display(description="Download")
+    def download(self, obj):
+        return media_download_link(obj)
