@@ -40,8 +40,8 @@ def test_enrol_then_sign_in_with_a_code_and_with_a_recovery_code(
     # What the phone's app shows, from the secret on the page.
     page.fill("input[name=code]", f"{totp(b32decode(secret)):06d}")
     page.click("[data-testid=mfa-enrol] button[type=submit]")
+    expect(page.get_by_test_id("codes").locator("li")).to_have_count(10)
     codes = page.get_by_test_id("codes").locator("li").all_inner_texts()
-    assert len(codes) == 10
     with page.expect_download() as download:
         page.click("text=Download as text")
     assert codes[0] in download.value.path().read_text()
