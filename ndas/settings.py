@@ -3,6 +3,9 @@
 Defaults are for development on a workstation. Production sets every variable listed in
 `.env.example`; `manage.py check --deploy` refuses a production configuration that is
 missing any of them (see `ndas/checks.py`).
+
+Why one module past 500 lines: Django reads one settings module, and the operator reads
+it top to bottom beside `.env.example`; each block says what it configures and why.
 """
 
 from pathlib import Path
