@@ -136,6 +136,7 @@ test-fast: install services-test
 bench: install
 	$(PY) bench/request_overhead.py
 	$(PY) bench/import_bench.py
+	$(PY) bench/growth_import_bench.py
 	$(PY) bench/audit_bench.py
 	$(PY) bench/audit_scale_bench.py
 	$(PY) bench/jit_bench.py

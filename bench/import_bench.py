@@ -232,6 +232,7 @@ def ndas_import(*, user: User, data: bytes, dry_run: bool) -> tuple[ImportJob, f
         file_name="bench.csv",
         data=data,
         reason="benchmark",
+        no_care_team=True,  # new patients in no team: only staff who see all
         dry_run=dry_run,
     )
     elapsed = time.perf_counter() - started
