@@ -201,6 +201,7 @@ def build(size: int, rebuild: bool) -> None:
     call_command("migrate", verbosity=0)
     if Patient.objects.count() == size and not rebuild:
         _progress(f"{size:,} charts already built (--rebuild forces it)")
+        _full_chart()
         return
     started = time.perf_counter()
     staff = _users()
@@ -245,7 +246,72 @@ def build(size: int, rebuild: bool) -> None:
         cursor.execute(AUDIT_SQL, {"n": size * 10, "patients": size, "staff": staff})
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    _full_chart()
     _progress(f"built in {time.perf_counter() - started:.0f} s")
+
+
+FULL_VISITS, FULL_ASSESSMENTS = 100, 50
+
+
+def _full_chart() -> None:
+    """The clinician's first chart gets 100 visits with measurements (growth
+    figures computed) and 50 assessments, through the services as staff record
+    them: the summary is timed on a chart as full as a long-followed child's."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from records.clinical_records import growth
+    from records.clinical_records.services import clinical_record_create
+    from records.patients.repositories import patients_visible_to
+    from records.patients.services import assessment_create
+    from records.users.models import User
+
+    clinician = User.objects.get(username="bench-clinician")
+    chart = patients_visible_to(clinician).order_by("pk").first()
+    if chart.clinical_records.count() >= FULL_VISITS:
+        return
+    _progress(f"a chart of {FULL_VISITS} visits and {FULL_ASSESSMENTS} assessments")
+    born, today = chart.date_of_birth, date.today()
+    span = (today - born).days
+    medians = {
+        method: dict(growth.centile_lines(chart.growth_reference, method, chart.sex))[
+            50.0
+        ]
+        for method in ("weight", "height")
+    }
+
+    def median(method: str, on: date) -> Decimal:
+        age = (on - born).days / 365.25
+        points = medians[method]
+        value = min(points, key=lambda point: abs(point[0] - age))[1]
+        return Decimal(f"{value:.1f}")
+
+    for n in range(FULL_VISITS):
+        on = born + timedelta(days=1 + n * (span - 2) // FULL_VISITS)
+        clinical_record_create(
+            acting_user=clinician,
+            data={
+                "patient": chart,
+                "visit_date": on,
+                "visit_type": "follow_up",
+                "clinician": clinician,
+                "diagnoses": ["F84.0"],
+                "weight_kg": median("weight", on),
+                "height_cm": median("height", on),
+            },
+        )
+    for n in range(FULL_ASSESSMENTS):
+        assessment_create(
+            acting_user=clinician,
+            data={
+                "patient": chart,
+                "instrument": ("hine", "bayley4", "asq3")[n % 3],
+                "performed_on": born + timedelta(days=2 + n * (span - 3) // 50),
+                "assessor": clinician,
+                "total_score": Decimal(50 + n % 20),
+                "outcome": "typical",
+            },
+        )
 
 
 def _users() -> int:
@@ -317,7 +383,7 @@ def pages(size: int) -> list[tuple[str, str, str, dict | None]]:
             None,
         ),
         (
-            "clinician: chart summary",
+            "clinician: full chart summary",
             "bench-clinician",
             reverse("admin:patients_patient_summary", args=[chart.pk]),
             None,

@@ -1,5 +1,6 @@
 """Summaries of a chart's records, shown as tabs on the patient page."""
 
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from unfold.admin import TabularInline
 from unfold.decorators import display
@@ -10,7 +11,27 @@ from records.patients import repositories
 from records.patients.models import Assessment, MediaFile
 
 
+class LatestFormSet(BaseInlineFormSet):
+    """A tab's rows: the chart's latest `shown` records, newest first (a chart
+    followed for years has hundreds; the summary's timeline pages through them).
+    One row more is read to know whether there are more, so the page's queries
+    are the same whatever the chart holds."""
+
+    shown = 20
+    newest_first: tuple[str, ...] = ("-pk",)
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            rows = list(super().get_queryset().order_by(*self.newest_first))
+            rows = rows[: self.shown + 1]
+            self.more = len(rows) > self.shown
+            self._latest = rows[: self.shown]
+        return self._latest
+
+
 class ChartSummaryInline(TabularInline):
+    formset = LatestFormSet
+    newest_first: tuple[str, ...] = ("-pk",)
     extra = 0
     max_num = 0
     can_delete = False
@@ -28,6 +49,12 @@ class ChartSummaryInline(TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
+        formset.newest_first = self.newest_first
+        formset.summary_url = ""
+        if obj is not None:
+            formset.summary_url = reverse(
+                "admin:patients_patient_summary", args=[obj.pk]
+            )
         opts = self.model._meta
         formset.empty_text = self.empty_text
         formset.model_name = opts.model_name
@@ -56,6 +83,7 @@ class AssessmentSummaryInline(ChartSummaryInline):
         "here, with their scores, outcomes and sign-off."
     )
     add_label = "Add an assessment"
+    newest_first = ("-performed_on", "-pk")
     fields = ("record", "assessor", "total_score", "outcome", "status")
     readonly_fields = fields
 
@@ -73,6 +101,7 @@ class VisitSummaryInline(ChartSummaryInline):
         "diagnoses and plan) are listed here."
     )
     add_label = "Add a visit"
+    newest_first = ("-visit_date", "-pk")
     fields = ("record", "clinician", "chief_complaint", "status")
     readonly_fields = fields
 
@@ -90,6 +119,7 @@ class MediaSummaryInline(ChartSummaryInline):
         "WebM, JPEG, PNG, PDF) are listed here, with the assessment they belong to."
     )
     add_label = "Add a media file"
+    newest_first = ("-uploaded_at", "-pk")
     fields = ("record", "kind", "assessment", "uploaded_at", "download")
     readonly_fields = fields
 
