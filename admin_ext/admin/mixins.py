@@ -38,6 +38,7 @@ from admin_ext.admin.sign_off import SIGNED_OFF, signed_off_kind, signed_off_tex
 from records.common.errors import ServiceError
 from records.common.services import E_REASON_REQUIRED, version_check
 from records.patients.models import PatientStatus, RecordStatus
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.patients.repositories import opens_every_chart, patients_visible_to
 from records.patients.services import break_glass_use_record
@@ -221,7 +222,7 @@ class ChartAdmin(
             user=request.user, patient_id=self.patient_id_of(obj), action=action
         )
         audit_object(
-            action="download" if what == "download" else "view",
+            action=Action.DOWNLOAD if what == "download" else Action.VIEW,
             actor=request.user,
             obj=obj,
             summary=f"{what or 'view'} {obj._meta.verbose_name} #{obj.pk}",

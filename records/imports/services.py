@@ -26,6 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.imports.engine.checker import Importer
@@ -471,7 +472,7 @@ def import_file(
 
 def _audit_import(job: ImportJob) -> None:
     audit_object(
-        action="import",
+        action=Action.IMPORT,
         actor=job.user,
         obj=job,
         details={
@@ -490,7 +491,7 @@ def import_report_read(*, acting_user, job: ImportJob) -> None:
     """The report page shows cell values of the file (errors, a preview of the
     changes): patient data, read as a chart is read, one audit event a view."""
     audit_object(
-        action="view",
+        action=Action.VIEW,
         actor=acting_user,
         obj=job,
         summary=f"view report of import #{job.pk}",
@@ -507,7 +508,7 @@ def import_error_report(*, acting_user, job: ImportJob) -> bytes:
     with _one_at_a_time(acting_user):
         data = _error_file(job)
     audit_object(
-        action="download",
+        action=Action.DOWNLOAD,
         actor=acting_user,
         obj=job,
         summary=f"download error file of import #{job.pk}",
