@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import RangeDateTimeFilter
+from unfold.contrib.filters.admin import RangeDateFilter, RangeDateTimeFilter
 from unfold.decorators import display
 from unfold.utils import parse_datetime_str
 from unfold.widgets import UnfoldBooleanSwitchWidget
@@ -42,7 +42,9 @@ from records.audit.models import Action
 from records.audit.services import audit_object
 from records.patients.repositories import opens_every_chart, patients_visible_to
 from records.patients.services import break_glass_use_record
+from records.patients.services import lifecycle
 from records.patients.services.access import STAFF_FIELDS, chart_write_check
+from records.patients.services.lifecycle import RecordKind
 from records.users.models import User
 from records.users.repositories import clinicians
 
@@ -299,6 +301,17 @@ SIGN_OFF_FIELDSET = (
 )
 
 
+def record_columns(staff: str, *columns: str) -> tuple[str, ...]:
+    """A clinical record's list columns: the record, its chart, who recorded it,
+    the kind's own columns, its status."""
+    return ("__str__", "patient", staff, *columns, "status_label")
+
+
+def record_filters(*filters: str, date: str) -> tuple:
+    """A clinical record's list filters: the kind's own, its status, its date."""
+    return (*filters, "status", (date, RangeDateFilter))
+
+
 class LockableAdmin(StatusLabelMixin, ChartAdmin):
     """Assessments and visit records: drafts edited, finals amended with a reason.
 
@@ -309,6 +322,11 @@ class LockableAdmin(StatusLabelMixin, ChartAdmin):
     """
 
     change_form_template = "admin_ext/lockable_change_form.html"
+    # Which kind of record (records.patients.services.lifecycle): every write of
+    # the admin goes through that kind's lifecycle.
+    record_kind: RecordKind
+    list_filter_submit = True
+    autocomplete_fields = ("patient",)
 
     @staticmethod
     def is_final(obj) -> bool:
@@ -425,27 +443,30 @@ class LockableAdmin(StatusLabelMixin, ChartAdmin):
 
     def save_model(self, request, obj, form, change):
         user, reason = request.user, self.reason(form)
-        kind = self.record_kwarg
+        kind: RecordKind = self.record_kind
+        version = form.cleaned_data.get("expected_version")
         if not change:
-            self.record_services["register"](
-                acting_user=user, reason=reason, **{kind: obj}
+            lifecycle.record_register(
+                kind, acting_user=user, instance=obj, reason=reason
             )
         elif obj.status == RecordStatus.FINAL:
-            self.record_services["amend"](
+            lifecycle.record_amend(
+                kind,
                 acting_user=user,
+                instance=obj,
                 reason=reason,
-                expected_version=form.cleaned_data.get("expected_version"),
-                **{kind: obj},
+                expected_version=version,
             )
         else:
-            self.record_services["update"](
+            lifecycle.record_edit(
+                kind,
                 acting_user=user,
+                instance=obj,
                 reason=reason,
-                expected_version=form.cleaned_data.get("expected_version"),
-                **{kind: obj},
+                expected_version=version,
             )
         if form.cleaned_data.get("make_final") and obj.status != RecordStatus.FINAL:
-            self.record_services["finalize"](acting_user=user, **{kind: obj})
+            lifecycle.record_finalize(kind, acting_user=user, instance=obj)
             request._ndas_signed_off = True
 
     def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
@@ -455,8 +476,8 @@ class LockableAdmin(StatusLabelMixin, ChartAdmin):
         super().message_user(request, message, level, *args, **kwargs)
 
     def service_delete(self, request, obj, reason):
-        self.record_services["delete"](
-            acting_user=request.user, reason=reason, **{self.record_kwarg: obj}
+        lifecycle.record_delete(
+            self.record_kind, acting_user=request.user, instance=obj, reason=reason
         )
 
 
