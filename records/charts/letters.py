@@ -145,6 +145,32 @@ def visit_measurements(record: ClinicalRecord) -> list[Line]:
     return _present(lines)
 
 
+def _letter(
+    *, kind: str, record, record_date: date, signer, findings: list[Line], **parts
+) -> Letter:
+    """What every letter of a final record says: its chart, the child's age on
+    the record's date, who signed it, to whom it goes, its latest amendment."""
+    patient = record.patient
+    age, corrected = _ages(patient, record_date)
+    return Letter(
+        kind=kind,
+        record=record,
+        patient=patient,
+        letterhead=letterhead(),
+        title=str(record),
+        record_date=record_date,
+        age=age,
+        corrected_age=corrected,
+        findings=_present(findings),
+        clinician=str(signer),
+        clinician_title=letter_parts.signer_title(signer),
+        written_on=timezone.localdate(),
+        addressee=letter_parts.addressee(patient),
+        amended=letter_parts.latest_amendment(record),
+        **parts,
+    )
+
+
 def visit_letter(*, user, pk) -> Letter:
     """The letter of a final visit the user may open (else DoesNotExist)."""
     record = (
@@ -153,34 +179,21 @@ def visit_letter(*, user, pk) -> Letter:
         .get(pk=pk)
     )
     _draft_check(record, record._meta.verbose_name)
-    patient = record.patient
-    age, corrected = _ages(patient, record.visit_date)
-    return Letter(
+    return _letter(
         kind="visit",
         record=record,
-        patient=patient,
-        letterhead=letterhead(),
-        title=str(record),
         record_date=record.visit_date,
-        age=age,
-        corrected_age=corrected,
-        findings=_present(
-            [
-                Line("Presenting complaint", record.chief_complaint),
-                Line("History", record.clinical_history),
-                Line("Examination", record.examination),
-            ]
-        ),
+        signer=record.clinician,
+        findings=[
+            Line("Presenting complaint", record.chief_complaint),
+            Line("History", record.clinical_history),
+            Line("Examination", record.examination),
+        ],
         measurements=visit_measurements(record),
-        growth_reference=patient.get_growth_reference_display(),
+        growth_reference=record.patient.get_growth_reference_display(),
         diagnoses=record.diagnoses_with_titles,
         plan=record.assessment_and_plan,
         follow_up=record.follow_up_date,
-        clinician=str(record.clinician),
-        clinician_title=letter_parts.signer_title(record.clinician),
-        written_on=timezone.localdate(),
-        addressee=letter_parts.addressee(patient),
-        amended=letter_parts.latest_amendment(record),
     )
 
 
@@ -192,32 +205,19 @@ def assessment_letter(*, user, pk) -> Letter:
         .get(pk=pk)
     )
     _draft_check(record, "assessment")
-    patient = record.patient
-    age, corrected = _ages(patient, record.performed_on)
     score = "" if record.total_score is None else f"{record.total_score:f}"
-    return Letter(
+    return _letter(
         kind="assessment",
         record=record,
-        patient=patient,
-        letterhead=letterhead(),
-        title=str(record),
         record_date=record.performed_on,
-        age=age,
-        corrected_age=corrected,
-        findings=_present(
-            [
-                Line("Assessment", record.get_instrument_display()),
-                Line("Total score", score),
-                Line("Outcome", record.get_outcome_display() if record.outcome else ""),
-                Line("Findings", record.findings),
-            ]
-        ),
+        signer=record.assessor,
+        findings=[
+            Line("Assessment", record.get_instrument_display()),
+            Line("Total score", score),
+            Line("Outcome", record.get_outcome_display() if record.outcome else ""),
+            Line("Findings", record.findings),
+        ],
         plan=record.recommendations,
-        clinician=str(record.assessor),
-        clinician_title=letter_parts.signer_title(record.assessor),
-        written_on=timezone.localdate(),
-        addressee=letter_parts.addressee(patient),
-        amended=letter_parts.latest_amendment(record),
     )
 
 
