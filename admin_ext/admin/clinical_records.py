@@ -9,10 +9,10 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import LetterAdminMixin
-from admin_ext.admin.mixins import (
+from admin_ext.admin.chart_forms import LockableForm
+from admin_ext.admin.lockable import (
     SIGN_OFF_FIELDSET,
     LockableAdmin,
-    LockableForm,
     record_columns,
     record_filters,
 )

@@ -7,7 +7,7 @@ from unfold.decorators import display
 
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import LetterAdminMixin
-from admin_ext.admin.mixins import (
+from admin_ext.admin.lockable import (
     SIGN_OFF_FIELDSET,
     LockableAdmin,
     record_columns,
