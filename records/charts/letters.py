@@ -145,6 +145,14 @@ def visit_measurements(record: ClinicalRecord) -> list[Line]:
     return _present(lines)
 
 
+def _final(records, *, pk, signer: str):
+    """The record `pk` among those the user may open (else DoesNotExist), with
+    its chart and signer; a draft is refused."""
+    record = records.select_related("patient", signer).get(pk=pk)
+    _draft_check(record, record._meta.verbose_name)
+    return record
+
+
 def _letter(
     *, kind: str, record, record_date: date, signer, findings: list[Line], **parts
 ) -> Letter:
@@ -173,12 +181,7 @@ def _letter(
 
 def visit_letter(*, user, pk) -> Letter:
     """The letter of a final visit the user may open (else DoesNotExist)."""
-    record = (
-        clinical_records_visible_to(user)
-        .select_related("patient", "clinician")
-        .get(pk=pk)
-    )
-    _draft_check(record, record._meta.verbose_name)
+    record = _final(clinical_records_visible_to(user), pk=pk, signer="clinician")
     return _letter(
         kind="visit",
         record=record,
@@ -199,12 +202,7 @@ def visit_letter(*, user, pk) -> Letter:
 
 def assessment_letter(*, user, pk) -> Letter:
     """The letter of a final assessment the user may open (else DoesNotExist)."""
-    record = (
-        repositories.assessments_visible_to(user)
-        .select_related("patient", "assessor")
-        .get(pk=pk)
-    )
-    _draft_check(record, "assessment")
+    record = _final(repositories.assessments_visible_to(user), pk=pk, signer="assessor")
     score = "" if record.total_score is None else f"{record.total_score:f}"
     return _letter(
         kind="assessment",

@@ -127,6 +127,20 @@ def _write_checked(instance: models.Model, acting_user, guard: Callable) -> Call
     return check
 
 
+def _record_save(
+    instance, acting_user, expected_version, reason: str, guard, action=None
+) -> None:
+    """A clinical record's versioned save, `guard` and the write checks first."""
+    versioned_save(
+        instance=instance,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        reason=reason,
+        guard=_write_checked(instance, acting_user, guard),
+        action=action,
+    )
+
+
 @dataclass(frozen=True)
 class RecordKind:
     """What differs between two kinds of clinical record (an assessment, a visit):
@@ -173,13 +187,7 @@ def record_edit(
     if data:
         data_apply(instance=instance, fields=kind.fields, data=data)
     kind.derive(instance)
-    versioned_save(
-        instance=instance,
-        acting_user=acting_user,
-        expected_version=expected_version,
-        reason=reason,
-        guard=_write_checked(instance, acting_user, refuse_if_final),
-    )
+    _record_save(instance, acting_user, expected_version, reason, refuse_if_final)
     return instance
 
 
@@ -198,13 +206,7 @@ def record_finalize(
 
     chart_write_check(acting_user=acting_user, instance=instance)
     instance.status = RecordStatus.FINAL
-    versioned_save(
-        instance=instance,
-        acting_user=acting_user,
-        expected_version=expected_version,
-        reason="Finalised",
-        guard=_write_checked(instance, acting_user, guard),
-    )
+    _record_save(instance, acting_user, expected_version, "Finalised", guard)
     return instance
 
 
@@ -233,13 +235,10 @@ def record_amend(
         data_apply(instance=instance, fields=kind.fields, data=data)
     instance.status = RecordStatus.FINAL
     kind.derive(instance)
-    versioned_save(
-        instance=instance,
-        acting_user=acting_user,
-        expected_version=expected_version,
-        reason=AMENDMENT_REASON.format(reason=(reason or "").strip()),
-        guard=_write_checked(instance, acting_user, guard),
-        action=Action.AMEND,
+    # A new name: `guard` reads the reason as given (required for a change).
+    noted = AMENDMENT_REASON.format(reason=(reason or "").strip())
+    _record_save(
+        instance, acting_user, expected_version, noted, guard, action=Action.AMEND
     )
     return instance
 
