@@ -16,7 +16,7 @@ from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSelect2MultipleWidget
 
 from admin_ext.admin.break_glass_review import review_note, review_page
-from admin_ext.admin.mixins import LocalDateTimeRangeFilter
+from admin_ext.admin.date_filters import LocalDateTimeRangeFilter
 from admin_ext.admin.shared import ReadOnlyAdminMixin, reason_field
 from admin_ext.admin.search import BoundedSearchMixin, SessionSearchMixin
 from admin_ext.admin.sign_in_display import KindFilter, SignInDisplayMixin

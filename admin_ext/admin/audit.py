@@ -21,7 +21,7 @@ from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
 from admin_ext.admin import audit_display
-from admin_ext.admin.mixins import LocalDateTimeRangeFilter
+from admin_ext.admin.date_filters import LocalDateTimeRangeFilter
 from admin_ext.admin.shared import ReadOnlyAdminMixin
 from admin_ext.admin.search import SessionSearchMixin
 from records import reports

@@ -4,13 +4,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.forms import SimpleArrayField
 from django.utils.html import format_html, format_html_join
-from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import LetterAdminMixin
-from admin_ext.admin.mixins import SIGN_OFF_FIELDSET, LockableAdmin, LockableForm
+from admin_ext.admin.chart_forms import LockableForm
+from admin_ext.admin.lockable import (
+    SIGN_OFF_FIELDSET,
+    LockableAdmin,
+    record_columns,
+    record_filters,
+)
 from records.clinical_records import growth, repositories, services
 from records.clinical_records.models import ClinicalRecord
 
@@ -32,26 +37,10 @@ class ClinicalRecordForm(LockableForm):
 class ClinicalRecordAdmin(LetterAdminMixin, ExportMixin, LockableAdmin):
     export_entity = "clinical_records"
     form = ClinicalRecordForm
-    record_kwarg = "record"
-    record_services = {
-        "register": services.clinical_record_register,
-        "update": services.clinical_record_update,
-        "amend": services.clinical_record_amend,
-        "finalize": services.clinical_record_finalize,
-        "delete": services.clinical_record_delete,
-    }
-    list_display = (
-        "__str__",
-        "patient",
-        "clinician",
-        "chief_complaint",
-        "diagnosis_codes",
-        "status_label",
-    )
+    record_kind = services.VISIT
+    list_display = record_columns("clinician", "chief_complaint", "diagnosis_codes")
     list_select_related = ("patient", "clinician")
-    list_filter = ("visit_type", "status", ("visit_date", RangeDateFilter))
-    list_filter_submit = True
-    autocomplete_fields = ("patient",)
+    list_filter = record_filters("visit_type", date="visit_date")
     readonly_fields = (
         "bmi",
         "diagnosis_titles",

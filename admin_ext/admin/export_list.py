@@ -14,6 +14,7 @@ from admin_ext.admin.import_wording import (
     status_badge,
 )
 from admin_ext.admin.shared import ReadOnlyAdminMixin
+from records.audit.models import Action
 from records.audit.services import audit_object
 from records.imports.entities import ENTITIES
 from records.imports.models import ExportJob
@@ -89,7 +90,7 @@ class ExportJobAdmin(ReadOnlyAdminMixin, ExportDownloadMixin, ModelAdmin):
         job = (getattr(response, "context_data", None) or {}).get("original")
         if request.method == "GET" and job is not None:
             audit_object(
-                action="view",
+                action=Action.VIEW,
                 actor=request.user,
                 obj=job,
                 summary=f"view export #{job.pk}",

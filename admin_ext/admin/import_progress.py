@@ -8,6 +8,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import path, reverse
 
 from records.imports import queued, services
+from records.imports.job_lock import jobs_stopped
 from records.imports.models import ImportJob
 from records.imports.progress import WAITING, progress_summary
 
@@ -71,7 +72,7 @@ class ImportProgressMixin:
             raise PermissionDenied
         if job.status == ImportJob.Status.RUNNING:
             # Its worker may have died: if so, the page says so now.
-            if services._jobs_stopped(ImportJob.objects.filter(pk=job.pk)):
+            if jobs_stopped(ImportJob.objects.filter(pk=job.pk)):
                 job.refresh_from_db()
         return JsonResponse(progress_summary(job))  # admin_view: never cached
 

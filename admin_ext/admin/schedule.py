@@ -5,7 +5,7 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from admin_ext.admin.mixins import LocalDateTimeRangeFilter
+from admin_ext.admin.date_filters import LocalDateTimeRangeFilter
 from admin_ext.admin.shared import ReadOnlyAdminMixin
 from records.common.models import ScheduledRun
 from records.common.schedule import JOB_NAMES

@@ -9,7 +9,7 @@ factors names who did it, read from its audit event (one query per page).
 
 from django.contrib import admin
 
-from records.audit.models import AuditEvent
+from records.audit.models import Action, AuditEvent
 from records.users.models import LoginEvent
 
 # What each kind is called on these pages, where the model's label misleads.
@@ -45,7 +45,7 @@ def reset_actors(events) -> dict[int, str]:
     if not wanted:
         return {}
     found = AuditEvent.objects.filter(
-        action="mfa_reset", object_type="users.loginevent", object_id__in=wanted
+        action=Action.MFA_RESET, object_type="users.loginevent", object_id__in=wanted
     ).select_related("actor")
     return {
         int(event.object_id): (

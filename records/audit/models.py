@@ -82,7 +82,7 @@ class AuditEvent(models.Model):
             # own chart openings, newest first, read from the index alone.
             models.Index(
                 fields=["actor", "at"],
-                condition=models.Q(action="view", patient_id__isnull=False),
+                condition=models.Q(action=Action.VIEW, patient_id__isnull=False),
                 include=["patient_id"],
                 name="audit_actor_views_idx",
             ),

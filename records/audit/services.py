@@ -52,7 +52,7 @@ def _ip_check(ip: str | None) -> str | None:
 
 def audit_record(
     *,
-    action: str,
+    action: Action,
     actor=None,
     actor_username: str = "",
     ip: str | None = None,
@@ -143,7 +143,7 @@ def _append_params(template: str, values: dict, ip, details) -> list:
 
 def audit_object(
     *,
-    action: str,
+    action: Action,
     actor,
     obj,
     summary: str = "",

@@ -145,79 +145,77 @@ def visit_measurements(record: ClinicalRecord) -> list[Line]:
     return _present(lines)
 
 
-def visit_letter(*, user, pk) -> Letter:
-    """The letter of a final visit the user may open (else DoesNotExist)."""
-    record = (
-        clinical_records_visible_to(user)
-        .select_related("patient", "clinician")
-        .get(pk=pk)
-    )
+def _final(records, *, pk, signer: str):
+    """The record `pk` among those the user may open (else DoesNotExist), with
+    its chart and signer; a draft is refused."""
+    record = records.select_related("patient", signer).get(pk=pk)
     _draft_check(record, record._meta.verbose_name)
+    return record
+
+
+def _letter(
+    *, kind: str, record, record_date: date, signer, findings: list[Line], **parts
+) -> Letter:
+    """What every letter of a final record says: its chart, the child's age on
+    the record's date, who signed it, to whom it goes, its latest amendment."""
     patient = record.patient
-    age, corrected = _ages(patient, record.visit_date)
+    age, corrected = _ages(patient, record_date)
     return Letter(
-        kind="visit",
+        kind=kind,
         record=record,
         patient=patient,
         letterhead=letterhead(),
         title=str(record),
-        record_date=record.visit_date,
+        record_date=record_date,
         age=age,
         corrected_age=corrected,
-        findings=_present(
-            [
-                Line("Presenting complaint", record.chief_complaint),
-                Line("History", record.clinical_history),
-                Line("Examination", record.examination),
-            ]
-        ),
-        measurements=visit_measurements(record),
-        growth_reference=patient.get_growth_reference_display(),
-        diagnoses=record.diagnoses_with_titles,
-        plan=record.assessment_and_plan,
-        follow_up=record.follow_up_date,
-        clinician=str(record.clinician),
-        clinician_title=letter_parts.signer_title(record.clinician),
+        findings=_present(findings),
+        clinician=str(signer),
+        clinician_title=letter_parts.signer_title(signer),
         written_on=timezone.localdate(),
         addressee=letter_parts.addressee(patient),
         amended=letter_parts.latest_amendment(record),
+        **parts,
+    )
+
+
+def visit_letter(*, user, pk) -> Letter:
+    """The letter of a final visit the user may open (else DoesNotExist)."""
+    record = _final(clinical_records_visible_to(user), pk=pk, signer="clinician")
+    return _letter(
+        kind="visit",
+        record=record,
+        record_date=record.visit_date,
+        signer=record.clinician,
+        findings=[
+            Line("Presenting complaint", record.chief_complaint),
+            Line("History", record.clinical_history),
+            Line("Examination", record.examination),
+        ],
+        measurements=visit_measurements(record),
+        growth_reference=record.patient.get_growth_reference_display(),
+        diagnoses=record.diagnoses_with_titles,
+        plan=record.assessment_and_plan,
+        follow_up=record.follow_up_date,
     )
 
 
 def assessment_letter(*, user, pk) -> Letter:
     """The letter of a final assessment the user may open (else DoesNotExist)."""
-    record = (
-        repositories.assessments_visible_to(user)
-        .select_related("patient", "assessor")
-        .get(pk=pk)
-    )
-    _draft_check(record, "assessment")
-    patient = record.patient
-    age, corrected = _ages(patient, record.performed_on)
+    record = _final(repositories.assessments_visible_to(user), pk=pk, signer="assessor")
     score = "" if record.total_score is None else f"{record.total_score:f}"
-    return Letter(
+    return _letter(
         kind="assessment",
         record=record,
-        patient=patient,
-        letterhead=letterhead(),
-        title=str(record),
         record_date=record.performed_on,
-        age=age,
-        corrected_age=corrected,
-        findings=_present(
-            [
-                Line("Assessment", record.get_instrument_display()),
-                Line("Total score", score),
-                Line("Outcome", record.get_outcome_display() if record.outcome else ""),
-                Line("Findings", record.findings),
-            ]
-        ),
+        signer=record.assessor,
+        findings=[
+            Line("Assessment", record.get_instrument_display()),
+            Line("Total score", score),
+            Line("Outcome", record.get_outcome_display() if record.outcome else ""),
+            Line("Findings", record.findings),
+        ],
         plan=record.recommendations,
-        clinician=str(record.assessor),
-        clinician_title=letter_parts.signer_title(record.assessor),
-        written_on=timezone.localdate(),
-        addressee=letter_parts.addressee(patient),
-        amended=letter_parts.latest_amendment(record),
     )
 
 

@@ -17,7 +17,7 @@ What is whose:
   ten events or ten million: one chart opened again and again fills fewer places,
   never more reads;
 - growth alerts: every chart the user may open (teams and emergency access).
-  The rules are records.charts.summary.growth_alerts, on the figures each visit
+  The rules are records.charts.growth_view.growth_alerts, on the figures each visit
   stores (rcpchgrowth is not called here). Running them over every reachable
   chart would read every visit of up to hundreds of thousands of charts on each
   dashboard, so only charts with a measured visit in the last GROWTH_ALERT_DAYS
@@ -36,7 +36,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from records.audit.models import Action, AuditEvent
-from records.charts.summary import Alert, growth_alerts
+from records.charts.growth_view import Alert, growth_alerts
 from records.clinical_records.models import ClinicalRecord
 from records.clinical_records.repositories import clinical_records_visible_to
 from records.patients import repositories

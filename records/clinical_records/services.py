@@ -1,8 +1,5 @@
 """Writes to visit records: drafted, finalised, then only amended with a reason."""
 
-from collections.abc import Mapping
-from typing import Any
-
 from records.clinical_records import growth
 from records.clinical_records.models import ClinicalRecord
 from records.common.services import history_note
@@ -69,74 +66,11 @@ VISIT = lifecycle.RecordKind(
 
 
 # The public names, each a thin function over the one lifecycle.
-
-
-def clinical_record_register(
-    *, acting_user, record: ClinicalRecord, reason: str = ""
-) -> ClinicalRecord:
-    """Save a new visit record built by a form (or by clinical_record_create)."""
-    return lifecycle.record_register(
-        VISIT, acting_user=acting_user, instance=record, reason=reason
-    )
-
-
-def clinical_record_create(
-    *, acting_user, data: Mapping[str, Any], reason: str = ""
-) -> ClinicalRecord:
-    return lifecycle.record_create(
-        VISIT, acting_user=acting_user, data=data, reason=reason
-    )
-
-
-def clinical_record_update(
-    *,
-    acting_user,
-    record: ClinicalRecord,
-    data: Mapping[str, Any] | None = None,
-    expected_version: int | None = None,
-    reason: str = "",
-) -> ClinicalRecord:
-    """Edit a draft; a final record refuses (see clinical_record_amend)."""
-    return lifecycle.record_edit(
-        VISIT,
-        instance=record,
-        acting_user=acting_user,
-        data=data,
-        expected_version=expected_version,
-        reason=reason,
-    )
-
-
-def clinical_record_finalize(
-    *, acting_user, record: ClinicalRecord, expected_version: int | None = None
-) -> ClinicalRecord:
-    return lifecycle.record_finalize(
-        VISIT,
-        instance=record,
-        acting_user=acting_user,
-        expected_version=expected_version,
-    )
-
-
-def clinical_record_amend(
-    *,
-    acting_user,
-    record: ClinicalRecord,
-    reason: str,
-    data: Mapping[str, Any] | None = None,
-    expected_version: int | None = None,
-) -> ClinicalRecord:
-    return lifecycle.record_amend(
-        VISIT,
-        instance=record,
-        acting_user=acting_user,
-        reason=reason,
-        data=data,
-        expected_version=expected_version,
-    )
-
-
-def clinical_record_delete(*, acting_user, record: ClinicalRecord, reason: str) -> None:
-    lifecycle.record_delete(
-        VISIT, instance=record, acting_user=acting_user, reason=reason
-    )
+(
+    clinical_record_register,
+    clinical_record_create,
+    clinical_record_update,
+    clinical_record_finalize,
+    clinical_record_amend,
+    clinical_record_delete,
+) = lifecycle.named_services(VISIT, prefix="clinical_record", instance_name="record")

@@ -38,7 +38,7 @@ class Cancelled(Exception):
 
 
 class Progress:
-    """The `progress` of services._run for a job in a worker: called with the
+    """The `progress` of job_run.job_run for a job in a worker: called with the
     rows done after each chunk."""
 
     def __init__(self, job: ImportJob, *, every: float | None = None):

@@ -9,12 +9,10 @@ the request, as before (services.import_validate).
 """
 
 import hashlib
-import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,8 +20,8 @@ from records.audit.models import Action
 from records.audit.services import audit_object
 from records.common.errors import ServiceError
 from records.imports import services, tasks
+from records.imports.job_lock import one_at_a_time, upload_forget
 from records.imports.models import ImportJob, ImportMode
-from records.imports.teams import import_team_check
 
 E_NOT_CANCELLABLE = "This import has finished: there is nothing to cancel."
 E_CANCEL_ASKED = (
@@ -74,47 +72,32 @@ def import_queue(
     no_care_team: bool = False,
 ) -> ImportJob:
     """Store a large upload (streamed) and queue its checking for a worker."""
-    services._check(acting_user, entity, reason)
-    if upload.size > settings.IMPORT_MAX_BYTES:
-        raise ServiceError({"file": services.too_large_message()})
-    if care_team is not None:
-        import_team_check(acting_user=acting_user, team=care_team)
-    file_name = PurePosixPath(upload.name).name
-    suffix = PurePosixPath(file_name).suffix.lower()
-    suffix = suffix if suffix in services.STORED_SUFFIXES else ""
+    services.import_admit(
+        acting_user=acting_user,
+        entity=entity,
+        size=upload.size,
+        reason=reason,
+        care_team=care_team,
+    )
     # One import of theirs at a time, as in the request: refused while a worker
     # runs another (the worker takes the lock in turn).
-    with services._one_at_a_time(acting_user):
-        job = ImportJob.objects.create(
-            user=acting_user,
+    with one_at_a_time(acting_user):
+        job = services.import_job_create(
+            acting_user=acting_user,
             entity=entity,
-            file_name=file_name[:200],
-            size_bytes=upload.size,
-            sha256=digest,
+            file_name=upload.name,
+            size=upload.size,
+            digest=digest,
             mode=mode,
             blank_keeps_value=blank_keeps_value,
-            reason=reason.strip(),
+            reason=reason,
             care_team=care_team,
             status=ImportJob.Status.QUEUED,
             in_worker=True,
             expected_rows=max(lines - 1, 0),  # the header's line
-            same_file_as=ImportJob.objects.filter(sha256=digest, entity=entity)
-            .order_by("-created_at")
-            .first(),
         )
-        try:
-            # A generated key (the file's name may hold patient names); the
-            # storage reads the upload's temporary file a chunk at a time.
-            job.stored_as = default_storage.save(
-                f"imports/{uuid.uuid4().hex}{suffix}", upload
-            )
-        except Exception:
-            job.status = ImportJob.Status.FAILED
-            job.errors = [_message(services.E_FAILED)]
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "errors", "finished_at"])
-            raise
-        job.save(update_fields=["stored_as"])
+        # The storage reads the upload's temporary file a chunk at a time.
+        services.import_upload_store(job, upload, file_name=upload.name)
     transaction.on_commit(
         lambda: tasks.import_check.delay(job.pk, no_care_team=no_care_team)
     )
@@ -178,9 +161,5 @@ def import_cancel(*, acting_user, job: ImportJob) -> str:
             summary=f"cancel import #{job.pk}",
         )
     if job.status == ImportJob.Status.CANCELLED:
-        services._upload_forget(job)
+        upload_forget(job)
     return told
-
-
-def _message(text: str) -> dict:
-    return {"row": 1, "column": "", "value": "", "message": text}

@@ -4,7 +4,7 @@ The job's row is the state machine; the task only names it. A task claims its
 job under the row's lock, and only from the status that asked for it (queued to
 be checked, or to be committed): a task delivered twice, or retried, finds the
 job claimed or finished and does nothing, so nothing is committed twice. The
-worker holds its user's import lock (services._one_at_a_time) for the whole run:
+worker holds its user's import lock (job_lock.one_at_a_time) for the whole run:
 a worker killed meanwhile leaves the job running with the lock free, and the next
 sweep (the user's next import, a re-delivery of the task, expire_imports) marks it
 failed; its transaction died with it, so nothing of it was written.
@@ -20,6 +20,13 @@ from django.utils import timezone
 
 from records.common.errors import ServiceError
 from records.imports import services
+from records.imports.job_lock import (
+    job_message,
+    jobs_stopped,
+    one_at_a_time,
+    upload_forget,
+)
+from records.imports.job_run import E_FAILED, job_run
 from records.imports.engine.runtime import process_tweaks_allow
 from records.imports.models import ImportJob
 from records.imports.progress import Progress, progress_started
@@ -56,13 +63,13 @@ def _work(task, job_id: int, *, commit: bool, no_care_team: bool) -> None:
     if job.status == ImportJob.Status.RUNNING:
         # Delivered again: the worker that ran it died (or still runs it, its
         # lock held: then this does nothing). Swept, it says so; never rerun.
-        services._jobs_stopped(ImportJob.objects.filter(pk=job.pk))
+        jobs_stopped(ImportJob.objects.filter(pk=job.pk))
         return
     if job.status != _waiting(commit):
         return  # finished or cancelled: a task delivered again
     locked = False
     try:
-        with services._one_at_a_time(job.user):
+        with one_at_a_time(job.user):
             # Holding the lock, the user's jobs left running by a dead worker
             # are now marked failed (this job's, if this is its re-delivery).
             locked = True
@@ -100,13 +107,13 @@ def _claimed_run(job_id: int, *, commit: bool, no_care_team: bool) -> None:
         _failed(job)
         raise
     with Progress(job) as progress:
-        job = services._run(
+        job = job_run(
             job, data, commit=commit, progress=progress, no_care_team=no_care_team
         )
     del data
     if job.status == ImportJob.Status.COMMITTED:
         services._audit_import(job)
-        services._upload_forget(job)
+        upload_forget(job)
     elif job.status == ImportJob.Status.VALIDATED:
         _cancelled_at_the_end(job)
     logger.info(
@@ -117,7 +124,7 @@ def _claimed_run(job_id: int, *, commit: bool, no_care_team: bool) -> None:
 
 def _failed(job: ImportJob) -> None:
     job.status = ImportJob.Status.FAILED
-    job.errors = [{"row": 1, "column": "", "value": "", "message": services.E_FAILED}]
+    job.errors = [job_message(E_FAILED)]
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "errors", "finished_at"])
 
@@ -131,4 +138,4 @@ def _cancelled_at_the_end(job: ImportJob) -> None:
         fresh.status = ImportJob.Status.CANCELLED
         fresh.preview = []
         fresh.save(update_fields=["status", "preview"])
-    services._upload_forget(fresh)
+    upload_forget(fresh)

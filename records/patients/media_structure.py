@@ -19,6 +19,10 @@ that a 2 GiB video is never read into memory:
   runs to the end of the file and is not walked further.
 
 Whatever the type, image and PDF files must not hold HTML or script markup.
+
+Why one module past 400 lines: one job (the walk of an upload to its end), whose
+five walkers share its reading helpers (read exactly, size, the markup scan) and
+its one error; each walker is short, and the list above is the map of it.
 """
 
 import io

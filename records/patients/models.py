@@ -1,4 +1,11 @@
-"""A patient's chart: demographics, neurodevelopmental assessments and their media."""
+"""A patient's chart: demographics, neurodevelopmental assessments and their media.
+
+Why one module past 400 lines: it is the patients app's models module, one job
+(the chart's tables: Patient, Assessment, MediaFile, their choices, the chart's
+object permissions and emergency access), where Django and the migrations look
+for them; each model is short, and split across files they would still import
+each other's choices and the versioned base.
+"""
 
 import uuid
 from pathlib import PurePosixPath

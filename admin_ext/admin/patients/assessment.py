@@ -3,16 +3,21 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 from unfold.admin import StackedInline
-from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import LetterAdminMixin
-from admin_ext.admin.mixins import SIGN_OFF_FIELDSET, LockableAdmin
+from admin_ext.admin.lockable import (
+    SIGN_OFF_FIELDSET,
+    LockableAdmin,
+    record_columns,
+    record_filters,
+)
 from admin_ext.admin.patients.forms import AssessmentForm, MediaUploadForm
 from admin_ext.admin.patients.links import media_download_link
 from records.patients import repositories, services
 from records.patients.models import Assessment, MediaFile
+from records.patients.services.assessments import ASSESSMENT
 
 
 class MediaUploadInline(StackedInline):
@@ -42,29 +47,13 @@ class MediaUploadInline(StackedInline):
 class AssessmentAdmin(LetterAdminMixin, ExportMixin, LockableAdmin):
     export_entity = "assessments"
     form = AssessmentForm
-    record_kwarg = "assessment"
-    record_services = {
-        "register": services.assessment_register,
-        "update": services.assessment_update,
-        "amend": services.assessment_amend,
-        "finalize": services.assessment_finalize,
-        "delete": services.assessment_delete,
-    }
+    record_kind = ASSESSMENT
     inlines = (MediaUploadInline,)
-    list_display = (
-        "__str__",
-        "patient",
-        "assessor",
-        "chronological_age",
-        "corrected_age",
-        "total_score",
-        "outcome",
-        "status_label",
+    list_display = record_columns(
+        "assessor", "chronological_age", "corrected_age", "total_score", "outcome"
     )
     list_select_related = ("patient", "assessor")
-    list_filter = ("instrument", "outcome", "status", ("performed_on", RangeDateFilter))
-    list_filter_submit = True
-    autocomplete_fields = ("patient",)
+    list_filter = record_filters("instrument", "outcome", date="performed_on")
     readonly_fields = ("chronological_age", "corrected_age", "media_list")
     fieldsets = (
         (

@@ -9,7 +9,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from admin_ext.admin.mixins import ChartForm, LockableForm
+from admin_ext.admin.chart_forms import ChartForm, LockableForm
 from admin_ext.admin.patient_details import phone_text
 from records.patients import services
 from records.patients.models import Assessment, BreakGlassGrant, MediaFile, Patient

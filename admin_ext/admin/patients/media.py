@@ -9,7 +9,7 @@ from unfold.decorators import display
 
 from admin_ext.admin.form_display import shown_names
 from admin_ext.admin.media_preview import MediaPreviewMixin
-from admin_ext.admin.mixins import ChartAdmin
+from admin_ext.admin.chart_admin import ChartAdmin
 from admin_ext.admin.patients.forms import MediaFileForm
 from admin_ext.admin.patients.links import media_download_link
 from records.patients import repositories, services

@@ -12,7 +12,8 @@ from unfold.paginator import InfinitePaginator
 from admin_ext.admin.duplicates import DuplicateWarningMixin
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import SummaryPdfMixin
-from admin_ext.admin.mixins import ChartAdmin, StatusLabelMixin
+from admin_ext.admin.chart_admin import ChartAdmin
+from admin_ext.admin.status_label import StatusLabelMixin
 from admin_ext.admin.patient_details import PatientDetailsMixin
 from admin_ext.admin.patients.chart_inlines import (
     AssessmentSummaryInline,

@@ -5,7 +5,7 @@ every kind (assessment, visit), each kind described by a RecordKind."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -127,6 +127,20 @@ def _write_checked(instance: models.Model, acting_user, guard: Callable) -> Call
     return check
 
 
+def _record_save(
+    instance, acting_user, expected_version, reason: str, guard, action=None
+) -> None:
+    """A clinical record's versioned save, `guard` and the write checks first."""
+    versioned_save(
+        instance=instance,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        reason=reason,
+        guard=_write_checked(instance, acting_user, guard),
+        action=action,
+    )
+
+
 @dataclass(frozen=True)
 class RecordKind:
     """What differs between two kinds of clinical record (an assessment, a visit):
@@ -173,13 +187,7 @@ def record_edit(
     if data:
         data_apply(instance=instance, fields=kind.fields, data=data)
     kind.derive(instance)
-    versioned_save(
-        instance=instance,
-        acting_user=acting_user,
-        expected_version=expected_version,
-        reason=reason,
-        guard=_write_checked(instance, acting_user, refuse_if_final),
-    )
+    _record_save(instance, acting_user, expected_version, reason, refuse_if_final)
     return instance
 
 
@@ -198,13 +206,7 @@ def record_finalize(
 
     chart_write_check(acting_user=acting_user, instance=instance)
     instance.status = RecordStatus.FINAL
-    versioned_save(
-        instance=instance,
-        acting_user=acting_user,
-        expected_version=expected_version,
-        reason="Finalised",
-        guard=_write_checked(instance, acting_user, guard),
-    )
+    _record_save(instance, acting_user, expected_version, "Finalised", guard)
     return instance
 
 
@@ -233,13 +235,10 @@ def record_amend(
         data_apply(instance=instance, fields=kind.fields, data=data)
     instance.status = RecordStatus.FINAL
     kind.derive(instance)
-    versioned_save(
-        instance=instance,
-        acting_user=acting_user,
-        expected_version=expected_version,
-        reason=AMENDMENT_REASON.format(reason=(reason or "").strip()),
-        guard=_write_checked(instance, acting_user, guard),
-        action=Action.AMEND,
+    # A new name: `guard` reads the reason as given (required for a change).
+    noted = AMENDMENT_REASON.format(reason=(reason or "").strip())
+    _record_save(
+        instance, acting_user, expected_version, noted, guard, action=Action.AMEND
     )
     return instance
 
@@ -256,3 +255,117 @@ def record_delete(
 ) -> None:
     delete_permission_check(instance=instance, acting_user=acting_user)
     history_delete(instance=instance, acting_user=acting_user, reason=reason)
+
+
+class NamedServices(NamedTuple):
+    """A kind's public services (`<entity>_register`, `_create`, `_update`,
+    `_finalize`, `_amend`, `_delete`), each taking the record by the kind's own
+    keyword (`assessment=`, `record=`): written once here, over the one lifecycle.
+    A tuple, in this order, so that a kind's module names them in one statement."""
+
+    register: Callable[..., Any]
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    finalize: Callable[..., Any]
+    amend: Callable[..., Any]
+    delete: Callable[..., None]
+
+
+def _named(instance_name: str, kwargs: dict[str, Any]) -> models.Model:
+    """The record passed as `instance_name=`; any other keyword is refused."""
+    try:
+        instance = kwargs.pop(instance_name)
+    except KeyError:
+        raise TypeError(f"missing keyword argument {instance_name!r}") from None
+    if kwargs:
+        raise TypeError(f"unexpected keyword arguments: {', '.join(kwargs)}")
+    return instance
+
+
+def named_services(
+    kind: RecordKind, *, prefix: str, instance_name: str
+) -> NamedServices:
+    """The public services of `kind`, named `<prefix>_<verb>` (as tracebacks and
+    logs show them), the record passed as `instance_name=`."""
+    name = str(kind.model._meta.verbose_name)
+
+    def register(*, acting_user, reason: str = "", **record):
+        return record_register(
+            kind,
+            acting_user=acting_user,
+            instance=_named(instance_name, record),
+            reason=reason,
+        )
+
+    def create(*, acting_user, data: Mapping[str, Any], reason: str = ""):
+        return record_create(kind, acting_user=acting_user, data=data, reason=reason)
+
+    def update(
+        *,
+        acting_user,
+        data: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        reason: str = "",
+        **record,
+    ):
+        return record_edit(
+            kind,
+            instance=_named(instance_name, record),
+            acting_user=acting_user,
+            data=data,
+            expected_version=expected_version,
+            reason=reason,
+        )
+
+    def finalize(*, acting_user, expected_version: int | None = None, **record):
+        return record_finalize(
+            kind,
+            instance=_named(instance_name, record),
+            acting_user=acting_user,
+            expected_version=expected_version,
+        )
+
+    def amend(
+        *,
+        acting_user,
+        reason: str,
+        data: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        **record,
+    ):
+        return record_amend(
+            kind,
+            instance=_named(instance_name, record),
+            acting_user=acting_user,
+            reason=reason,
+            data=data,
+            expected_version=expected_version,
+        )
+
+    def delete(*, acting_user, reason: str, **record) -> None:
+        record_delete(
+            kind,
+            instance=_named(instance_name, record),
+            acting_user=acting_user,
+            reason=reason,
+        )
+
+    register.__doc__ = f"Save a new {name} built by a form (or by {prefix}_create)."
+    update.__doc__ = f"Edit a draft; a final {name} refuses (see {prefix}_amend)."
+    for verb, service in (
+        ("register", register),
+        ("create", create),
+        ("update", update),
+        ("finalize", finalize),
+        ("amend", amend),
+        ("delete", delete),
+    ):
+        service.__name__ = service.__qualname__ = f"{prefix}_{verb}"
+    return NamedServices(
+        register=register,
+        create=create,
+        update=update,
+        finalize=finalize,
+        amend=amend,
+        delete=delete,
+    )
