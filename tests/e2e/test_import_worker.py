@@ -12,7 +12,7 @@ from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
 from tests.conftest import TEST_PASSWORD
-from tests.imports.worker import patients_csv, worker
+from tests.records.imports.worker import patients_csv, worker
 from tests.second_factor import second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

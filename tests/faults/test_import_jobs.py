@@ -18,7 +18,7 @@ from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
 from tests.conftest import BASE_DIR
-from tests.imports.test_kill import writing
+from tests.records.imports.test_kill import writing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROWS = 100_000

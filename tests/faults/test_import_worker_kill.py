@@ -20,8 +20,14 @@ from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
 from tests.conftest import BASE_DIR
-from tests.imports.test_kill import writing
-from tests.imports.worker import broker_emptied, ended, patients_csv, queue, wait_for
+from tests.records.imports.test_kill import writing
+from tests.records.imports.worker import (
+    broker_emptied,
+    ended,
+    patients_csv,
+    queue,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROWS = 100_000

@@ -20,8 +20,8 @@ from records.imports.entities import ENTITIES
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from tests import factories
-from tests.imports import test_exports, test_import_admin
-from tests.imports.test_exports import _csv
+from tests.records.imports import test_exports, test_import_admin
+from tests.records.imports.test_exports import _csv
 
 pytestmark = pytest.mark.django_db
 

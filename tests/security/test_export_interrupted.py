@@ -17,8 +17,8 @@ from records.imports import exports
 from records.imports.models import ExportJob
 from records.patients.models import Patient
 from tests import factories
-from tests.imports import test_exports
-from tests.imports.test_exports import EXPORT_URL
+from tests.records.imports import test_exports
+from tests.records.imports.test_exports import EXPORT_URL
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,8 @@ from openpyxl import Workbook
 from records.imports import engine, parsing, services
 from records.imports.models import ImportJob
 from records.patients.models import Patient
-from tests.imports import test_import_admin
-from tests.imports.test_import_admin import GOOD, upload
+from tests.records.imports import test_import_admin
+from tests.records.imports.test_import_admin import GOOD, upload
 
 pytestmark = pytest.mark.django_db
 

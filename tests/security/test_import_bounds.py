@@ -25,9 +25,9 @@ from records.imports import parsing, services
 from records.imports.models import ImportJob
 from records.imports.uploads import ImportUploadLimit, upload_refused
 from records.patients.models import Patient
-from tests.imports import test_import_admin, test_imports
-from tests.imports.test_import_admin import GOOD, upload
-from tests.imports.test_imports import csv_bytes, patient_row, run
+from tests.records.imports import test_import_admin, test_imports
+from tests.records.imports.test_import_admin import GOOD, upload
+from tests.records.imports.test_imports import csv_bytes, patient_row, run
 from tests.security.test_import_bad_files import HEADER, SHEET, sheet_xml, xlsx_with
 
 pytestmark = pytest.mark.django_db

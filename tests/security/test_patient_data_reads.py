@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from records.audit.models import AuditEvent
 from tests.access.test_access import client_for
-from tests.imports import test_import_admin
+from tests.records.imports import test_import_admin
 
 pytestmark = pytest.mark.django_db
 

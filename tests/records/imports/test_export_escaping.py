@@ -13,7 +13,7 @@ from records.imports import exports
 from records.patients.models import Assessment, Patient
 from records.users import roles
 from tests import factories
-from tests.imports.test_exports import _csv
+from tests.records.imports.test_exports import _csv
 
 pytestmark = pytest.mark.django_db
 

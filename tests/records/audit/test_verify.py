@@ -17,7 +17,7 @@ from records.audit.management.commands.verify_audit import (
 from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
 from records.audit.verify import HASH_MISMATCH, PREV_HASH_MISMATCH, audit_chain_verify
-from tests.audit.conftest import TABLE, triggers_disabled
+from tests.records.audit.conftest import TABLE, triggers_disabled
 
 pytestmark = pytest.mark.django_db
 

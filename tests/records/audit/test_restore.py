@@ -26,8 +26,8 @@ from records.audit.restore import (
     restore_for_head,
 )
 from records.audit.services import audit_record
-from tests.audit.conftest import TABLE, triggers_disabled
-from tests.audit.test_verify import record
+from tests.records.audit.conftest import TABLE, triggers_disabled
+from tests.records.audit.test_verify import record
 
 pytestmark = pytest.mark.django_db
 

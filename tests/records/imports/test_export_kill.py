@@ -19,7 +19,7 @@ from records.patients.models import Patient
 from records.users import roles
 from tests import factories
 from tests.conftest import BASE_DIR
-from tests.imports.worker import broker_emptied
+from tests.records.imports.worker import broker_emptied
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
