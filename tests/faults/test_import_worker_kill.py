@@ -19,9 +19,8 @@ from records.imports import queued, services, tasks
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
-from tests.conftest import BASE_DIR
-from tests.records.imports.test_kill import writing
-from tests.records.imports.worker import (
+from tests.helpers import BASE_DIR, writing
+from tests.support.worker import (
     broker_emptied,
     ended,
     patients_csv,
