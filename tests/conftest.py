@@ -1,39 +1,40 @@
-"""Fixtures shared by the suite: S3 (moto's server), production settings, users."""
+"""Fixtures shared by the suite: S3 (moto's server), production settings, users,
+the access tests' world (access/ and security/), data managers (imports and exports,
+records/imports/ and security/), the audit table emptied after threads (records/audit/
+and faults/). Plain helpers are in tests/helpers.py."""
 
-import os
-import runpy
-from pathlib import Path
-from unittest import mock
+from dataclasses import dataclass
+from datetime import timedelta
 
 import boto3
 import pytest
 import requests
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
-from records.users.models import User
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-PRODUCTION_ENV_FILE = BASE_DIR / "tests" / "production.env"
-TEST_BUCKET = "ndas-test-media"
-TEST_PASSWORD = "correct-horse-battery-staple"
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip()
-    return env
-
-
-def load_settings(env: dict[str, str]) -> dict:
-    """Evaluate ndas/settings.py under exactly this environment; return its names."""
-    with mock.patch.dict(os.environ, env, clear=True):
-        return runpy.run_path(str(BASE_DIR / "ndas" / "settings.py"))
+from records.audit.models import AuditEvent
+from records.common.models import ScheduledRun
+from records.imports import services as import_services
+from records.imports.models import ExportJob
+from records.patients import services
+from records.patients.models import BreakGlassGrant
+from records.users import roles
+from records.users.models import LoginEvent, User
+from tests import factories
+from tests.helpers import (
+    PNG,
+    PRODUCTION_ENV_FILE,
+    TEST_BUCKET,
+    TEST_PASSWORD,
+    load_settings,
+    read_env_file,
+    triggers_disabled,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,19 +77,10 @@ def second_factor_pass(client: Client, user: User) -> None:
     session.save()
 
 
-def password_only_login(client: Client, user: User) -> None:
-    """Sign `client` in with the password alone: the second step still to come."""
-    client.password_only = True
-    try:
-        client.force_login(user)
-    finally:
-        client.password_only = False
-
-
 @pytest.fixture(autouse=True)
 def test_logins_pass_the_second_factor(monkeypatch):
     """Every test client's force_login() and login() sign in with both factors
-    (password_only_login for the password alone); the second step itself is
+    (tests.helpers.password_only_login for the password alone); the second step is
     tested through its pages in tests/records/users/test_mfa*.py."""
     original = Client._login
 
@@ -165,3 +157,155 @@ def make_user(db):
         return user
 
     return make
+
+
+# --- data managers: imports and exports -----------------------------------------------
+
+
+@pytest.fixture
+def data_manager(make_user):
+    return make_user("data", roles=[roles.DATA_MANAGER])
+
+
+@pytest.fixture
+def importer(make_user):
+    """A data manager who imports (through the services)."""
+    return make_user("importer", roles=[roles.DATA_MANAGER])
+
+
+@pytest.fixture
+def import_client(importer, s3_storage):
+    """A data manager's client on the import pages, files on S3."""
+    client = Client()
+    client.force_login(importer)
+    return client
+
+
+# --- the audit table ------------------------------------------------------------------
+
+
+@pytest.fixture
+def audit_emptied_after(transactional_db):
+    """Committed events stop the teardown's flush (a TRUNCATE): remove them first.
+
+    Torn down before `transactional_db`, whose flush then finds the table empty.
+    """
+    yield
+    with triggers_disabled():
+        AuditEvent.objects.all().delete()
+
+
+# --- the access tests' world (access/ and security/) ----------------------------------
+
+
+@dataclass
+class World:
+    users: dict
+    patient: object
+    assessment: object
+    visit: object
+    media: object
+    team: object
+    grant: object
+    event: object
+    attempt: object
+    access_log: object
+    failure_log: object
+    role: object
+    import_job: object
+    export_job: object
+    audit_event: object
+    scheduled_run: object = None
+
+
+def _user(username, *role_names, **fields):
+    user = User.objects.create_user(
+        username=username,
+        password=TEST_PASSWORD,
+        is_staff=True,
+        **fields,
+    )
+    for name in role_names:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+@pytest.fixture
+def world(db, s3_storage) -> World:
+    """Every persona (tests.helpers.PERSONAS) and a chart with one of each kind of
+    object: what the access and security tests probe."""
+    users = {
+        "superuser": _user("root", is_superuser=True),
+        "administrator": _user("chief", roles.ADMINISTRATOR),
+        "clinician_in_team": _user("inside", roles.CLINICIAN),
+        "clinician_outside": _user("outside", roles.CLINICIAN),
+        "clinician_break_glass": _user("glass", roles.CLINICIAN),
+        "clinician_expired_glass": _user("expired", roles.CLINICIAN),
+        "data_manager": _user("data", roles.DATA_MANAGER),
+        "auditor": _user("audit", roles.AUDITOR),
+    }
+    inside = users["clinician_in_team"]
+    team = factories.team("Neonatal follow-up", inside)
+    factories.team("Autism assessment", users["clinician_outside"])
+    patient = factories.patient(acting_user=inside, care_teams=[team])
+    assessment = factories.assessment(acting_user=inside, patient=patient)
+    visit = factories.visit(acting_user=inside, patient=patient)
+    media = services.media_upload(
+        acting_user=inside,
+        patient=patient,
+        assessment=assessment,
+        uploaded_file=SimpleUploadedFile("gm.png", PNG),
+    )
+    grant = services.break_glass_open(
+        acting_user=users["clinician_break_glass"],
+        mrn=patient.mrn,
+        reason="Seizure in the emergency department",
+    )
+    old = services.break_glass_open(
+        acting_user=users["clinician_expired_glass"],
+        mrn=patient.mrn,
+        reason="Seizure in the emergency department",
+    )
+    BreakGlassGrant.objects.filter(pk=old.pk).update(
+        granted_at=timezone.now() - timedelta(hours=9),
+        expires_at=timezone.now() - timedelta(hours=5),
+    )
+    event = LoginEvent.objects.create(kind="failure", username="someone")
+    attempt = AccessAttempt.objects.create(
+        username="someone", ip_address="192.0.2.1", failures_since_start=1
+    )
+    access_log = AccessLog.objects.create(username="someone", ip_address="192.0.2.1")
+    failure_log = AccessFailureLog.objects.create(
+        username="someone", ip_address="192.0.2.1"
+    )
+    manager = users["data_manager"]
+    import_job = import_services.import_validate(
+        acting_user=manager,
+        entity="patients",
+        file_name="bad.csv",
+        data=b"mrn,given_name,family_name,date_of_birth,sex\nx,A,B,2025-01-01,m\n",
+        reason="Quarterly upload",
+    )
+    export_job = ExportJob.objects.create(
+        user=manager, entity="patients", file_format="csv"
+    )
+    return World(
+        users=users,
+        patient=patient,
+        assessment=assessment,
+        visit=visit,
+        media=media,
+        team=team,
+        grant=grant,
+        event=event,
+        attempt=attempt,
+        access_log=access_log,
+        failure_log=failure_log,
+        role=Group.objects.get(name=roles.AUDITOR),
+        import_job=import_job,
+        export_job=export_job,
+        audit_event=AuditEvent.objects.order_by("-id").first(),
+        scheduled_run=ScheduledRun.objects.create(
+            task="verify_audit", started_at=timezone.now(), succeeded=False
+        ),
+    )

@@ -4,7 +4,8 @@ The lines never change: `manage.py build_centile_lines` asks rcpchgrowth for eve
 reference, measurement and sex once and writes them to data/centile_lines.json (in
 the repository); pages read that file, so no request pays for rcpchgrowth's chart
 builder (about 1 s a chart, 4 for a summary, when it was computed on a page).
-tests/test_centile_data.py checks the file against rcpchgrowth's own output.
+tests/records/clinical_records/test_centile_data.py checks the file against
+rcpchgrowth's own output.
 """
 
 import contextlib

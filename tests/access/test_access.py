@@ -19,15 +19,9 @@ from records.patients.models import (
 from records.patients.services import access
 from records.users.services import care_team_set_members, care_team_update
 from tests import factories
-from tests.admin_ext.forms import admin_form_data
+from tests.helpers import admin_form_data, client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def changelist_mrns(client, name="patients_patient") -> list:

@@ -4,7 +4,7 @@ why), and of no other chart: as the README's role table says."""
 import pytest
 from django.urls import reverse
 
-from tests.access.test_access import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

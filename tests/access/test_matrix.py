@@ -7,8 +7,8 @@ admin pages are added here, with the status each persona must get.
 import pytest
 from django.test import Client
 
-from tests.access.conftest import PERSONAS
-from tests.access.urls import admin_url_names, url_for
+from tests.helpers import PERSONAS
+from tests.support.admin_urls import admin_url_names, url_for
 
 pytestmark = pytest.mark.django_db
 
@@ -151,8 +151,8 @@ MATRIX = {
     "imports_exportjob_change": (302, 200, 200, 403, 403, 403, 403, 200, 200),
     "imports_exportjob_changelist": (302, 200, 200, 403, 403, 403, 403, 200, 200),
     "imports_exportjob_delete": (302, 403, 403, 403, 403, 403, 403, 403, 403),
-    # The world's export was streamed: it has no file to download (a worker's
-    # export is downloaded by its maker alone: tests/imports/test_export_jobs.py).
+    # The world's export was streamed: it has no file to download (a worker's export
+    # is downloaded by its maker alone: tests/records/imports/test_export_jobs.py).
     "imports_exportjob_download": (302, 403, 403, 403, 403, 403, 403, 403, 403),
     "imports_exportjob_history": (302, 200, 200, 403, 403, 403, 403, 200, 200),
     "imports_importjob_add": (302, 403, 403, 403, 403, 403, 403, 403, 403),
@@ -214,7 +214,7 @@ MATRIX = {
     "patients_patient_delete": (302, 200, 200, 403, 403, 403, 403, 403, 403),
     "patients_patient_export": (302, 200, 200, 403, 403, 403, 403, 200, 403),
     "patients_patient_history": (302, 200, 200, 200, 404, 200, 404, 200, 200),
-    # Comparing two charts of the team (the second made by tests/access/urls.py);
+    # Comparing two charts of the team (the second made by tests/support/admin_urls.py);
     # marking them needs the right to change both (not emergency access).
     "patients_patient_not_same_child": (302, 200, 200, 200, 404, 404, 404, 403, 403),
     "patients_patient_simple_history": (302, 200, 200, 200, 404, 200, 404, 200, 200),

@@ -125,7 +125,7 @@ def test_roles_admin_lists_the_roles(client, administrator):
 
 
 def test_user_changes_keep_history_with_reason(client, administrator, make_user):
-    from tests.admin_ext.forms import admin_form_data
+    from tests.helpers import admin_form_data
 
     user = make_user("historic", first_name="Old")
     url = f"/admin/users/user/{user.pk}/change/"

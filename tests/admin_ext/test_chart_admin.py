@@ -2,7 +2,6 @@
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,10 +18,7 @@ from records.patients.models import Assessment, MediaFile, Patient
 from records.patients.services.assessments import E_FINAL_NEEDS_OUTCOME
 from records.users import roles
 from tests import factories
-from tests.admin_ext.forms import admin_form_data
-
-DEMO_MEDIA = Path(__file__).resolve().parents[2] / "fixtures" / "demo_media"
-PNG = (DEMO_MEDIA / "sample.png").read_bytes()
+from tests.helpers import DEMO_MEDIA, PNG, admin_form_data
 
 pytestmark = pytest.mark.django_db
 

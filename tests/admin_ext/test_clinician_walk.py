@@ -18,7 +18,7 @@ from records.patients import services
 from records.patients.models import Patient
 from records.users import roles
 from tests import factories
-from tests.admin_ext.forms import admin_form_data
+from tests.helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
 DEMO_MEDIA = Path(__file__).resolve().parents[2] / "fixtures" / "demo_media"

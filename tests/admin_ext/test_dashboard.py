@@ -22,7 +22,7 @@ from records.patients.services import access
 from records.users import roles
 from records.users.models import LoginEvent
 from tests import factories
-from tests.scale import charts_bulk_create
+from tests.factories import charts_bulk_create
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()

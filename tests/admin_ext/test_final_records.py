@@ -11,7 +11,7 @@ from records.patients import services
 from records.patients.models import Assessment
 from records.users import roles
 from tests import factories
-from tests.admin_ext.forms import admin_form_data
+from tests.helpers import admin_form_data
 
 pytestmark = pytest.mark.django_db
 

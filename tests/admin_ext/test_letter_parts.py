@@ -12,7 +12,7 @@ from records.clinical_records import services as visit_services
 from records.patients import services
 from records.users import roles
 from tests import factories
-from tests.admin_ext.test_letters import letter_url, pdf_text
+from tests.helpers import letter_url, pdf_text
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()

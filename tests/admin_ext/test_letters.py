@@ -3,7 +3,6 @@
 event, that a draft is refused, and that a note's markup makes the server fetch
 nothing."""
 
-import io
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from pypdf import PdfReader
 
 from records.audit.models import AuditEvent
 from records.charts.letters import E_DRAFT_LETTER
@@ -22,6 +20,7 @@ from records.patients import services
 from records.patients.models import BreakGlassUse
 from records.users import roles
 from tests import factories
+from tests.helpers import letter_url, pdf_text
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
@@ -63,22 +62,8 @@ def visit(clinician, chart):
     return visit_services.clinical_record_finalize(acting_user=clinician, record=record)
 
 
-def letter_url(record):
-    opts = record._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_letter", args=[record.pk])
-
-
 def summary_pdf_url(patient):
     return reverse("admin:patients_patient_summary_pdf", args=[patient.pk])
-
-
-def pdf_text(response) -> str:
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    body = response.content
-    assert body.startswith(b"%PDF")
-    reader = PdfReader(io.BytesIO(body))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 def test_visit_letter_pdf_says_what_a_letter_says(client, visit, chart, settings):

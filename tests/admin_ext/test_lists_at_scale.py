@@ -11,7 +11,7 @@ from records.clinical_records.repositories import patients_for_admin
 from records.patients.models import Patient
 from records.users import roles
 from tests import factories
-from tests.scale import charts_bulk_create
+from tests.factories import charts_bulk_create
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,7 @@ from records.patients import services as patient_services
 from records.demo.charts import DEMO_MEDIA_DIR, demo_charts_ensure
 from records.patients.models import MediaFile, Patient
 from records.users import roles
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import totp_code
+from tests.helpers import IMPORT_ROWS, TEST_PASSWORD, totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,12 +26,6 @@ BLOCKING = ("serious", "critical")
 AXE = Axe()
 # Screenshots of every page walked, for a person to look at (NDAS_E2E_SHOTS=dir).
 SHOTS = os.environ.get("NDAS_E2E_SHOTS")
-
-IMPORT_ROWS = [
-    ["mrn", "given_name", "family_name", "date_of_birth", "sex"],
-    ["A11Y-1001", "Talvi", "Quennard", "2025-03-14", "female"],
-    ["A11Y-1002", "Orrin", "Velmarch", "14th March", "male"],
-]
 
 
 class Walk:

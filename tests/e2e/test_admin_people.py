@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 
 from records.users import roles
 from tests import factories
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import second_step
+from tests.helpers import TEST_PASSWORD, second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "e2e-shots"

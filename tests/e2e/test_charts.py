@@ -7,19 +7,9 @@ from playwright.sync_api import expect
 
 from records.users import roles
 from tests import factories
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import second_step
+from tests.helpers import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    second_step(page, username)
-    expect(page).to_have_url(f"{live_server.url}/admin/")
 
 
 def test_register_patient_record_visit_and_see_history(
@@ -27,7 +17,7 @@ def test_register_patient_record_visit_and_see_history(
 ):
     clinician = make_user("e2e-clin", roles=[roles.CLINICIAN], first_name="Ada")
     factories.team("Neonatal follow-up", clinician)
-    sign_in(page, live_server, "e2e-clin")
+    sign_in(page, "e2e-clin", base_url=live_server.url)
 
     page.goto(f"{live_server.url}/admin/patients/patient/add/")
     page.fill("input[name=mrn]", "e2e-0001")

@@ -11,9 +11,8 @@ from playwright.sync_api import expect
 from records.imports.models import ExportJob
 from records.users import roles
 from tests import factories
-from tests.conftest import TEST_PASSWORD
-from tests.imports.worker import worker
-from tests.second_factor import second_step
+from tests.helpers import TEST_PASSWORD, second_step
+from tests.support.worker import worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -12,8 +12,7 @@ from records.patients.models import Patient
 from records.patients.repositories import patients_visible_to
 from records.users import roles
 from tests import factories
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import second_step
+from tests.helpers import TEST_PASSWORD, second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,9 +11,8 @@ from playwright.sync_api import expect
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
-from tests.conftest import TEST_PASSWORD
-from tests.imports.worker import patients_csv, worker
-from tests.second_factor import second_step
+from tests.helpers import TEST_PASSWORD, second_step
+from tests.support.worker import patients_csv, worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROWS = 120_000

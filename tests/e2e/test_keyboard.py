@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from records.patients.models import Patient
 from records.users import roles
 from tests import factories
-from tests.e2e.test_accessibility import IMPORT_ROWS, sign_in
+from tests.helpers import IMPORT_ROWS, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

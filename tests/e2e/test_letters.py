@@ -14,8 +14,7 @@ from pypdf import PdfReader
 from records.clinical_records import services as visit_services
 from records.users import roles
 from tests import factories
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import second_step
+from tests.helpers import TEST_PASSWORD, second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENSHOT_DIR = os.environ.get("LETTERS_SCREENSHOT_DIR", "")

@@ -4,8 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from records.users import roles
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import second_step
+from tests.helpers import TEST_PASSWORD, second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

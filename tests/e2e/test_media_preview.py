@@ -14,8 +14,7 @@ from records.audit.models import AuditEvent
 from records.patients import services
 from records.users import roles
 from tests import factories
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import second_step
+from tests.helpers import TEST_PASSWORD, second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(os.environ.get("MEDIA_PREVIEW_SCREENSHOTS", "/tmp/ndas-e2e"))

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from records.users import roles
 from records.users.models import LoginEvent
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import second_step, totp_code
+from tests.helpers import TEST_PASSWORD, second_step, totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from records.patients.models import NotSameChild
 from records.users import roles
 from tests import factories
-from tests.e2e.test_charts import sign_in
+from tests.helpers import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def test_a_clinician_marks_twins_and_the_warning_is_gone(
         )
         for name in ("Ava", "Eva")
     ]
-    sign_in(page, live_server, "e2e-twins")
+    sign_in(page, "e2e-twins", base_url=live_server.url)
     chart = f"{live_server.url}/admin/patients/patient/{twins[0].pk}/change/"
 
     page.goto(chart)

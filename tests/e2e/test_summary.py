@@ -7,33 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from records.demo.charts import demo_charts_ensure
-from records.patients.models import Patient
-from records.users import roles
-from tests.conftest import TEST_PASSWORD
-
-try:  # the second step of a sign-in, where a second factor is asked for
-    from tests.second_factor import second_step
-except ImportError:  # pragma: no cover - before second factors
-
-    def second_step(page, username):
-        return None
-
+from tests.helpers import TEST_PASSWORD, second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENSHOT = os.environ.get("SUMMARY_SCREENSHOT", "")
-
-
-@pytest.fixture
-def demo_chart(make_user, settings, s3_storage):
-    """The demo's first chart (a 29+3-week girl with a growth series), in the demo
-    clinician's team."""
-    settings.DEBUG = True
-    make_user("clinician", roles=[roles.CLINICIAN], first_name="Demo")
-    admin = make_user("admin", roles=[roles.ADMINISTRATOR])
-    demo_charts_ensure(acting_user=admin, count=4)
-    settings.DEBUG = False
-    return Patient.objects.get(mrn="DEMO-00001")
 
 
 def test_clinician_opens_the_summary_and_sees_growth_charts(

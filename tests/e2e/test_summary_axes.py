@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 
 from records.users.models import User
 from tests import factories
-from tests.conftest import TEST_PASSWORD
-from tests.e2e.test_summary import demo_chart, second_step  # noqa: F401
+from tests.helpers import TEST_PASSWORD, second_step
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SCREENSHOT = os.environ.get("SUMMARY_AXES_SCREENSHOT", "")

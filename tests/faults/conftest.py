@@ -11,8 +11,8 @@ from django.core.cache import caches
 from django.db import connections
 
 from ndas import health
-from tests.conftest import TEST_BUCKET
-from tests.relay import BlackHole, Relay
+from tests.helpers import HUNG_S3_MAX_ATTEMPTS, HUNG_S3_READ_TIMEOUT, TEST_BUCKET
+from tests.support.relay import BlackHole, Relay
 
 # Makefile's TEST_REDIS_URL: the suite runs against a real Redis.
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -20,9 +20,6 @@ DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 FAULTS_KEY_PREFIX = "ndas-faults"
 # Where libpq looks when the database URL names no host (Debian's socket directory).
 DEFAULT_SOCKET_DIR = "/var/run/postgresql"
-# The hung S3's client: one try, a second to connect and two to wait for a read.
-HUNG_S3_READ_TIMEOUT = 2
-HUNG_S3_MAX_ATTEMPTS = 1
 
 
 @pytest.fixture(autouse=True)

@@ -26,8 +26,7 @@ from ndas import backup
 from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
 from tests import factories
-from tests.audit.conftest import audit_emptied_after  # noqa: F401 (a fixture)
-from tests.conftest import BASE_DIR, read_env_file
+from tests.helpers import BASE_DIR, read_env_file
 
 pytestmark = pytest.mark.slow  # pg_dump and pg_restore of a database
 

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -17,8 +17,7 @@ from records.imports import services
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
-from tests.conftest import BASE_DIR
-from tests.imports.test_kill import writing
+from tests.helpers import BASE_DIR, writing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROWS = 100_000

@@ -19,9 +19,14 @@ from records.imports import queued, services, tasks
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
-from tests.conftest import BASE_DIR
-from tests.imports.test_kill import writing
-from tests.imports.worker import broker_emptied, ended, patients_csv, queue, wait_for
+from tests.helpers import BASE_DIR, writing
+from tests.support.worker import (
+    broker_emptied,
+    ended,
+    patients_csv,
+    queue,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROWS = 100_000

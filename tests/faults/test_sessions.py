@@ -1,7 +1,7 @@
 """A session ended while Redis was cut off stays ended when Redis comes back.
 
-The fault is real: the cache is the real Redis behind a TCP relay (tests/relay.py)
-that the test cuts and restores; nothing is mocked.
+The fault is real: the cache is the real Redis behind a TCP relay
+(tests/support/relay.py) that the test cuts and restores; nothing is mocked.
 """
 
 import time

@@ -18,9 +18,13 @@ from records.patients.models import MediaFile
 from records.patients.services import media as media_services
 from records.users import roles
 from tests import factories
-from tests.admin_ext.forms import admin_form_data
-from tests.conftest import BASE_DIR, load_settings
-from tests.faults.conftest import HUNG_S3_MAX_ATTEMPTS, HUNG_S3_READ_TIMEOUT
+from tests.helpers import (
+    BASE_DIR,
+    HUNG_S3_MAX_ATTEMPTS,
+    HUNG_S3_READ_TIMEOUT,
+    admin_form_data,
+    load_settings,
+)
 
 PNG = (BASE_DIR / "fixtures" / "demo_media" / "sample.png").read_bytes()
 

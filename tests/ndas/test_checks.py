@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from ndas import checks
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 pytestmark = [
     pytest.mark.django_db,

@@ -6,7 +6,7 @@ import yaml
 from django.conf import settings
 from django.core.management import get_commands
 
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 COMPOSE = yaml.safe_load((BASE_DIR / "docker-compose.prod.yml").read_text())
 SERVICES = COMPOSE["services"]

@@ -12,7 +12,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from ndas.logging import RedactingJsonFormatter
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from tests.conftest import BASE_DIR, TEST_PASSWORD
+from tests.helpers import BASE_DIR, TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,7 @@ from records.patients import repositories, services
 from records.patients.models import BreakGlassGrant
 from records.patients.services.access import E_EMERGENCY_READ_AND_RECORD
 from tests import factories
-from tests.access.test_access import client_for
-from tests.admin_ext.forms import admin_form_data
-from tests.admin_ext.test_chart_admin import PNG
+from tests.helpers import PNG, admin_form_data, client_for
 
 pytestmark = pytest.mark.django_db
 

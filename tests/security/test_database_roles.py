@@ -33,7 +33,7 @@ from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
 from tests import factories
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR
 
 # The grants must be committed for another connection to see them.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,12 +20,10 @@ from records.imports.entities import ENTITIES
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from tests import factories
-from tests.imports import test_exports, test_import_admin
-from tests.imports.test_exports import _csv
+from tests.helpers import csv_rows, upload
 
 pytestmark = pytest.mark.django_db
 
-data_manager = test_exports.data_manager  # the fixture, shared
 
 CONTROLS = [chr(code) for code in range(1, 32) if chr(code) not in "\t\n\r"]
 # The text columns of a patient an export writes, set straight in the table (as
@@ -102,12 +100,12 @@ def test_a_control_character_before_an_equals_sign_is_no_formula(data_manager):
     )
     rows = _assert_no_formula_in_xlsx(data)
     assert rows[1] == (patient.mrn, "'=1+2")
-    csv_rows = _csv(
+    csv_out = csv_rows(
         exports.export_csv(
             user=data_manager, entity="patients", columns=["mrn", "preferred_name"]
         )
     )
-    assert csv_rows[1] == [patient.mrn, "'=1+2"]
+    assert csv_out[1] == [patient.mrn, "'=1+2"]
     assert exports.escape_cell("\x01\x02=1+2") == "'=1+2"
     assert exports.escape_cell("\x1f@SUM(A1)") == "'@SUM(A1)"
     assert exports.escape_cell("a\x01b") == "ab"
@@ -140,7 +138,7 @@ def test_no_xlsx_cell_is_ever_a_formula(data_manager, texts):
 def test_no_csv_cell_is_ever_a_formula_and_sql_escapes_as_python(data_manager, texts):
     patient = _chart()
     Patient.objects.filter(pk=patient.pk).update(**dict(zip(TEXT_FIELDS, texts)))
-    rows = _csv(
+    rows = csv_rows(
         exports.export_csv(user=data_manager, entity="patients", columns=COLUMNS)
     )
     _assert_no_formula_in_csv(rows)
@@ -165,7 +163,7 @@ def test_every_entity_in_xlsx_has_no_formula(data_manager):
         )
         assert len(rows) == 2, entity
         _assert_no_formula_in_csv(
-            _csv(exports.export_csv(user=data_manager, entity=entity))
+            csv_rows(exports.export_csv(user=data_manager, entity=entity))
         )
 
 
@@ -194,8 +192,6 @@ def test_the_audit_consoles_csv_strips_then_escapes(client, make_user):
 
 # --- the import error file (review #12, item 9) ----------------------------------
 
-import_client = test_import_admin.manager  # a data manager's client, files on S3
-
 
 def test_the_import_error_file_escapes_the_uploaded_cells(import_client):
     """The file with an error column repeats the upload's cells (and its header):
@@ -206,7 +202,7 @@ def test_the_import_error_file_escapes_the_uploaded_cells(import_client):
     ]
     out = io.StringIO()
     csv.writer(out).writerows([["mrn", "given_name", "+family_name"], *rows])
-    test_import_admin.upload(import_client, out.getvalue().encode())
+    upload(import_client, out.getvalue().encode())
     job = ImportJob.objects.get()
     download = import_client.get(
         reverse("admin:imports_importjob_errors", args=[job.pk])
@@ -215,7 +211,7 @@ def test_the_import_error_file_escapes_the_uploaded_cells(import_client):
     _assert_no_formula_in_csv(produced)
     assert produced[0][:3] == ["mrn", "given_name", "'+family_name"]
     # A header with an unknown column: every row repeated, escaped.
-    test_import_admin.upload(
+    upload(
         import_client,
         b"mrn,given_name,family_name,date_of_birth,sex\n"
         + "\n".join(",".join(row) for row in rows).encode()

@@ -17,12 +17,9 @@ from records.imports import exports
 from records.imports.models import ExportJob
 from records.patients.models import Patient
 from tests import factories
-from tests.imports import test_exports
-from tests.imports.test_exports import EXPORT_URL
+from tests.helpers import EXPORT_URL
 
 pytestmark = pytest.mark.django_db
-
-data_manager = test_exports.data_manager  # the fixture, shared
 
 
 @pytest.fixture

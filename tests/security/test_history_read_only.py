@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from admin_ext.admin.history import ReadOnlyHistoryMixin
 from records.users.models import User
-from tests.access.test_access import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

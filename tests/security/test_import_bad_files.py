@@ -17,72 +17,21 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import Workbook
 
 from records.imports import engine, parsing, services
 from records.imports.models import ImportJob
 from records.patients.models import Patient
-from tests.imports import test_import_admin
-from tests.imports.test_import_admin import GOOD, upload
+from tests.helpers import GOOD, HEADER, SHEET, sheet_xml, upload, xlsx_with
 
 pytestmark = pytest.mark.django_db
 
-manager = test_import_admin.manager  # a data manager's client, files on S3
 
-HEADER = ["mrn", "given_name", "family_name", "date_of_birth", "sex"]
+@pytest.fixture
+def manager(import_client):
+    return import_client
+
+
 ROW = ["IMP-0001", "Talvi", "Quennard", "2025-03-14", "female"]
-SHEET = "xl/worksheets/sheet1.xml"
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-
-
-def sheet_xml(rows, *, dimension: str | None = None, prolog: str = "") -> bytes:
-    """A sheet's XML, cells as inline strings (`rows` of text, or of
-    (row number, cells) to place rows where a sheet would not)."""
-    parts = []
-    for at, row in enumerate(rows, start=1):
-        if isinstance(row, tuple):
-            at, row = row
-        cells = "".join(
-            f'<c r="{_column(n)}{at}" t="inlineStr"><is><t>{text}</t></is></c>'
-            for n, text in enumerate(row)
-            if text != ""
-        )
-        parts.append(f'<row r="{at}">{cells}</row>')
-    size = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        f'{prolog}<worksheet xmlns="{MAIN}">{size}'
-        f"<sheetData>{''.join(parts)}</sheetData></worksheet>"
-    ).encode()
-
-
-def _column(index: int) -> str:
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
-def xlsx_with(parts: dict[str, bytes]) -> bytes:
-    """A workbook made by openpyxl (one sheet, "data"), with these parts of its
-    zip replaced or added."""
-    book = Workbook()
-    book.active.title = "data"
-    made = io.BytesIO()
-    book.save(made)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(made) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for item in source.infolist():
-            if item.filename not in parts:
-                target.writestr(item, source.read(item))
-        for name, data in parts.items():
-            target.writestr(name, data)
-    return out.getvalue()
 
 
 def _report(client, job) -> str:

@@ -25,15 +25,25 @@ from records.imports import parsing, services
 from records.imports.models import ImportJob
 from records.imports.uploads import ImportUploadLimit, upload_refused
 from records.patients.models import Patient
-from tests.imports import test_import_admin, test_imports
-from tests.imports.test_import_admin import GOOD, upload
-from tests.imports.test_imports import csv_bytes, patient_row, run
-from tests.security.test_import_bad_files import HEADER, SHEET, sheet_xml, xlsx_with
+from tests.helpers import (
+    BAD,
+    GOOD,
+    HEADER,
+    SHEET,
+    csv_bytes,
+    patient_row,
+    run,
+    sheet_xml,
+    upload,
+    xlsx_with,
+)
 
 pytestmark = pytest.mark.django_db
 
-manager = test_import_admin.manager  # a data manager's client, files on S3
-importer = test_imports.manager  # a data manager
+
+@pytest.fixture
+def manager(import_client):
+    return import_client
 
 
 def _rows(n: int) -> list[list[str]]:
@@ -320,7 +330,7 @@ def test_the_upload_page_and_the_commit_say_another_import_is_running(
 
 
 def test_the_error_file_is_checked_as_one_of_the_users_imports(manager, s3_storage):
-    test_import_admin.upload(manager, test_import_admin.BAD)
+    upload(manager, BAD)
     job = ImportJob.objects.get()
     other = connections.create_connection("default")
     try:

@@ -27,7 +27,7 @@ from records.patients.media_structure import (
 )
 from records.users import roles
 from tests import factories
-from tests.conftest import TEST_BUCKET
+from tests.helpers import TEST_BUCKET
 
 pytestmark = pytest.mark.django_db
 DEMO_MEDIA = Path(__file__).resolve().parents[2] / "fixtures" / "demo_media"

@@ -6,7 +6,7 @@ from django.test import Client
 
 from records.audit.models import AuditEvent
 from records.users.models import LoginEvent
-from tests.conftest import TEST_PASSWORD
+from tests.helpers import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

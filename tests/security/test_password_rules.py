@@ -17,7 +17,7 @@ from records.users.passwords import (
     HELP_PASSWORD_OF_ACCOUNT_DETAILS,
     AccountDetailsPasswordValidator,
 )
-from tests.conftest import TEST_PASSWORD
+from tests.helpers import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

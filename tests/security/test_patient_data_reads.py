@@ -5,8 +5,7 @@ import pytest
 from django.urls import reverse
 
 from records.audit.models import AuditEvent
-from tests.access.test_access import client_for
-from tests.imports import test_import_admin
+from tests.helpers import BAD, client_for, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -78,13 +77,11 @@ def test_a_pickers_list_of_charts_is_an_audited_reading(world):
 # An import's report shows cells of the file (errors, a preview of the changes),
 # its error file all of them, an export's page the values it was filtered by.
 
-import_client = test_import_admin.manager  # a data manager's client, files on S3
-
 
 def _upload_with_an_error(client):
     from records.imports.models import ImportJob
 
-    test_import_admin.upload(client, test_import_admin.BAD)
+    upload(client, BAD)
     return ImportJob.objects.get()
 
 

@@ -16,6 +16,7 @@ from records.users.services import (
     care_team_update,
 )
 from tests import factories
+from tests.helpers import change_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -51,24 +52,6 @@ def admin_client(chief) -> Client:
 @pytest.fixture
 def nurse(make_user):
     return make_user("nurse")
-
-
-def change_form_data(response) -> dict:
-    """What the change page's form would post back untouched."""
-    form = response.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        if field.disabled:
-            continue
-        value = form[name].value()
-        if isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif isinstance(value, (list, tuple)):
-            data[name] = [str(v) for v in value]
-        elif value is not None:
-            data[name] = value
-    return data
 
 
 def test_roles_and_teams_given_on_the_user_page_are_grants(admin_client, nurse):

@@ -4,7 +4,7 @@ server error: every list's filters, ordering and ids included."""
 import pytest
 from django.urls import reverse
 
-from tests.access.test_access import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from records.common.db import long_statements
 from records.common.search import SEARCH_MAX_CHARS, SEARCH_MAX_WORDS, search_bound
 from records.patients import repositories
 from records.patients.models import BreakGlassGrant
-from tests.access.test_access import client_for
-from tests.conftest import load_settings
+from tests.helpers import client_for, load_settings
 
 pytestmark = pytest.mark.django_db
 

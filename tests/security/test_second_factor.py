@@ -6,10 +6,8 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.access.conftest import world  # noqa: F401 (the access tests' world)
-from tests.access.urls import admin_url_names, url_for
-from tests.conftest import password_only_login
-from tests.second_factor import totp_code
+from tests.support.admin_urls import admin_url_names, url_for
+from tests.helpers import password_only_login, totp_code
 
 pytestmark = pytest.mark.django_db
 

@@ -80,7 +80,7 @@ def test_deactivation_deletes_the_rows_and_cached_copies(
 def test_deactivation_on_the_user_page_ends_the_users_sessions(
     nurse, make_user, django_capture_on_commit_callbacks
 ):
-    from tests.security.test_privilege_audit import change_form_data
+    from tests.helpers import change_form_data
 
     from records.users import roles
 

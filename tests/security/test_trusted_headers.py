@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 from records.common.net import E_BAD_PROXY, client_ip, from_trusted_proxy
 from records.audit.models import AuditEvent
 from records.users.models import LoginEvent
-from tests.conftest import BASE_DIR, load_settings, read_env_file
+from tests.helpers import BASE_DIR, load_settings, read_env_file
 
 pytestmark = pytest.mark.django_db
 

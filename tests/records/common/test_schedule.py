@@ -18,7 +18,7 @@ from records.common.tasks import clear_sessions
 from records.imports.job_tasks import expire_imports
 from records.common.models import ScheduledRun
 from records.users import roles
-from tests.conftest import load_settings
+from tests.helpers import load_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

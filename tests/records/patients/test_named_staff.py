@@ -18,7 +18,7 @@ from records.patients.services.access import E_NOT_CLINICAL_STAFF
 from records.users import roles
 from records.users.repositories import clinical_staff
 from tests import factories
-from tests.imports.test_imports import run
+from tests.helpers import run
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()

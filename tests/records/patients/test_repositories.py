@@ -1,53 +1,14 @@
-"""Reads: what a user may see, each search mode, the chart, likely duplicates."""
+"""Reads: what a user may see, each search mode, likely duplicates (the chart with
+its visits: tests/records/clinical_records/test_repositories.py)."""
 
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from records.clinical_records.repositories import patient_chart
 from records.patients import repositories
 from records.users import roles
-from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def viewer(make_user):
-    return make_user("viewer", roles=[roles.DATA_MANAGER])
-
-
-@pytest.fixture
-def patients(viewer, make_user):
-    author = make_user("author", roles=[roles.CLINICIAN])
-    make = factories.patient
-    return {
-        "smith": make(
-            acting_user=author,
-            mrn="NDA-1001",
-            given_name="John",
-            family_name="Smith",
-            date_of_birth=date(2023, 5, 17),
-            guardian_phone="020 7946 0001",
-        ),
-        "smyth": make(
-            acting_user=author,
-            mrn="NDA-1002",
-            given_name="Jon",
-            family_name="Smyth",
-            date_of_birth=date(2023, 5, 17),
-        ),
-        "other": make(
-            acting_user=author,
-            mrn="NDA-2001",
-            given_name="Orrin",
-            family_name="Quennard",
-            date_of_birth=date(2024, 1, 2),
-            preferred_name="Ozzy",
-        ),
-    }
 
 
 def found(viewer, query):
@@ -133,27 +94,3 @@ def test_no_duplicates_for_a_different_child(viewer, patients):
         )
         == []
     )
-
-
-def chart_queries(viewer, pk) -> int:
-    viewer = type(viewer).objects.get(pk=viewer.pk)  # no permission cache
-    with CaptureQueriesContext(connection) as queries:
-        chart = patient_chart(user=viewer, pk=pk)
-        for assessment in chart.assessments.all():
-            assert assessment.assessor.username
-        for visit in chart.clinical_records.all():
-            assert visit.clinician.username
-        list(chart.media_files.all())
-    return len(queries)
-
-
-def test_chart_loads_in_a_fixed_number_of_queries(viewer, patients, make_user):
-    author = make_user("charter", roles=[roles.ADMINISTRATOR])
-    patient = patients["other"]
-    factories.assessment(acting_user=author, patient=patient)
-    factories.visit(acting_user=author, patient=patient)
-    few = chart_queries(viewer, patient.pk)
-    for _ in range(5):
-        factories.assessment(acting_user=author, patient=patient)
-        factories.visit(acting_user=author, patient=patient)
-    assert chart_queries(viewer, patient.pk) == few

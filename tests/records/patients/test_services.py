@@ -1,12 +1,11 @@
-"""Chart services: history with user and reason, stale edits, final records, deletes."""
+"""Chart services: history with user and reason, stale edits, final records, deletes
+(visits: tests/records/clinical_records/test_services.py)."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from records.clinical_records import services as visit_services
 from records.clinical_records.models import ClinicalRecord
 from records.common.errors import LockedRecordError, ServiceError, StaleEditError
 from records.common.services import E_REASON_REQUIRED, E_UNKNOWN_FIELDS
@@ -159,7 +158,7 @@ def test_only_administrators_delete_and_history_stays(doctor, boss, patient):
         assert entry.history_change_reason == "Registered twice in error"
 
 
-# --- assessments and visits: draft, final, amended --------------------------------
+# --- assessments: draft, final, amended ------------------------------------------
 
 
 def test_assessment_ages_are_stored(doctor, patient):
@@ -259,32 +258,3 @@ def test_assessment_deletion_is_for_administrators(doctor, boss, patient):
         services.assessment_delete(acting_user=doctor, assessment=exam, reason="x")
     services.assessment_delete(acting_user=boss, assessment=exam, reason="Wrong chart")
     assert not Assessment.objects.filter(pk=exam.pk).exists()
-
-
-def test_visit_lifecycle_and_bmi(doctor, boss, patient):
-    visit = factories.visit(
-        acting_user=doctor,
-        patient=patient,
-        visit_date=TODAY - timedelta(days=1),
-        weight_kg=Decimal("9.5"),
-        height_cm=Decimal("75.0"),
-    )
-    assert visit.bmi == Decimal("16.9")
-    visit_services.clinical_record_update(
-        acting_user=doctor, record=visit, data={"weight_kg": Decimal("10.0")}
-    )
-    assert ClinicalRecord.objects.get(pk=visit.pk).bmi == Decimal("17.8")
-    visit_services.clinical_record_finalize(acting_user=doctor, record=visit)
-    with pytest.raises(LockedRecordError):
-        visit_services.clinical_record_update(
-            acting_user=doctor, record=visit, data={"examination": "x"}
-        )
-    visit_services.clinical_record_amend(
-        acting_user=doctor,
-        record=visit,
-        data={"diagnoses": ["F84.0", "R62.0"]},
-        reason="Added growth concern",
-    )
-    assert ClinicalRecord.objects.get(pk=visit.pk).diagnoses == ["F84.0", "R62.0"]
-    visit_services.clinical_record_delete(acting_user=boss, record=visit, reason="Dup")
-    assert not ClinicalRecord.objects.filter(pk=visit.pk).exists()

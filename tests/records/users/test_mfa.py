@@ -11,8 +11,7 @@ from records.audit.models import AuditEvent
 from records.users import mfa, roles
 from records.users.mfa_models import RecoveryCode, RecoveryCodeDevice
 from records.users.models import LoginEvent
-from tests.conftest import TEST_PASSWORD
-from tests.second_factor import totp_code
+from tests.helpers import TEST_PASSWORD, totp_code
 
 pytestmark = pytest.mark.django_db
 

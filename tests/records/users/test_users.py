@@ -12,7 +12,7 @@ from records.users import roles
 from records.demo.accounts import DEMO_ACCOUNTS, demo_accounts_ensure
 from records.users.models import User
 from records.users.services import user_agent_describe
-from tests.conftest import TEST_PASSWORD
+from tests.helpers import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +122,7 @@ def test_seed_demo_command_prints_accounts(credentials, monkeypatch, capsys):
     from records.demo.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo, "CREDENTIALS_FILE", credentials)
-    # Charts are left to tests/records/patients/test_demo.py.
+    # Charts are left to tests/records/demo/test_demo.py.
     call_command("seed_demo", "--patients", "0")
     out = capsys.readouterr().out
     for username, role in DEMO_ACCOUNTS:

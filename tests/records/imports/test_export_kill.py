@@ -18,8 +18,8 @@ from records.imports.models import ExportJob
 from records.patients.models import Patient
 from records.users import roles
 from tests import factories
-from tests.conftest import BASE_DIR
-from tests.imports.worker import broker_emptied
+from tests.helpers import BASE_DIR
+from tests.support.worker import broker_emptied
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

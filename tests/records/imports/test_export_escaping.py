@@ -13,7 +13,7 @@ from records.imports import exports
 from records.patients.models import Assessment, Patient
 from records.users import roles
 from tests import factories
-from tests.imports.test_exports import _csv
+from tests.helpers import csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ def test_a_csv_export_still_escapes_the_phone_number(data_manager):
         acting_user=factories.clinician(), guardian_phone="+44 20 7946 0123"
     )
     Patient.objects.filter(pk=patient.pk).update(preferred_name="-2+3")
-    rows = _csv(
+    rows = csv_rows(
         exports.export_csv(
             user=data_manager,
             entity="patients",

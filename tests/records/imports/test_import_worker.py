@@ -14,7 +14,7 @@ from records.imports.engine import runtime
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
-from tests.imports.worker import (
+from tests.support.worker import (
     ended,
     patients_csv,
     queue,

@@ -1,7 +1,6 @@
 """Imports: every kind of bad input gets a clear error and writes nothing; good
 files write each changed row once, with history; re-imports change nothing."""
 
-import csv
 import io
 import zipfile
 from datetime import date
@@ -18,54 +17,18 @@ from records.imports.models import ImportJob
 from records.patients.models import Assessment, Patient
 from records.users import roles
 from tests import factories
+from tests.helpers import HEADER, csv_bytes, patient_row, run
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["mrn", "given_name", "family_name", "date_of_birth", "sex"]
 LATIN_1_FILE = "\n".join([",".join(HEADER), "A,Zoë,B,2025-01-01,m", ""]).encode(
     "latin-1"
 )
 
 
-def csv_bytes(rows, header=HEADER, delimiter=",", bom=False) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter)
-    writer.writerow(header)
-    writer.writerows(rows)
-    data = out.getvalue().encode()
-    return (b"\xef\xbb\xbf" + data) if bom else data
-
-
-def patient_row(n: int, **overrides) -> list[str]:
-    row = {
-        "mrn": f"IMP-{n:05d}",
-        "given_name": "Talvi",
-        "family_name": f"Quennard{n}",
-        "date_of_birth": "2025-03-14",
-        "sex": "female",
-    }
-    row.update(overrides)
-    return list(row.values())
-
-
 @pytest.fixture
-def manager(make_user):
-    return make_user("importer", roles=[roles.DATA_MANAGER])
-
-
-def run(manager, data, *, entity="patients", name="file.csv", dry_run=False, **kw):
-    kw.setdefault("reason", "Quarterly upload")
-    if entity == "patients" and "care_team" not in kw:
-        # New patients in no team, by choice (tests/imports/test_teams.py).
-        kw.setdefault("no_care_team", True)
-    return services.import_file(
-        acting_user=manager,
-        entity=entity,
-        file_name=name,
-        data=data,
-        dry_run=dry_run,
-        **kw,
-    )
+def manager(importer):
+    return importer
 
 
 def messages(job) -> list[tuple]:

@@ -146,4 +146,6 @@ def url_for(name: str, world) -> str:
                 history_id = obj.history.order_by("history_id").first().history_id
                 return reverse(f"admin:{name}", args=[obj.pk, history_id])
             return reverse(f"admin:{name}", args=[obj.pk])
-    raise KeyError(f"No URL recipe for admin URL {name!r}: add it to tests/access")
+    raise KeyError(
+        f"No URL recipe for admin URL {name!r}: add it to tests/support/admin_urls.py"
+    )

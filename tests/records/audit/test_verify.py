@@ -15,9 +15,8 @@ from records.audit.management.commands.verify_audit import (
     E_HEAD_SINCE,
 )
 from records.audit.models import Action, AuditEvent
-from records.audit.services import audit_record
 from records.audit.verify import HASH_MISMATCH, PREV_HASH_MISMATCH, audit_chain_verify
-from tests.audit.conftest import TABLE, triggers_disabled
+from tests.helpers import AUDIT_TABLE, record, triggers_disabled
 
 pytestmark = pytest.mark.django_db
 
@@ -34,24 +33,10 @@ def broken(*args: str) -> str:
     return str(raised.value)
 
 
-def record(count: int) -> list[AuditEvent]:
-    return [
-        audit_record(
-            action=Action.VIEW,
-            actor_username="clin",
-            object_type="patients.patient",
-            object_id=n,
-            patient_id=n,
-            summary=f"Opened chart {n}",
-        )
-        for n in range(1, count + 1)
-    ]
-
-
 def skip_an_id() -> None:
     """A write rolled back after drawing its id: a gap in the ids, not in the chain."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{TABLE}', 'id'))")
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{AUDIT_TABLE}', 'id'))")
 
 
 def test_an_empty_trail_verifies():

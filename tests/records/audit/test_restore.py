@@ -26,8 +26,7 @@ from records.audit.restore import (
     restore_for_head,
 )
 from records.audit.services import audit_record
-from tests.audit.conftest import TABLE, triggers_disabled
-from tests.audit.test_verify import record
+from tests.helpers import AUDIT_TABLE, record, triggers_disabled
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +58,7 @@ def restore_to(backup: AuditEvent | None, *, sequence_back: bool = True) -> None
     if sequence_back:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{TABLE}', 'id'), %s, %s)",
+                f"SELECT setval(pg_get_serial_sequence('{AUDIT_TABLE}', 'id'), %s, %s)",
                 [max(last, 1), last > 0],
             )
 

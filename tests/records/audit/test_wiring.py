@@ -14,8 +14,7 @@ from records.imports.exports import export_csv
 from records.patients import services
 from records.users import roles
 from tests import factories
-from tests.admin_ext.test_chart_admin import PNG
-from tests.conftest import TEST_PASSWORD
+from tests.helpers import PNG, TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,6 @@
 """Exports: formula escaping, access, the ExportJob log, flat memory, XLSX, the
 export_records command and the admin's export page."""
 
-import csv
 import dataclasses
 import hashlib
 import io
@@ -28,6 +27,7 @@ from records.clinical_records.models import ClinicalRecord
 from records.patients.models import Assessment, Patient, PatientStatus
 from records.users import roles
 from tests import factories
+from tests.helpers import EXPORT_URL, csv_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +39,10 @@ FORMULA = '=HYPERLINK("http://evil.example","x")'
 # admin's pages link to others, the second factor's among them).
 assert issubclass(PatientAdmin, ExportMixin)
 urlpatterns = project_urlpatterns
-EXPORT_URL = "/admin/patients/patient/export/"
 CHANGELIST_URL = "/admin/patients/patient/"
 
 
 # --- given ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def data_manager(make_user):
-    return make_user("data", roles=[roles.DATA_MANAGER])
 
 
 @pytest.fixture
@@ -59,12 +53,6 @@ def clinician(make_user):
 def _allow_export(user):
     user.user_permissions.add(Permission.objects.get(codename="export_records"))
     return type(user).objects.get(pk=user.pk)  # a fresh permission cache
-
-
-def _csv(chunks) -> list[list[str]]:
-    text = b"".join(chunks).decode("utf-8")
-    assert text.startswith(exports.CSV_BOM)
-    return list(csv.reader(io.StringIO(text[1:])))
 
 
 # --- escaping ---------------------------------------------------------------------
@@ -99,7 +87,7 @@ def test_negative_score_from_a_numeric_field_is_exported_as_a_number(data_manage
     )
     # No instrument scores below zero today; a numeric column still could.
     Assessment.objects.filter(pk=assessment.pk).update(total_score=Decimal("-3.5"))
-    rows = _csv(
+    rows = csv_rows(
         exports.export_csv(
             user=data_manager,
             entity="assessments",
@@ -135,7 +123,7 @@ def test_csv_cells_made_by_postgresql_are_what_escape_cell_writes(data_manager, 
         address_line1=values[0], address_line2=values[1]
     )
 
-    rows = _csv(
+    rows = csv_rows(
         exports.export_csv(
             user=data_manager,
             entity="patients",
@@ -218,7 +206,7 @@ def test_csv_has_only_the_rows_the_user_may_see(clinician):
     factories.patient(acting_user=factories.clinician())  # another team's chart
     clinician = _allow_export(clinician)
 
-    rows = _csv(exports.export_csv(user=clinician, entity="patients"))
+    rows = csv_rows(exports.export_csv(user=clinician, entity="patients"))
 
     assert rows[0] == PATIENT_COLUMNS
     assert [row[0] for row in rows[1:]] == [mine.mrn]
@@ -229,7 +217,7 @@ def test_a_wider_queryset_passed_in_cannot_widen_the_export(clinician):
     factories.patient(acting_user=factories.clinician())
     clinician = _allow_export(clinician)
 
-    rows = _csv(
+    rows = csv_rows(
         exports.export_csv(
             user=clinician,
             entity="patients",
@@ -451,7 +439,7 @@ def test_export_page_downloads_the_filtered_changelist_as_csv(client, data_manag
         r'attachment; filename="ndas-patients-\d{8}-\d{4}\.csv"',
         response["Content-Disposition"],
     )
-    rows = _csv(response.streaming_content)
+    rows = csv_rows(response.streaming_content)
     assert rows == [["mrn", "status"], [active.mrn, "active"]]
     job = ExportJob.objects.get()
     assert job.completed and job.filters == {"status": ["active"]}
@@ -465,7 +453,7 @@ def test_export_page_downloads_the_filtered_changelist_as_csv(client, data_manag
     response = client.post(
         f"{EXPORT_URL}?{query}", {"file_format": "csv", "columns": ["mrn"]}
     )
-    assert _csv(response.streaming_content) == [["mrn"], [other.mrn]]
+    assert csv_rows(response.streaming_content) == [["mrn"], [other.mrn]]
     # The job keeps the term (in the database), the audit trail the filters' names.
     job = ExportJob.objects.latest("pk")
     assert job.filters == {"status": ["active"], "q": ["Zyxwell"]}

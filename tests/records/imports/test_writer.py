@@ -19,7 +19,7 @@ from records.imports.entities import ENTITIES
 from records.patients.models import Patient
 from records.users import roles
 from tests import factories
-from tests.imports.test_imports import csv_bytes, patient_row, run
+from tests.helpers import csv_bytes, patient_row, run
 
 pytestmark = pytest.mark.django_db
 

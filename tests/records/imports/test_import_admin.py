@@ -4,7 +4,6 @@ import csv
 import io
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -12,35 +11,14 @@ from openpyxl import load_workbook
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
+from tests.helpers import BAD, GOOD, upload
 
 pytestmark = pytest.mark.django_db
 
-GOOD = (
-    b"mrn,given_name,family_name,date_of_birth,sex\n"
-    b"IMP-0001,Talvi,Quennard,2025-03-14,female\n"
-)
-BAD = GOOD + b"x,Orrin,Velmarch,2024-02-30,male\n"
-
 
 @pytest.fixture
-def manager(make_user, s3_storage):
-    user = make_user("importer", roles=[roles.DATA_MANAGER])
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def upload(client, data, name="patients.csv", **extra):
-    fields = {
-        "entity": "patients",
-        "file": SimpleUploadedFile(name, data),
-        "mode": "create_or_update",
-        "blank_keeps_value": "on",
-        "reason": "Quarterly upload",
-        "care_team": "none",  # new patients in no team (test_teams.py)
-        **extra,
-    }
-    return client.post(reverse("admin:imports_importjob_upload"), fields)
+def manager(import_client):
+    return import_client
 
 
 def test_upload_report_and_commit(manager, s3_storage):

@@ -8,27 +8,14 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
-from tests.conftest import BASE_DIR
+from tests.helpers import BASE_DIR, writing
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROWS = 100_000
-
-
-def writing() -> bool:
-    """Another session holds the lock an import's write transaction takes."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass "
-            "AND mode = 'ShareRowExclusiveLock' AND granted "
-            "AND pid <> pg_backend_pid()",
-            [Patient._meta.db_table],
-        )
-        return cursor.fetchone()[0] > 0
 
 
 def test_killed_import_writes_nothing(make_user, tmp_path):
