@@ -29,7 +29,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-BENCH_DATABASE = "ndas_bench"
+# Another benchmark may name its own scratch database (ndas_bench_<name>).
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "ndas_bench")
+if not BENCH_DATABASE.startswith("ndas_bench"):
+    raise SystemExit("import_bench: BENCH_DATABASE must start with ndas_bench")
 # Forced, not defaulted: this script truncates tables, so it never follows a
 # DATABASE_URL that points at real data.
 os.environ["DATABASE_URL"] = f"postgres:///{BENCH_DATABASE}"
