@@ -137,6 +137,7 @@ bench: install
 	$(PY) bench/request_overhead.py
 	$(PY) bench/import_bench.py
 	$(PY) bench/growth_import_bench.py
+	$(PY) bench/full_table_import_bench.py
 	$(PY) bench/audit_bench.py
 	$(PY) bench/audit_scale_bench.py
 	$(PY) bench/jit_bench.py

@@ -32,6 +32,7 @@ from import_bench import (  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from records.imports.engine.runtime import process_tweaks_allow  # noqa: E402
 from records.patients.models import Patient  # noqa: E402
 
 TARGET_ROWS_S = 25_000
@@ -95,8 +96,13 @@ def fill(size: int) -> None:
 
 
 def copy_table_ready() -> None:
-    """The file leaves the table's other columns NULL (as import_bench's COPY)."""
+    """The file leaves the table's other columns NULL (as import_bench's COPY);
+    new rows take ids after the copied ones."""
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{COPY_TABLE}', 'id'), "
+            f"(SELECT max(id) FROM {COPY_TABLE}))"
+        )
         for field in Patient._meta.concrete_fields:
             if field.column not in HEADER and not field.primary_key:
                 cursor.execute(
@@ -140,6 +146,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
 
+    # As in the Celery worker that runs imports in production (records.imports.tasks).
+    process_tweaks_allow()
     fill(args.size)
     copy_table_ready()
     user = data_manager()
