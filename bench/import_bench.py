@@ -1,4 +1,5 @@
 """What importing and exporting patients costs, against raw COPY of the same rows.
+(One script past 400 lines: one run of six steps, each with its baseline.)
 
 One run, one synthetic CSV of patients (deterministic, every row valid): the NDAS
 import validating only, committing new rows with history, and re-importing with 10 %

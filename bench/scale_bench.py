@@ -1,4 +1,5 @@
 """Every page staff open daily, at 1,000 charts and at 1,000,000, in one run.
+(One script past 400 lines: the build SQL and the page list belong together.)
 
 Each size has its own scratch database (ndas_bench_scale_<size>), built once inside
 PostgreSQL with generate_series (no ORM, no COPY round trips: minutes for a

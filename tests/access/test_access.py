@@ -1,5 +1,6 @@
 """Access in practice: what each persona sees, IDOR probes, care teams, emergency
-access, and who could open a chart on a past date."""
+access, and who could open a chart on a past date. (One module past 400 lines:
+the personas' one world fixture, probed from every side.)"""
 
 from datetime import timedelta
 

@@ -1,7 +1,8 @@
 """Backups and a restore drill: pg_dump of the test database to a bucket on the S3
 endpoint, restored (createdb, pg_restore) into a scratch database of the same
 PostgreSQL, the restore recorded in its audit trail, verify_audit and a chart page
-served from it."""
+served from it. (One module past 400 lines: one drill, its steps sharing the
+scratch database and bucket fixtures.)"""
 
 import io
 import json

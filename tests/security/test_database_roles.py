@@ -1,6 +1,7 @@
 """The application's database role (manage.py grant_app_role) reads and writes the
 app's tables, appends audit events through audit_append() alone, and can neither
 change the audit trail, switch off its triggers, nor create a table.
+(One module past 400 lines: one role, probed table by table, around one fixture.)
 
 Each test makes a login role as deploy/postgres/initdb/10-ndas-roles.sh does (its
 name unique to the run), grants it with the command, connects as it, and drops it.

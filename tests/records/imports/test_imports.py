@@ -1,5 +1,6 @@
 """Imports: every kind of bad input gets a clear error and writes nothing; good
-files write each changed row once, with history; re-imports change nothing."""
+files write each changed row once, with history; re-imports change nothing. (One
+module past 400 lines: the import service's rules, one file each, side by side.)"""
 
 import io
 import zipfile
