@@ -228,11 +228,13 @@ def data_manager() -> User:
     return User.objects.get(pk=user.pk)  # a fresh permission cache
 
 
-def ndas_import(*, user: User, data: bytes, dry_run: bool) -> tuple[ImportJob, float]:
+def ndas_import(
+    *, user: User, data: bytes, dry_run: bool, entity: str = Entity.PATIENTS
+) -> tuple[ImportJob, float]:
     started = time.perf_counter()
     job = import_file(
         acting_user=user,
-        entity=Entity.PATIENTS,
+        entity=entity,
         file_name="bench.csv",
         data=data,
         reason="benchmark",

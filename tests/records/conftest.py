@@ -1,12 +1,15 @@
 """Fixtures of the domain's tests: a viewer and three charts to search and read
-(the patients' and the visits' repositories)."""
+(the patients' and the visits' repositories); a clinician, an administrator and a
+ten-month-old's chart (the assessments' and visits' services)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from records.users import roles
 from tests import factories
+
+TODAY = date.today()
 
 
 @pytest.fixture
@@ -43,3 +46,18 @@ def patients(viewer, make_user):
             preferred_name="Ozzy",
         ),
     }
+
+
+@pytest.fixture
+def doctor(make_user):
+    return make_user("doctor", roles=[roles.CLINICIAN])
+
+
+@pytest.fixture
+def boss(make_user):
+    return make_user("boss", roles=[roles.ADMINISTRATOR])
+
+
+@pytest.fixture
+def patient(doctor):
+    return factories.patient(acting_user=doctor, date_of_birth=TODAY - timedelta(300))

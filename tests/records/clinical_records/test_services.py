@@ -8,26 +8,10 @@ import pytest
 from records.clinical_records import services as visit_services
 from records.clinical_records.models import ClinicalRecord
 from records.common.errors import LockedRecordError
-from records.users import roles
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
-
-
-@pytest.fixture
-def doctor(make_user):
-    return make_user("doctor", roles=[roles.CLINICIAN])
-
-
-@pytest.fixture
-def boss(make_user):
-    return make_user("boss", roles=[roles.ADMINISTRATOR])
-
-
-@pytest.fixture
-def patient(doctor):
-    return factories.patient(acting_user=doctor, date_of_birth=TODAY - timedelta(300))
 
 
 def test_visit_lifecycle_and_bmi(doctor, boss, patient):

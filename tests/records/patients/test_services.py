@@ -1,7 +1,7 @@
 """Chart services: history with user and reason, stale edits, final records, deletes
 (visits: tests/records/clinical_records/test_services.py)."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,26 +13,10 @@ from records.patients import services
 from records.patients.models import Assessment, Patient
 from records.patients.services import lifecycle
 from records.patients.services.assessments import E_FINAL_NEEDS_OUTCOME
-from records.users import roles
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
-
-
-@pytest.fixture
-def doctor(make_user):
-    return make_user("doctor", roles=[roles.CLINICIAN])
-
-
-@pytest.fixture
-def boss(make_user):
-    return make_user("boss", roles=[roles.ADMINISTRATOR])
-
-
-@pytest.fixture
-def patient(doctor):
-    return factories.patient(acting_user=doctor, date_of_birth=TODAY - timedelta(300))
 
 
 def latest_history(obj):
