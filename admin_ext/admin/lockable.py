@@ -9,6 +9,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from admin_ext.admin.chart_admin import ChartAdmin
 from admin_ext.admin.chart_forms import StaffChoiceField
 from admin_ext.admin.form_display import fieldsets_without
+from admin_ext.admin.shared import saved_and_closed, summary_redirect
 from admin_ext.admin.sign_off import SIGNED_OFF, signed_off_kind, signed_off_text
 from admin_ext.admin.status_label import StatusLabelMixin
 from records.patients.models import RecordStatus
@@ -132,6 +133,13 @@ class LockableAdmin(StatusLabelMixin, ChartAdmin):
             else:
                 context["amending"] = True
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        # A new record saved: back to its child's chart, where it now shows.
+        return (
+            summary_redirect(obj.patient_id) if saved_and_closed(request) else response
+        )
 
     def response_change(self, request, obj):
         response = super().response_change(request, obj)

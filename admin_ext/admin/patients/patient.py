@@ -22,6 +22,7 @@ from admin_ext.admin.patients.chart_inlines import (
 )
 from admin_ext.admin.patients.forms import AccessDateForm, BreakGlassForm, PatientForm
 from admin_ext.admin.search import SessionSearchChangeList
+from admin_ext.admin.shared import saved_and_closed, summary_redirect
 from records import reports
 from records.charts.summary import chart_summary
 from records.clinical_records.repositories import patients_for_admin
@@ -202,30 +203,13 @@ class PatientAdmin(
     def get_changelist(self, request, **kwargs):
         return PatientChangeList
 
-    def _summary_redirect(self, obj):
-        return HttpResponseRedirect(
-            reverse("admin:patients_patient_summary", args=[obj.pk])
-        )
-
     def response_add(self, request, obj, post_url_continue=None):
         response = super().response_add(request, obj, post_url_continue)
-        if self._saved_and_closed(request):
-            return self._summary_redirect(obj)
-        return response
+        return summary_redirect(obj.pk) if saved_and_closed(request) else response
 
     def response_change(self, request, obj):
         response = super().response_change(request, obj)
-        if self._saved_and_closed(request):
-            return self._summary_redirect(obj)
-        return response
-
-    @staticmethod
-    def _saved_and_closed(request) -> bool:
-        """A plain Save (not save and continue, add another, or as new)."""
-        return not any(
-            key in request.POST
-            for key in ("_continue", "_addanother", "_saveasnew", "_popup")
-        )
+        return summary_redirect(obj.pk) if saved_and_closed(request) else response
 
     def access_view(self, request, object_id):
         """Who could open this chart on a given date, and why (for auditors)."""
