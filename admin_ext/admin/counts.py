@@ -29,13 +29,27 @@ def rounded(number: int) -> int:
     return round(number / step) * step
 
 
+def bounded_count(queryset: QuerySet) -> tuple[int, bool]:
+    """(rows, estimated): exact up to EXACT_UP_TO, read as the ids of at most
+    EXACT_UP_TO + 1 rows (no COUNT at all, bounded either way); beyond that the
+    planner's estimate, rounded."""
+    exact = len(queryset.order_by().values_list("pk", flat=True)[: EXACT_UP_TO + 1])
+    if exact <= EXACT_UP_TO:
+        return exact, False
+    return max(rounded(estimated_rows(queryset)), EXACT_UP_TO), True
+
+
+def figure_text(queryset: QuerySet) -> str:
+    """'3', or 'About 300,000' (a dashboard's figure)."""
+    rows, estimated = bounded_count(queryset)
+    return f"About {rows:,}" if estimated else f"{rows:,}"
+
+
 def count_text(queryset: QuerySet) -> str:
     """'3 patients', or 'About 300,000 patients (an estimate)'."""
     opts = queryset.model._meta
-    # The ids of at most EXACT_UP_TO + 1 rows: no COUNT at all, bounded either way.
-    exact = len(queryset.order_by().values_list("pk", flat=True)[: EXACT_UP_TO + 1])
-    if exact <= EXACT_UP_TO:
-        noun = opts.verbose_name if exact == 1 else opts.verbose_name_plural
-        return f"{exact:,} {noun}"
-    about = max(rounded(estimated_rows(queryset)), EXACT_UP_TO)
-    return f"About {about:,} {opts.verbose_name_plural} (an estimate)"
+    rows, estimated = bounded_count(queryset)
+    if estimated:
+        return f"About {rows:,} {opts.verbose_name_plural} (an estimate)"
+    noun = opts.verbose_name if rows == 1 else opts.verbose_name_plural
+    return f"{rows:,} {noun}"

@@ -39,3 +39,18 @@ def test_the_estimate_comes_from_explain(make_user):
     factories.patient(acting_user=clinician)
     assert counts.estimated_rows(Patient.objects.all()) >= 1
     assert counts.rounded(298_734) == 300_000 and counts.rounded(7) == 7
+
+
+def test_the_dashboard_counts_exactly_when_few_and_estimates_beyond(
+    client, make_user, monkeypatch
+):
+    clinician = make_user("count-doc4", roles=[roles.CLINICIAN])
+    for _ in range(3):
+        factories.patient(acting_user=clinician)
+    client.force_login(clinician)
+    figures = client.get(reverse("admin:index")).context["chart_figures"]
+    assert figures["patients"] == "3"
+    monkeypatch.setattr(counts, "EXACT_UP_TO", 2)
+    monkeypatch.setattr(counts, "estimated_rows", lambda queryset: 664_412)
+    body = client.get(reverse("admin:index")).content.decode()
+    assert "About 660,000</p>" in body
