@@ -7,7 +7,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from unfold.decorators import display
-from unfold.paginator import InfinitePaginator
 
 from admin_ext.admin.duplicates import DuplicateWarningMixin
 from admin_ext.admin.exports import ExportMixin
@@ -48,10 +47,6 @@ class PatientAdmin(
 ):
     export_entity = "patients"
     form = PatientForm
-    # No total under the pages (it would count the table): the list says how many
-    # charts it holds, exact when few, estimated beyond (admin_ext/admin/counts.py).
-    paginator = InfinitePaginator
-    list_before_template = "admin_ext/list_count.html"
     list_display = (
         "mrn",
         "patient",
