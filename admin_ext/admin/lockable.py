@@ -66,6 +66,9 @@ class LockableAdmin(StatusLabelMixin, ChartAdmin):
     record_kind: RecordKind
     list_filter_submit = True
     autocomplete_fields = ("patient",)
+    # Newest first, as the date index gives it; no column re-sorts (a sort by
+    # patient or clinician would sort every record before the first page).
+    sortable_by = ()
 
     @staticmethod
     def is_final(obj) -> bool:

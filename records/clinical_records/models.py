@@ -118,6 +118,8 @@ class ClinicalRecord(VersionedModel):
         # The clinician's worklist (records/charts/worklist.py), each partial to
         # the rows it serves: drafts, follow-ups, measured visits by date.
         indexes = [
+            # The visit list's order, walked backwards (as assessments').
+            models.Index(fields=["visit_date", "id"], name="visit_date_idx"),
             models.Index(
                 fields=["clinician", "visit_date", "id"],
                 condition=models.Q(status="draft"),

@@ -224,6 +224,11 @@ class Assessment(VersionedModel):
 
     class Meta:
         ordering = ["-performed_on", "-pk"]
+        # The list's order, walked backwards: its first page at a million charts
+        # reads a page's worth of rows, not every assessment sorted.
+        indexes = [
+            models.Index(fields=["performed_on", "id"], name="assessment_date_idx")
+        ]
         constraints = [
             # The key of an assessment in spreadsheets: patient, instrument, date.
             models.UniqueConstraint(
@@ -324,6 +329,10 @@ class MediaFile(models.Model):
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
         verbose_name = "media file"
+        # The list's order, walked backwards (as assessments').
+        indexes = [
+            models.Index(fields=["uploaded_at", "id"], name="media_uploaded_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.original_name}"

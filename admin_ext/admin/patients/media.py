@@ -29,6 +29,7 @@ class MediaFileAdmin(MediaPreviewMixin, ChartAdmin):
         "download",
     )
     list_select_related = ("patient", "assessment")
+    sortable_by = ("uploaded_at",)  # as its index gives it (see LockableAdmin)
     list_filter = ("kind", ("uploaded_at", RangeDateFilter))
     list_filter_submit = True
     autocomplete_fields = ("patient",)
