@@ -1,7 +1,8 @@
 """How many rows a list holds, said without counting a large table: exact up to a
 thousand (the ids of at most a thousand and one rows, read with LIMIT; no COUNT),
 beyond that PostgreSQL's own estimate for the same query (EXPLAIN's planned rows,
-from the table's statistics), rounded and said to be one."""
+from the table's statistics), rounded and said to be one; a list the planner
+expects to hold over ten thousand rows is estimated without reading any."""
 
 import json
 
@@ -9,6 +10,9 @@ from django.db import connections
 from django.db.models import QuerySet
 
 EXACT_UP_TO = 1000
+# Past ten times that, the planner is not wrong about there being more than a
+# thousand: its estimate is said without reading a row.
+TRUST_ESTIMATE_FROM = 10 * EXACT_UP_TO
 
 
 def estimated_rows(queryset: QuerySet) -> int:
@@ -30,13 +34,18 @@ def rounded(number: int) -> int:
 
 
 def bounded_count(queryset: QuerySet) -> tuple[int, bool]:
-    """(rows, estimated): exact up to EXACT_UP_TO, read as the ids of at most
-    EXACT_UP_TO + 1 rows (no COUNT at all, bounded either way); beyond that the
-    planner's estimate, rounded."""
+    """(rows, estimated). When the planner expects far more than EXACT_UP_TO rows,
+    its estimate, and no row is read: reading even a thousand and one ids of a
+    search over common names cost more than the page itself at a million charts.
+    Otherwise exact up to EXACT_UP_TO, read as the ids of at most EXACT_UP_TO + 1
+    rows (no COUNT at all), and the estimate beyond."""
+    estimate = estimated_rows(queryset)
+    if estimate > TRUST_ESTIMATE_FROM:
+        return rounded(estimate), True
     exact = len(queryset.order_by().values_list("pk", flat=True)[: EXACT_UP_TO + 1])
     if exact <= EXACT_UP_TO:
         return exact, False
-    return max(rounded(estimated_rows(queryset)), EXACT_UP_TO), True
+    return max(rounded(estimate), EXACT_UP_TO), True
 
 
 def figure_text(queryset: QuerySet) -> str:

@@ -2,6 +2,8 @@
 counting a large table."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from admin_ext.admin import counts
@@ -54,3 +56,18 @@ def test_the_dashboard_counts_exactly_when_few_and_estimates_beyond(
     monkeypatch.setattr(counts, "estimated_rows", lambda queryset: 664_412)
     body = client.get(reverse("admin:index")).content.decode()
     assert "About 660,000</p>" in body
+
+
+def test_far_beyond_the_limit_no_row_is_read(make_user, monkeypatch):
+    """A search over common names at a million charts: the planner's estimate
+    is said as it is, and no id is read to check it."""
+    clinician = make_user("count-doc5", roles=[roles.CLINICIAN])
+    factories.patient(acting_user=clinician)
+    monkeypatch.setattr(counts, "estimated_rows", lambda queryset: 25_427)
+    with CaptureQueriesContext(connection) as queries:
+        assert counts.count_text(Patient.objects.all()) == (
+            "About 25,000 patients (an estimate)"
+        )
+    assert queries.captured_queries == []
+    monkeypatch.setattr(counts, "estimated_rows", lambda queryset: 9_000)
+    assert counts.count_text(Patient.objects.all()) == "1 patient"
