@@ -252,3 +252,38 @@ def test_the_trail_is_not_filled_with_its_own_readings(emergency_day):
     assert all(not e.summary.endswith("named in the audit trail") for e in shown)
     with_readings = auditor.get(url, {"screen_readings": "shown"})
     assert readings.first() in with_readings.context["cl"].result_list
+
+
+def test_sign_ins_do_not_add_moments_to_who_could_open(make_user):
+    """Each sign-in writes a user history row (the last sign-in); only a row that
+    changes someone's groups or flags is a moment at which access is evaluated
+    again, so the report's queries do not grow with the staff's sign-ins."""
+    from django.contrib.auth.models import update_last_login
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from records.reports import Period, who_could_open
+    from records.users.services import care_team_set_members
+
+    admin = make_user("boss", roles=[roles.ADMINISTRATOR])
+    doctor = make_user("signs-in", roles=[roles.CLINICIAN])
+    team = factories.team("Neonatal follow-up", doctor)
+    patient = factories.patient(acting_user=doctor, care_teams=[team])
+    period = Period.of_days(DAY, timezone.localdate())
+
+    def measured():
+        with CaptureQueriesContext(connection) as queries:
+            found = who_could_open(patient=patient, period=period)
+        return found, len(queries)
+
+    found, few = measured()
+    assert found["signs-in"] == {"care team: Neonatal follow-up"}
+    for _ in range(5):
+        update_last_login(None, doctor)  # as each sign-in does
+    assert doctor.history.count() >= 6
+    assert measured() == (found, few)
+    newcomer = make_user("newcomer", roles=[roles.CLINICIAN])
+    care_team_set_members(acting_user=admin, team=team, members=[doctor, newcomer])
+    found, more = measured()
+    assert found["newcomer"] == {"care team: Neonatal follow-up"}
+    assert more > few  # a change of access is a moment
