@@ -45,15 +45,22 @@ class LatestFormSet(BaseInlineFormSet):
     def tab_rows(self) -> list[list[tuple]]:
         """(field, label, contents) of each cell of each record shown: what
         unfold's read-only field shows ("-" for nothing), as its template does."""
+        if not self.forms:
+            return []
+        # One field per column (its label, its lookups), read for each row's form.
+        fields = [
+            TabField(self.forms[0], name, False, model_admin=self.inline)
+            for name in self.inline.fields
+        ]
         rows = []
         for form in self.forms:
             cells = []
-            for name in self.inline.fields:
-                field = TabField(form, name, False, model_admin=self.inline)
+            for field in fields:
+                field.form = form
                 contents = field.contents()
                 if not contents or contents == "None":
                     contents = "-"
-                cells.append((name, field.field["label"], contents))
+                cells.append((field.field["name"], field.field["label"], contents))
             rows.append(cells)
         return rows
 
