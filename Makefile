@@ -135,6 +135,7 @@ test-fast: install services-test
 
 bench: install
 	$(PY) bench/request_overhead.py
+	$(PY) bench/request_cpu.py
 	$(PY) bench/import_bench.py
 	$(PY) bench/growth_import_bench.py
 	$(PY) bench/full_table_import_bench.py

@@ -48,6 +48,11 @@ class ChartAdmin(
     paginator = InfinitePaginator
     list_before_template = "admin_ext/list_count.html"
     list_per_page = 50
+    # unfold's list template asks for this twice a row; were it missing, each
+    # asking would cost the template engine a dir() of the whole admin class.
+    list_sections = ()
+    # The same on the change form, once a field (no conditional fields here).
+    conditional_fields: dict = {}
     # Bulk deletion would skip the reason each deletion needs.
     actions = None
 

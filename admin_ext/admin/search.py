@@ -14,8 +14,8 @@ from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
 from django.http import HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.utils.functional import cached_property
-from unfold.views import ChangeList
 
+from admin_ext.admin.changelist import PageChangeList
 from admin_ext.admin.counts import count_text
 from records.common.search import search_bound
 
@@ -29,7 +29,7 @@ E_SEARCH_GONE = (
 )
 
 
-class SessionSearchChangeList(ChangeList):
+class SessionSearchChangeList(PageChangeList):
     """A change list whose search term comes from the session, by token."""
 
     def __init__(self, request, *args, **kwargs):

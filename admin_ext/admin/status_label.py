@@ -2,6 +2,7 @@
 
 from unfold.decorators import display
 
+from admin_ext.admin.list_cells import label_cell
 from records.patients.models import PatientStatus, RecordStatus
 
 STATUS_COLOURS = {
@@ -16,6 +17,6 @@ STATUS_COLOURS = {
 class StatusLabelMixin:
     """A chart's or record's status as a coloured label in the list."""
 
-    @display(description="Status", label=STATUS_COLOURS)
+    @display(description="Status")
     def status_label(self, obj):
-        return obj.status
+        return label_cell(obj.status, STATUS_COLOURS)

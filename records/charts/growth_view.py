@@ -148,12 +148,20 @@ def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
     """Per measurement: the child's points by corrected age in months, the
     reference's centile lines over the ages shown and the age axis (JSON-ready)."""
     charts = []
+    # Each visit's age and date, worked out once for all the charts.
+    dated = [
+        (
+            visit,
+            corrected_age_years(patient, visit.visit_date),
+            show_date(visit.visit_date),
+        )
+        for visit in sorted(visits, key=lambda v: v.visit_date)
+    ]
     for name, label, unit in GROWTH_CHARTS:
         field_name, method, _ = growth.MEASUREMENTS[name]
         points = []
-        for visit in sorted(visits, key=lambda v: v.visit_date):
+        for visit, x, shown in dated:
             value = getattr(visit, field_name)
-            x = corrected_age_years(patient, visit.visit_date)
             if value is None or x is None:
                 continue
             points.append(
@@ -166,7 +174,7 @@ def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
                         getattr(visit, f"{name}_sds"),
                         getattr(visit, f"{name}_centile"),
                     ),
-                    "date": show_date(visit.visit_date),
+                    "date": shown,
                 }
             )
         axis = age_axis.growth_axis([p["x"] for p in points])

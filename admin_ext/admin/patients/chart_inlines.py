@@ -1,10 +1,15 @@
 """Summaries of a chart's records, shown as tabs on the patient page."""
 
+from django.contrib.admin.utils import label_for_field
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
 from unfold.admin import TabularInline
 from unfold.decorators import display
+from unfold.fields import UnfoldAdminReadonlyField
 
+from admin_ext.admin.changelist import url_pattern
 from admin_ext.admin.patients.links import admin_link, media_download_link
 from records.clinical_records.models import ClinicalRecord
 from records.patients import repositories
@@ -28,9 +33,57 @@ class LatestFormSet(BaseInlineFormSet):
             self._latest = rows[: self.shown]
         return self._latest
 
+    @cached_property
+    def tab_headers(self) -> list[tuple[str, str]]:
+        """(field, label) of each column of the tab."""
+        return [
+            (name, label_for_field(name, self.model, model_admin=self.inline))
+            for name in self.inline.fields
+        ]
+
+    @cached_property
+    def tab_rows(self) -> list[list[tuple]]:
+        """(field, label, contents) of each cell of each record shown: what
+        unfold's read-only field shows ("-" for nothing), as its template does."""
+        if not self.forms:
+            return []
+        # One field per column (its label, its lookups), read for each row's form.
+        fields = [
+            TabField(self.forms[0], name, False, model_admin=self.inline)
+            for name in self.inline.fields
+        ]
+        rows = []
+        for form in self.forms:
+            cells = []
+            for field in fields:
+                field.form = form
+                contents = field.contents()
+                if not contents or contents == "None":
+                    contents = "-"
+                cells.append((field.field["name"], field.field["label"], contents))
+            rows.append(cells)
+        return rows
+
+
+class TabField(UnfoldAdminReadonlyField):
+    """unfold's read-only field, whose links to related rows (an assessor, a
+    clinician) come from the tab's reversed-once addresses."""
+
+    def get_admin_url(self, remote_field, remote_obj):
+        opts = remote_field.model._meta
+        try:
+            url = self.model_admin.url_of(
+                f"admin:{opts.app_label}_{opts.model_name}_change", remote_obj.pk
+            )
+        except NoReverseMatch:
+            return str(remote_obj)
+        return format_html('<a href="{}" class="text-link">{}</a>', url, remote_obj)
+
 
 class ChartSummaryInline(TabularInline):
     formset = LatestFormSet
+    # Read-only rows of records, not forms (admin_ext/chart_tab.html).
+    template = "admin_ext/chart_tab.html"
     newest_first: tuple[str, ...] = ("-pk",)
     extra = 0
     max_num = 0
@@ -49,6 +102,7 @@ class ChartSummaryInline(TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
+        formset.inline = self
         formset.newest_first = self.newest_first
         formset.summary_url = ""
         if obj is not None:
@@ -70,9 +124,19 @@ class ChartSummaryInline(TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def url_of(self, viewname: str, key) -> str:
+        """reverse(viewname, args=[key]), reversed once per page (an inline is
+        made for each request) however many rows ask."""
+        made = self.__dict__.setdefault("_urls", {})
+        if viewname not in made:
+            made[viewname] = url_pattern(viewname, current_app=self.admin_site.name)
+        return made[viewname](key)
+
     @display(description="Record")
     def record(self, obj):
-        return admin_link(obj)
+        opts = obj._meta
+        url = self.url_of(f"admin:{opts.app_label}_{opts.model_name}_change", obj.pk)
+        return admin_link(obj, url=url)
 
 
 class AssessmentSummaryInline(ChartSummaryInline):
@@ -128,4 +192,5 @@ class MediaSummaryInline(ChartSummaryInline):
 
     @display(description="Download")
     def download(self, obj):
-        return media_download_link(obj)
+        url = self.url_of("admin:patients_mediafile_download", obj.pk)
+        return media_download_link(obj, url=url)

@@ -11,6 +11,7 @@ from unfold.decorators import display
 from admin_ext.admin.duplicates import DuplicateWarningMixin
 from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import SummaryPdfMixin
+from admin_ext.admin.list_cells import header_cell
 from admin_ext.admin.chart_admin import ChartAdmin
 from admin_ext.admin.status_label import StatusLabelMixin
 from admin_ext.admin.patient_details import PatientDetailsMixin
@@ -47,9 +48,8 @@ class PatientChangeList(SessionSearchChangeList):
             return [first, f"{sign}given_name", f"{sign}pk"]
         return [*ordering[:-1], f"{sign}pk"]
 
-    def url_for_result(self, result):
-        """The list's row link opens the chart's summary."""
-        return reverse("admin:patients_patient_summary", args=[result.pk])
+    # The list's row link opens the chart's summary.
+    row_viewname = "admin:patients_patient_summary"
 
 
 @admin.register(Patient)
@@ -296,10 +296,10 @@ class PatientAdmin(
         )
         return results, False
 
-    @display(description="Patient", header=True, ordering="family_name")
+    @display(description="Patient", ordering="family_name")
     def patient(self, obj):
         preferred = f"known as {obj.preferred_name}" if obj.preferred_name else ""
-        return f"{obj.family_name.upper()}, {obj.given_name}", preferred
+        return header_cell(f"{obj.family_name.upper()}, {obj.given_name}", preferred)
 
     @display(description="Date of birth", ordering="date_of_birth")
     def date_of_birth_and_age(self, obj):
