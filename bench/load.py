@@ -1,6 +1,7 @@
 """Staff at work on gunicorn as deployed: a locust load benchmark, three phases.
 (One script past 400 lines: the server, the sessions, the mix and the report are
-one procedure, read top to bottom; the locust users are in load_users.py.)
+one procedure, read top to bottom; the locust users are in load_users.py, what a
+browser sends in load_browser.py.)
 
 gunicorn is started here with gunicorn.conf.py and production's settings (DEBUG
 off, Redis as cache, sessions in PostgreSQL, HTTPS as the reverse proxy reports
@@ -44,8 +45,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,150 +162,6 @@ def percentile(values, fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-# --- what a browser sends (pure) ------------------------------------------------------
-
-
-class FormFields(HTMLParser):
-    """The fields a browser would post from each form of a page: inputs (checked
-    boxes and radios only; no files, no buttons), selected options (a single
-    select with none selected posts its first), text areas."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms: list[tuple[str, list[tuple[str, str]]]] = []
-        self.fields: list[tuple[str, str]] | None = None
-        self._select: str | None = None
-        self._select_first: str | None = None
-        self._select_chosen = self._multiple = False
-        self._textarea: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.fields = []
-            self.forms.append((attrs.get("id") or "", self.fields))
-            return
-        name = attrs.get("name")
-        if self.fields is None or not name or "disabled" in attrs:
-            if tag == "option" and self._select:
-                self._option(attrs)
-            return
-        if tag == "input":
-            kind = (attrs.get("type") or "text").lower()
-            if kind in ("submit", "button", "image", "reset", "file"):
-                return
-            if kind in ("checkbox", "radio") and "checked" not in attrs:
-                return
-            default = "on" if kind in ("checkbox", "radio") else ""
-            self.fields.append((name, attrs.get("value") or default))
-        elif tag == "select":
-            self._select, self._select_first, self._select_chosen = name, None, False
-            self._multiple = "multiple" in attrs
-        elif tag == "textarea":
-            self._textarea, self._text = name, []
-
-    def _option(self, attrs):
-        value = attrs.get("value", "")
-        if self._select_first is None:
-            self._select_first = value
-        if "selected" in attrs:
-            self.fields.append((self._select, value))
-            self._select_chosen = True
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.fields = None
-        elif tag == "select" and self._select:
-            unchosen = not self._select_chosen and not self._multiple
-            if unchosen and self._select_first is not None and self.fields is not None:
-                self.fields.append((self._select, self._select_first))
-            self._select = None
-        elif tag == "textarea" and self._textarea:
-            if self.fields is not None:
-                self.fields.append((self._textarea, "".join(self._text).lstrip("\n")))
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            self._text.append(data)
-
-
-def form_fields(
-    html: str, *, form_id: str | None = None, having: str | None = None
-) -> dict[str, list[str]]:
-    """The fields (name -> values, in order) a browser posts from the page's
-    first form of that id, or holding a field of that name."""
-    parser = FormFields()
-    parser.feed(html)
-    for found_id, fields in parser.forms:
-        names = {name for name, _ in fields}
-        if (form_id is None or found_id == form_id) and (
-            having is None or having in names
-        ):
-            posted: dict[str, list[str]] = {}
-            for name, value in fields:
-                posted.setdefault(name, []).append(value)
-            return posted
-    raise LookupError(f"no form {form_id or ''} {having or ''} in the page")
-
-
-def form_options(html: str, name: str) -> list[str]:
-    """The values of a select's options (empty values left out)."""
-    options: list[str] = []
-
-    class Options(HTMLParser):
-        inside = False
-
-        def handle_starttag(self, tag, attrs):
-            attrs = dict(attrs)
-            if tag == "select":
-                self.inside = attrs.get("name") == name
-            elif tag == "option" and self.inside and attrs.get("value"):
-                options.append(attrs["value"])
-
-        def handle_endtag(self, tag):
-            if tag == "select":
-                self.inside = False
-
-    Options().feed(html)
-    return options
-
-
-def multipart(fields: dict[str, str], file_field: str, file_name: str, content: bytes):
-    """A multipart/form-data body with one file, as a browser posts an upload:
-    (body, content type)."""
-    boundary = "----ndasbench" + secrets.token_hex(12)
-    parts = []
-    for name, value in fields.items():
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-            f"{value}\r\n".encode()
-        )
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-        f'filename="{file_name}"\r\nContent-Type: text/csv\r\n\r\n'.encode()
-        + content
-        + b"\r\n"
-    )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def import_file(manager: int, run: int) -> bytes:
-    """A data manager's small patient file: their own ten charts, created by the
-    first import and updated by the next (the guardian's name changes), so that
-    repeated imports write a bounded number of rows."""
-    lines = ["mrn,given_name,family_name,date_of_birth,sex,guardian_name"]
-    for n in range(10):
-        born = date(2019, 1, 1) + timedelta(days=37 * n + manager)
-        lines.append(
-            f"LOAD-M{manager:03d}-{n:02d},Bench,Loadtest,{born.isoformat()},"
-            f"{'female' if n % 2 else 'male'},Guardian {run}"
-        )
-    return ("\n".join(lines) + "\n").encode()
-
-
 # --- the server's CPU, from /proc -----------------------------------------------------
 
 
@@ -319,6 +174,12 @@ def _stat(pid: int) -> list[str] | None:
     except OSError:
         return None
     return text.rsplit(")", 1)[1].split()  # fields from the state (3rd) on
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds one process has used (user and system)."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / TICK if fields else 0.0
 
 
 def gunicorn_cpu(master: int) -> float:
@@ -556,15 +417,21 @@ def run_phase(phase: Phase, spec: dict, duration: float, env, server, database):
     for line in child.stdout:
         line = line.strip()
         if line in ("MEASURING", "DONE"):
-            cpu[line] = (gunicorn_cpu(server.pid), database_cpu(database), time.time())
+            cpu[line] = (
+                gunicorn_cpu(server.pid),
+                database_cpu(database),
+                time.time(),
+                process_cpu(child.pid),
+            )
         elif line.startswith("{"):
             result = json.loads(line)
     child.wait()
     os.unlink(handle.name)
     if child.returncode or result is None:
         raise SystemExit(f"phase {phase.key}: the locust process failed")
-    (web0, db0, t0), (web1, db1, t1) = cpu["MEASURING"], cpu["DONE"]
+    (web0, db0, t0, locust0), (web1, db1, t1, locust1) = cpu["MEASURING"], cpu["DONE"]
     result["web_cpu_s"] = web1 - web0
+    result["locust_cpu_s"] = locust1 - locust0
     result["db_cpu_s"] = database_cpu_used(db0, db1)
     result["wall_s"] = t1 - t0
     return result
@@ -600,7 +467,7 @@ def report(results: dict[str, dict]) -> None:
     print("\nLoad on gunicorn (gunicorn.conf.py, DEBUG off, Redis), times in ms")
     print(
         f"{'phase':36} {'requests':>8} {'req/s':>7} {'p50':>6} {'p95':>6} "
-        f"{'errors':>6} {'web CPU/req':>11} {'db CPU/req':>10}"
+        f"{'errors':>6} {'web CPU/req':>11} {'db CPU/req':>10} {'locust':>6}"
     )
     for key, r in results.items():
         n = max(r["requests"], 1)
@@ -608,7 +475,8 @@ def report(results: dict[str, dict]) -> None:
             f"{key}. {r['title']:33} {r['requests']:8} "
             f"{r['requests'] / r['wall_s']:7.1f} "
             f"{r['p50']:6.0f} {r['p95']:6.0f} {r['failures']:6} "
-            f"{1000 * r['web_cpu_s'] / n:11.1f} {1000 * r['db_cpu_s'] / n:10.1f}"
+            f"{1000 * r['web_cpu_s'] / n:11.1f} {1000 * r['db_cpu_s'] / n:10.1f} "
+            f"{1000 * r['locust_cpu_s'] / n:6.1f}"
         )
     names = sorted({name for r in results.values() for name in r["by_name"]})
     print("\np95 by request (ms; count in brackets)")

@@ -11,7 +11,7 @@ import itertools  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
-from datetime import date  # noqa: E402
+from datetime import date, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
@@ -26,12 +26,14 @@ from bench.load import (  # noqa: E402
     MANAGER,
     ROLE_SHARES,
     apportion,
+    pick,
+    task_table,
+)
+from bench.load_browser import (  # noqa: E402
     form_fields,
     form_options,
     import_file,
     multipart,
-    pick,
-    task_table,
 )
 
 SPEC: dict = {}
@@ -153,14 +155,20 @@ class Staff(FastHttpUser):
 
     def save(self, role, add_url, form_id, name, values):
         """A new record through its add form: the page read, its fields posted
-        back with the ones a clinician fills, Save."""
+        back with the ones a clinician fills (`values(chart, day)`), Save. The
+        day is drawn from the child's life: a chart has one visit of a type,
+        and one assessment of an instrument, a day."""
         chart = self.chart()
+        born = datetime.strptime(chart["date_of_birth"], "%d/%m/%Y").date()
+        first = born + timedelta(days=30)
+        span = max(0, (date.today() - first).days)
+        day = f"{first + timedelta(days=self.rng.randint(0, span)):%d/%m/%Y}"
         url = f"{add_url}?patient={chart['pk']}"
         page = self.get(role, url, f"{name} form")
         if page is None:
             return
         fields = form_fields(page.text, form_id=form_id)
-        fields.update({k: [v] for k, v in values.items()})
+        fields.update({k: [v] for k, v in values(day).items()})
         fields.update({"patient": [str(chart["pk"])], "_save": ["Save"]})
         saved = self.post(role, url, f"save {name}", fields)
         if saved is not None and "/summary/" not in saved.headers["Location"]:
@@ -174,10 +182,6 @@ def quote(text: str) -> str:
 
 
 # --- what each role does --------------------------------------------------------------
-
-
-def today() -> str:
-    return f"{date.today():%d/%m/%Y}"
 
 
 def clinician_actions():
@@ -200,8 +204,8 @@ def clinician_actions():
             urls["visit_add"],
             "clinicalrecord_form",
             "visit",
-            {
-                "visit_date": today(),
+            lambda day: {
+                "visit_date": day,
                 "visit_type": "follow_up",
                 "chief_complaint": "Load bench review",
                 "weight_kg": "18.5",
@@ -213,9 +217,9 @@ def clinician_actions():
             urls["assessment_add"],
             "assessment_form",
             "assessment",
-            {
+            lambda day: {
                 "instrument": "asq3",
-                "performed_on": today(),
+                "performed_on": day,
                 "total_score": "55",
                 "outcome": "typical",
             },
