@@ -405,28 +405,30 @@ def run_phase(phase: Phase, spec: dict, duration: float, env, server, database):
     the database's CPU read when its measurement starts and ends."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({**spec, "phase": phase.__dict__, "duration": duration}, handle)
-    child = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "load_users.py"), handle.name],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     cpu = {}
     result = None
-    for line in child.stdout:
-        line = line.strip()
-        if line in ("MEASURING", "DONE"):
-            cpu[line] = (
-                gunicorn_cpu(server.pid),
-                database_cpu(database),
-                time.time(),
-                process_cpu(child.pid),
-            )
-        elif line.startswith("{"):
-            result = json.loads(line)
-    child.wait()
-    os.unlink(handle.name)
+    try:  # the spec holds session keys: removed whatever happens
+        child = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "load_users.py"), handle.name],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for line in child.stdout:
+            line = line.strip()
+            if line in ("MEASURING", "DONE"):
+                cpu[line] = (
+                    gunicorn_cpu(server.pid),
+                    database_cpu(database),
+                    time.time(),
+                    process_cpu(child.pid),
+                )
+            elif line.startswith("{"):
+                result = json.loads(line)
+        child.wait()
+    finally:
+        os.unlink(handle.name)
     if child.returncode or result is None:
         raise SystemExit(f"phase {phase.key}: the locust process failed")
     (web0, db0, t0, locust0), (web1, db1, t1, locust1) = cpu["MEASURING"], cpu["DONE"]
@@ -464,7 +466,11 @@ def phases(args) -> list[Phase]:
 
 
 def report(results: dict[str, dict]) -> None:
-    print("\nLoad on gunicorn (gunicorn.conf.py, DEBUG off, Redis), times in ms")
+    print(
+        "\nLoad on gunicorn (gunicorn.conf.py, DEBUG off, Redis), times in ms; CPU "
+        "per request in ms: gunicorn's, PostgreSQL's, locust's own (it shares the "
+        "machine)"
+    )
     print(
         f"{'phase':36} {'requests':>8} {'req/s':>7} {'p50':>6} {'p95':>6} "
         f"{'errors':>6} {'web CPU/req':>11} {'db CPU/req':>10} {'locust':>6}"

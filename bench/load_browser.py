@@ -145,3 +145,33 @@ def import_file(manager: int, run: int) -> bytes:
             f"{'female' if n % 2 else 'male'},Guardian {run}"
         )
     return ("\n".join(lines) + "\n").encode()
+
+
+# Roughly the median weight (kg) and height (cm) by age in years (UK-WHO, both
+# sexes): a visit's measurements as a clinician records them, within the growth
+# checks' bounds (a fixed 18.5 kg and 108 cm were refused at under two years).
+TYPICAL_GROWTH = (
+    (0.0, 3.4, 50.0),
+    (0.25, 6.0, 61.0),
+    (0.5, 7.8, 67.0),
+    (1.0, 9.6, 75.0),
+    (2.0, 12.2, 87.0),
+    (3.0, 14.3, 96.0),
+    (5.0, 18.3, 110.0),
+    (7.0, 22.9, 122.0),
+    (10.0, 31.9, 138.0),
+    (13.0, 45.0, 156.0),
+    (16.0, 58.0, 170.0),
+    (20.0, 65.0, 175.0),
+)
+
+
+def typical_growth(born: date, on: date) -> tuple[str, str]:
+    """A typical weight and height on that day, as the form takes them."""
+    age = max(0.0, min(20.0, (on - born).days / 365.25))
+    for (a0, w0, h0), (a1, w1, h1) in zip(TYPICAL_GROWTH, TYPICAL_GROWTH[1:]):
+        if a0 <= age <= a1:
+            share = (age - a0) / (a1 - a0)
+            weight, height = w0 + share * (w1 - w0), h0 + share * (h1 - h0)
+            return f"{weight:.1f}", f"{height:.1f}"
+    raise ValueError(age)

@@ -34,6 +34,7 @@ from bench.load_browser import (  # noqa: E402
     form_options,
     import_file,
     multipart,
+    typical_growth,
 )
 
 SPEC: dict = {}
@@ -155,20 +156,23 @@ class Staff(FastHttpUser):
 
     def save(self, role, add_url, form_id, name, values):
         """A new record through its add form: the page read, its fields posted
-        back with the ones a clinician fills (`values(chart, day)`), Save. The
+        back with the ones a clinician fills (`values(day, weight, height)`), Save. The
         day is drawn from the child's life: a chart has one visit of a type,
         and one assessment of an instrument, a day."""
         chart = self.chart()
         born = datetime.strptime(chart["date_of_birth"], "%d/%m/%Y").date()
         first = born + timedelta(days=30)
         span = max(0, (date.today() - first).days)
-        day = f"{first + timedelta(days=self.rng.randint(0, span)):%d/%m/%Y}"
+        on = first + timedelta(days=self.rng.randint(0, span))
+        day = f"{on:%d/%m/%Y}"
         url = f"{add_url}?patient={chart['pk']}"
         page = self.get(role, url, f"{name} form")
         if page is None:
             return
         fields = form_fields(page.text, form_id=form_id)
-        fields.update({k: [v] for k, v in values(day).items()})
+        fields.update(
+            {k: [v] for k, v in values(day, *typical_growth(born, on)).items()}
+        )
         fields.update({"patient": [str(chart["pk"])], "_save": ["Save"]})
         saved = self.post(role, url, f"save {name}", fields)
         if saved is not None and "/summary/" not in saved.headers["Location"]:
@@ -204,12 +208,12 @@ def clinician_actions():
             urls["visit_add"],
             "clinicalrecord_form",
             "visit",
-            lambda day: {
+            lambda day, weight, height: {
                 "visit_date": day,
                 "visit_type": "follow_up",
                 "chief_complaint": "Load bench review",
-                "weight_kg": "18.5",
-                "height_cm": "108.0",
+                "weight_kg": weight,
+                "height_cm": height,
             },
         ),
         "save assessment": lambda u, r: u.save(
@@ -217,7 +221,7 @@ def clinician_actions():
             urls["assessment_add"],
             "assessment_form",
             "assessment",
-            lambda day: {
+            lambda day, weight, height: {
                 "instrument": "asq3",
                 "performed_on": day,
                 "total_score": "55",

@@ -3,6 +3,7 @@ they read and post, and the sessions they are given (locust itself never runs he
 
 import email
 import re
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
@@ -21,7 +22,13 @@ from bench.load import (
     staff_users,
     task_table,
 )
-from bench.load_browser import form_fields, form_options, import_file, multipart
+from bench.load_browser import (
+    form_fields,
+    form_options,
+    import_file,
+    multipart,
+    typical_growth,
+)
 from records.users import roles
 from records.users.models import User
 from tests import factories
@@ -174,3 +181,13 @@ def test_a_bench_session_is_signed_in_past_the_second_step(bench_staff):
     assert page.wsgi_request.user == clinician
     stranger = Client().get("/admin/", secure=True)
     assert stranger.status_code == 302
+
+
+def test_a_visits_measurements_follow_the_childs_age():
+    born = date(2020, 1, 1)
+    assert typical_growth(born, born) == ("3.4", "50.0")
+    ages = [born + timedelta(days=days) for days in range(0, 365 * 25, 90)]
+    weights = [float(typical_growth(born, on)[0]) for on in ages]
+    heights = [float(typical_growth(born, on)[1]) for on in ages]
+    assert weights == sorted(weights) and heights == sorted(heights)
+    assert typical_growth(born, date(2045, 1, 1)) == ("65.0", "175.0")
