@@ -519,21 +519,16 @@ def report(results: dict[str, dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
-    parser.add_argument(
-        "--duration", type=float, default=120, help="seconds a phase is measured"
-    )
-    parser.add_argument("--users", type=int, default=50, help="people in phase b")
-    parser.add_argument("--think", type=parse_range, default=(0.5, 2.0), help="phase b")
-    parser.add_argument("--day-users", type=int, default=200, help="people in phase c")
-    parser.add_argument(
-        "--day-think", type=parse_range, default=(5.0, 15.0), help="phase c"
-    )
-    parser.add_argument("--phases", default="a,b,c")
-    parser.add_argument(
-        "--workers", type=int, help="gunicorn workers (gunicorn.conf.py's default)"
-    )
-    parser.add_argument("--redis", default=os.environ.get("REDIS_URL") or DEFAULT_REDIS)
+    add = parser.add_argument
+    add("--database", default=DEFAULT_DATABASE, help="a scale_bench.py database")
+    add("--duration", type=float, default=120, help="seconds each phase is measured")
+    add("--users", type=int, default=50, help="people in phase b")
+    add("--think", type=parse_range, default=(0.5, 2.0), help="b's LOW,HIGH s")
+    add("--day-users", type=int, default=200, help="people in phase c")
+    add("--day-think", type=parse_range, default=(5.0, 15.0), help="c's LOW,HIGH s")
+    add("--phases", default="a,b,c", help="which of a, b and c to run")
+    add("--workers", type=int, help="gunicorn workers (gunicorn.conf.py's default)")
+    add("--redis", default=os.environ.get("REDIS_URL") or DEFAULT_REDIS)
     args = parser.parse_args()
     if not 1 <= args.duration <= 1800 or not (
         1 <= args.users <= 1000 and 1 <= args.day_users <= 1000
