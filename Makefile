@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# bench/load.py's Redis (gunicorn's cache, as in production): a database of its own.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/9
 # make run's Redis (cache, and the broker of its Celery worker): REDIS_URL when set,
 # else this one, started under var/ when nothing answers. `make run RUN_REDIS_URL=`
 # runs without Redis: no worker, tasks in the web process.
@@ -19,7 +21,7 @@ LOCAL := set -a; [ ! -f $(SERVICES_ENV) ] || . ./$(SERVICES_ENV); set +a;
 
 .PHONY: run test test-fast install system-deps services services-test services-stop lint \
         migrations-check deploy-check compose-check ci-check pytest db migrate seed serve \
-        worker \
+        worker services-bench \
         bench clean
 
 run: install services db migrate seed serve
@@ -61,6 +63,9 @@ services:
 
 services-test:
 	@REDIS_URL=$(TEST_REDIS_URL) scripts/dev-services postgres redis
+
+services-bench:
+	@REDIS_URL=$(BENCH_REDIS_URL) scripts/dev-services postgres redis
 
 services-stop:
 	@scripts/dev-services stop
@@ -133,7 +138,7 @@ test-fast: install services-test
 	$(LOCAL) REDIS_URL=$${LOCAL_REDIS_URL:-$(TEST_REDIS_URL)} $(BIN)/pytest -q -x \
 	  -m "not e2e and not slow" $(PYTEST_ARGS)
 
-bench: install
+bench: install services-bench
 	$(PY) bench/request_overhead.py
 	$(PY) bench/request_cpu.py
 	$(PY) bench/import_bench.py
@@ -143,6 +148,7 @@ bench: install
 	$(PY) bench/audit_scale_bench.py
 	$(PY) bench/jit_bench.py
 	$(PY) bench/scale_bench.py
+	$(LOCAL) $(PY) bench/load.py --redis $${LOCAL_REDIS_URL:-$(BENCH_REDIS_URL)}
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .coverage htmlcov

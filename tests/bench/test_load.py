@@ -1,0 +1,193 @@
+"""bench/load.py's own parts: who the simulated staff are, what they do, the forms
+they read and post, and the sessions they are given (locust itself never runs here)."""
+
+import email
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from bench.load import (
+    AUDITOR,
+    CLINICIAN,
+    MANAGER,
+    ROLE_SHARES,
+    TASKS,
+    apportion,
+    parse_range,
+    signed_in_session,
+    staff_users,
+    task_table,
+)
+from bench.load_browser import (
+    form_fields,
+    form_options,
+    import_file,
+    multipart,
+    typical_growth,
+)
+from records.users import roles
+from records.users.models import User
+from tests import factories
+
+
+def test_think_times_are_read_as_low_and_high_seconds():
+    assert parse_range("0.5,2") == (0.5, 2.0)
+    assert parse_range("5-15") == (5.0, 15.0)
+    for wrong in ("2,1", "-1,2", "1,601", "1"):
+        with pytest.raises(ValueError):
+            parse_range(wrong)
+
+
+@pytest.mark.parametrize(
+    "users, expected",
+    [
+        (50, {CLINICIAN: 45, MANAGER: 3, AUDITOR: 2}),
+        (200, {CLINICIAN: 180, MANAGER: 12, AUDITOR: 8}),
+        (3, {CLINICIAN: 1, MANAGER: 1, AUDITOR: 1}),
+        (7, {CLINICIAN: 5, MANAGER: 1, AUDITOR: 1}),
+        (1, {CLINICIAN: 1, MANAGER: 0, AUDITOR: 0}),
+    ],
+)
+def test_people_are_dealt_roles_by_their_shares(users, expected):
+    assert apportion(users) == expected
+
+
+def test_one_role_does_its_own_tasks_and_the_single_person_the_whole_mix():
+    clinician = task_table([CLINICIAN])
+    assert {(role, name) for role, name, _ in clinician} == {
+        (CLINICIAN, name) for name in TASKS[CLINICIAN]
+    }
+    everyone = task_table(ROLE_SHARES)
+    by_role = {role: 0.0 for role in ROLE_SHARES}
+    for role, _, weight in everyone:
+        by_role[role] += weight
+    # Each role's tasks weigh what that role's share of staff does.
+    assert by_role == pytest.approx(ROLE_SHARES)
+
+
+PAGE = """
+<form id="search"><input name="q" value="x"></form>
+<form id="record_form" method="post">
+  <input type="hidden" name="csrfmiddlewaretoken" value="tok">
+  <input name="visit_date" value="">
+  <input type="checkbox" name="make_final">
+  <input type="checkbox" name="columns" value="mrn" checked>
+  <input type="checkbox" name="columns" value="sex" checked>
+  <input type="radio" name="file_format" value="csv" checked>
+  <input type="radio" name="file_format" value="xlsx">
+  <input type="file" name="upload">
+  <input type="submit" name="_save" value="Save">
+  <input name="locked" value="1" disabled>
+  <select name="visit_type"><option value="">Select value</option>
+    <option value="follow_up">Follow-up</option></select>
+  <select name="clinician"><option value="1">A</option>
+    <option value="2" selected>B</option></select>
+  <textarea name="examination">
+Well child.</textarea>
+</form>
+"""
+
+
+def test_a_form_is_read_as_a_browser_posts_it():
+    assert form_fields(PAGE, form_id="record_form") == {
+        "csrfmiddlewaretoken": ["tok"],
+        "visit_date": [""],
+        "columns": ["mrn", "sex"],
+        "file_format": ["csv"],
+        "visit_type": [""],
+        "clinician": ["2"],
+        "examination": ["Well child."],
+    }
+    assert form_fields(PAGE, having="q") == {"q": ["x"]}
+    assert form_fields(PAGE, having="file_format")["file_format"] == ["csv"]
+    with pytest.raises(LookupError):
+        form_fields(PAGE, form_id="missing")
+    assert form_options(PAGE, "visit_type") == ["follow_up"]
+
+
+def test_an_upload_is_encoded_as_multipart_form_data():
+    body, kind = multipart(
+        {"reason": "Load", "mode": "create_only"}, "file", "a.csv", b"x,y\n"
+    )
+    message = email.message_from_bytes(f"Content-Type: {kind}\r\n\r\n".encode() + body)
+    parts = {
+        part.get_param("name", header="content-disposition"): part
+        for part in message.get_payload()
+    }
+    assert parts["reason"].get_payload() == "Load"
+    assert parts["mode"].get_payload() == "create_only"
+    assert parts["file"].get_filename() == "a.csv"
+    assert parts["file"].get_payload(decode=True) == b"x,y\n"
+
+
+def test_a_managers_import_file_keeps_to_their_own_ten_charts():
+    first, later = import_file(3, 1).decode(), import_file(3, 2).decode()
+    rows = first.splitlines()[1:]
+    mrns = [row.split(",")[0] for row in rows]
+    assert len(rows) == 10 and len(set(mrns)) == 10
+    assert all(re.fullmatch(settings.PATIENT_MRN_PATTERN, mrn) for mrn in mrns)
+    assert [row.split(",")[0] for row in later.splitlines()[1:]] == mrns
+    assert first != later  # the next import changes them: rows updated
+    assert import_file(4, 1).splitlines()[1] != import_file(3, 1).splitlines()[1]
+
+
+@pytest.fixture
+def bench_staff(db):
+    team = factories.team("Bench team")
+    for role, name in (
+        (roles.CLINICIAN, "bench-clinician"),
+        (roles.DATA_MANAGER, "bench-manager"),
+        (roles.AUDITOR, "bench-auditor"),
+    ):
+        user = User.objects.create(username=name, is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+    User.objects.get(username="bench-clinician").groups.add(team.group)
+    return team
+
+
+def test_more_clinicians_join_the_bench_clinicians_teams(bench_staff):
+    made = staff_users({CLINICIAN: 3, MANAGER: 2, AUDITOR: 1})
+    assert [u.username for u in made[CLINICIAN]] == [
+        "bench-clinician",
+        "bench-clinician-2",
+        "bench-clinician-3",
+    ]
+    assert [u.username for u in made[MANAGER]] == ["bench-manager", "bench-manager-2"]
+    third = User.objects.get(username="bench-clinician-3")
+    assert set(third.groups.values_list("name", flat=True)) == {
+        roles.CLINICIAN,
+        "Bench team",
+    }
+    manager = User.objects.get(username="bench-manager-2")
+    assert list(manager.groups.values_list("name", flat=True)) == [roles.DATA_MANAGER]
+    # Made once: a second run reuses them.
+    again = staff_users({CLINICIAN: 3, MANAGER: 1, AUDITOR: 1})
+    assert [u.pk for u in again[CLINICIAN]] == [u.pk for u in made[CLINICIAN]]
+
+
+def test_a_bench_session_is_signed_in_past_the_second_step(bench_staff):
+    clinician = staff_users({CLINICIAN: 2, MANAGER: 1, AUDITOR: 1})[CLINICIAN][1]
+    cookies = signed_in_session(clinician)
+    assert set(cookies) == {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
+    browser = Client()
+    for name, value in cookies.items():
+        browser.cookies[name] = value
+    page = browser.get("/admin/", secure=True)
+    assert page.status_code == 200
+    assert page.wsgi_request.user == clinician
+    stranger = Client().get("/admin/", secure=True)
+    assert stranger.status_code == 302
+
+
+def test_a_visits_measurements_follow_the_childs_age():
+    born = date(2020, 1, 1)
+    assert typical_growth(born, born) == ("3.4", "50.0")
+    ages = [born + timedelta(days=days) for days in range(0, 365 * 25, 90)]
+    weights = [float(typical_growth(born, on)[0]) for on in ages]
+    heights = [float(typical_growth(born, on)[1]) for on in ages]
+    assert weights == sorted(weights) and heights == sorted(heights)
+    assert typical_growth(born, date(2045, 1, 1)) == ("65.0", "175.0")
