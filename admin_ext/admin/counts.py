@@ -2,22 +2,27 @@
 thousand (the ids of at most a thousand and one rows, read with LIMIT; no COUNT),
 beyond that PostgreSQL's own estimate for the same query (EXPLAIN's planned rows,
 from the table's statistics), rounded and said to be one; a list the planner
-expects to hold over ten thousand rows is estimated without reading any."""
+expects to hold over ten thousand rows is estimated after reading one row. Two
+queries either way, so that a page's queries do not change with the table."""
 
 import json
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
 EXACT_UP_TO = 1000
 # Past ten times that, the planner is not wrong about there being more than a
-# thousand: its estimate is said without reading a row.
+# thousand: one row is read (is there any?), and the estimate said.
 TRUST_ESTIMATE_FROM = 10 * EXACT_UP_TO
 
 
 def estimated_rows(queryset: QuerySet) -> int:
     """The planner's estimate of the rows `queryset` returns: no row is read."""
-    sql, params = queryset.order_by().query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().query.sql_with_params()
+    except EmptyResultSet:  # .none(): nothing to ask, nothing to read
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
@@ -34,17 +39,18 @@ def rounded(number: int) -> int:
 
 
 def bounded_count(queryset: QuerySet) -> tuple[int, bool]:
-    """(rows, estimated). When the planner expects far more than EXACT_UP_TO rows,
-    its estimate, and no row is read: reading even a thousand and one ids of a
-    search over common names cost more than the page itself at a million charts.
-    Otherwise exact up to EXACT_UP_TO, read as the ids of at most EXACT_UP_TO + 1
-    rows (no COUNT at all), and the estimate beyond."""
+    """(rows, estimated), in two queries whatever the table holds: the planner's
+    estimate, then the ids of at most EXACT_UP_TO + 1 rows, or of one row when
+    the planner expects far more than EXACT_UP_TO (reading a thousand and one ids
+    of a search over common names cost more than the page itself at a million
+    charts; the one row tells an empty list from a wrong estimate). Exact up to
+    EXACT_UP_TO, the estimate beyond."""
     estimate = estimated_rows(queryset)
-    if estimate > TRUST_ESTIMATE_FROM:
-        return rounded(estimate), True
-    exact = len(queryset.order_by().values_list("pk", flat=True)[: EXACT_UP_TO + 1])
-    if exact <= EXACT_UP_TO:
-        return exact, False
+    trusted = estimate > TRUST_ESTIMATE_FROM
+    limit = 1 if trusted else EXACT_UP_TO + 1
+    read = len(queryset.order_by().values_list("pk", flat=True)[:limit])
+    if read == 0 or (not trusted and read <= EXACT_UP_TO):
+        return read, False
     return max(rounded(estimate), EXACT_UP_TO), True
 
 

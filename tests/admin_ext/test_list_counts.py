@@ -58,9 +58,10 @@ def test_the_dashboard_counts_exactly_when_few_and_estimates_beyond(
     assert "About 660,000</p>" in body
 
 
-def test_far_beyond_the_limit_no_row_is_read(make_user, monkeypatch):
+def test_far_beyond_the_limit_one_row_is_read(make_user, monkeypatch):
     """A search over common names at a million charts: the planner's estimate
-    is said as it is, and no id is read to check it."""
+    is said as it is, after reading one row (there is one), in the same two
+    queries as a list of a few rows."""
     clinician = make_user("count-doc5", roles=[roles.CLINICIAN])
     factories.patient(acting_user=clinician)
     monkeypatch.setattr(counts, "estimated_rows", lambda queryset: 25_427)
@@ -68,6 +69,15 @@ def test_far_beyond_the_limit_no_row_is_read(make_user, monkeypatch):
         assert counts.count_text(Patient.objects.all()) == (
             "About 25,000 patients (an estimate)"
         )
-    assert queries.captured_queries == []
+    (read,) = queries.captured_queries
+    assert read["sql"].endswith("LIMIT 1")
+    assert counts.count_text(Patient.objects.filter(mrn="none such")) == "0 patients"
     monkeypatch.setattr(counts, "estimated_rows", lambda queryset: 9_000)
     assert counts.count_text(Patient.objects.all()) == "1 patient"
+
+
+def test_a_list_of_nothing_asks_nothing(make_user):
+    """A user who may open no chart gets .none(): no SQL to estimate or read."""
+    with CaptureQueriesContext(connection) as queries:
+        assert counts.count_text(Patient.objects.none()) == "0 patients"
+    assert queries.captured_queries == []
