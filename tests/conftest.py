@@ -35,6 +35,7 @@ from tests.helpers import (
     read_env_file,
     triggers_disabled,
 )
+from tests.support.flush import FastFlush
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,6 +61,24 @@ def audit_table_flushable():
     DatabaseOperations.sql_flush = sql_flush
     yield
     DatabaseOperations.sql_flush = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def transactional_teardown_fast():
+    """Transactional tests end with DELETEs of the rows they wrote instead of
+    Django's flush (TRUNCATE of every table, then post_migrate): the database ends
+    the same, about a second sooner (tests/support/flush.py)."""
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+    flush = FastFlush(original)
+
+    def _fixture_teardown(testcase):
+        flush.teardown(testcase)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+    yield flush
+    TransactionTestCase._fixture_teardown = original
 
 
 def second_factor_pass(client: Client, user: User) -> None:
