@@ -10,10 +10,11 @@ import boto3
 import pytest
 import requests
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
@@ -36,6 +37,7 @@ from tests.helpers import (
     triggers_disabled,
 )
 from tests.support.flush import FastFlush
+from tests.support.passwords import cheap_hashers
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -79,6 +81,15 @@ def transactional_teardown_fast():
     TransactionTestCase._fixture_teardown = _fixture_teardown
     yield flush
     TransactionTestCase._fixture_teardown = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def password_hashing_cheap():
+    """The configured hashers with test-sized costs (tests/support/passwords.py):
+    a user made or signed in costs a millisecond, not a third of a second."""
+    hashers = cheap_hashers(django_settings.PASSWORD_HASHERS)
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
 
 
 def second_factor_pass(client: Client, user: User) -> None:
