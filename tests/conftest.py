@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import boto3
+import botocore.session
 import pytest
 import requests
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -130,6 +131,27 @@ def production_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def production_settings(production_env) -> dict:
     return load_settings(production_env)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def botocore_models_parsed_once():
+    """Every test's storage (settings.STORAGES changes per test) makes a new boto3
+    session, and each session parsed botocore's JSON service models anew (~0.2 s
+    a test that stores a file): the sessions of the run share one loader."""
+    original = botocore.session.create_loader
+    loaders = {}
+
+    def create_loader(search_path_string=None):
+        if search_path_string not in loaders:
+            loaders[search_path_string] = original(search_path_string)
+        loader = loaders[search_path_string]
+        # boto3 appends its own data path to the loader of each new session.
+        loader.search_paths[:] = dict.fromkeys(loader.search_paths)
+        return loader
+
+    botocore.session.create_loader = create_loader
+    yield
+    botocore.session.create_loader = original
 
 
 @pytest.fixture(scope="session")
