@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import boto3
+import botocore.session
 import pytest
 import requests
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
@@ -35,6 +37,8 @@ from tests.helpers import (
     read_env_file,
     triggers_disabled,
 )
+from tests.support.flush import FastFlush
+from tests.support.passwords import cheap_hashers
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,6 +64,33 @@ def audit_table_flushable():
     DatabaseOperations.sql_flush = sql_flush
     yield
     DatabaseOperations.sql_flush = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def transactional_teardown_fast():
+    """Transactional tests end with DELETEs of the rows they wrote instead of
+    Django's flush (TRUNCATE of every table, then post_migrate): the database ends
+    the same, about a second sooner (tests/support/flush.py)."""
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+    flush = FastFlush(original)
+
+    def _fixture_teardown(testcase):
+        flush.teardown(testcase)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+    yield flush
+    TransactionTestCase._fixture_teardown = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def password_hashing_cheap():
+    """The configured hashers with test-sized costs (tests/support/passwords.py):
+    a user made or signed in costs a millisecond, not a third of a second."""
+    hashers = cheap_hashers(django_settings.PASSWORD_HASHERS)
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
 
 
 def second_factor_pass(client: Client, user: User) -> None:
@@ -100,6 +131,27 @@ def production_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def production_settings(production_env) -> dict:
     return load_settings(production_env)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def botocore_models_parsed_once():
+    """Every test's storage (settings.STORAGES changes per test) makes a new boto3
+    session, and each session parsed botocore's JSON service models anew (~0.2 s
+    a test that stores a file): the sessions of the run share one loader."""
+    original = botocore.session.create_loader
+    loaders = {}
+
+    def create_loader(search_path_string=None):
+        if search_path_string not in loaders:
+            loaders[search_path_string] = original(search_path_string)
+        loader = loaders[search_path_string]
+        # boto3 appends its own data path to the loader of each new session.
+        loader.search_paths[:] = dict.fromkeys(loader.search_paths)
+        return loader
+
+    botocore.session.create_loader = create_loader
+    yield
+    botocore.session.create_loader = original
 
 
 @pytest.fixture(scope="session")

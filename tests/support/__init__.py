@@ -8,4 +8,6 @@ A package, not more of tests/helpers.py: with these the one module would pass
   (tests/records/imports/, tests/faults/, tests/e2e/).
 - admin_urls.py: every URL the admin registers, with an object of the access
   tests' world to open (tests/access/, tests/security/).
+- flush.py: the teardown of transactional tests, emptying only the tables they
+  wrote to (tests/conftest.py).
 """
