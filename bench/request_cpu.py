@@ -67,6 +67,7 @@ def _setup(database: str) -> None:
 
     if not (ROOT / "staticfiles" / "staticfiles.json").exists():
         call_command("collectstatic", interactive=False, verbosity=0)
+    import ndas.wsgi  # noqa: F401 (as gunicorn loads it: what it loaded, frozen)
 
 
 # --- the baseline: Django's stock admin -------------------------------------------

@@ -528,6 +528,8 @@ def child(size: int, phase: str, rebuild: bool, runs: int) -> None:
         if not (ROOT / "staticfiles" / "staticfiles.json").exists():
             call_command("collectstatic", interactive=False, verbosity=0)
         setup_test_environment()  # testserver host, the locmem mail
+        import ndas.wsgi  # noqa: F401 (as gunicorn loads it: what it loaded, frozen)
+
         print(json.dumps(measure(size, runs)))
 
 
