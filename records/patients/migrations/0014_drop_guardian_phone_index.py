@@ -6,12 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0013_list_date_indexes'),
+        ("patients", "0013_list_date_indexes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='patient',
-            name='patient_guardian_phone_idx',
+            model_name="patient",
+            name="patient_guardian_phone_idx",
         ),
     ]
