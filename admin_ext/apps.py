@@ -9,9 +9,11 @@ class AdminExtConfig(AppConfig):
         from django.contrib import admin
 
         from admin_ext.admin.changelist import headers_once
+        from admin_ext.admin.list_rows import rows_planned_once
 
         admin.site.site_header = "NDAS"
         admin.site.site_title = "NDAS"
         admin.site.index_title = "Dashboard"
         admin.site.index_template = "admin_ext/dashboard.html"
         headers_once()
+        rows_planned_once()

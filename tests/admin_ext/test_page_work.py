@@ -141,3 +141,63 @@ def test_show_date_is_date_format():
         assert show_date(date(2023, 5, 17)) == date_format(
             date(2023, 5, 17), "DATE_FORMAT"
         )
+
+
+# --- rows planned once per page (admin_ext/admin/list_rows.py) ------------------------
+
+
+def _changelists(client, world, params):
+    """Each registered list the superuser opens, with its change list."""
+    from admin_ext.admin import list_rows
+
+    client.force_login(world.users["superuser"])
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        response = client.get(url, params)
+        if response.status_code != 200 or "cl" not in (response.context or {}):
+            continue
+        changelist = response.context["cl"]
+        yield model, changelist, list_rows
+
+
+@pytest.mark.parametrize("params", [{}, {"o": "1", "all": ""}])
+def test_every_lists_rows_are_drawn_as_unfold_draws_them(client, world, params):
+    inside = world.users["clinician_in_team"]
+    for n in range(3):  # several rows: the page's plan is reused from row to row
+        patient = factories.patient(
+            acting_user=inside, care_teams=[world.team], mrn=f"ROW-{n:04d}"
+        )
+        factories.visit(acting_user=inside, patient=patient)
+        factories.assessment(acting_user=inside, patient=patient)
+    planned, compared = set(), 0
+    for model, changelist, list_rows in _changelists(client, world, params):
+        assert changelist.result_list, model  # every list of the world has rows
+        for result in changelist.result_list:
+            ours = list(list_rows.items_for_result(changelist, result, None))
+            unfolds = list(
+                list_rows.ORIGINAL_ITEMS_FOR_RESULT(changelist, result, None)
+            )
+            assert ours == unfolds, (model, result.pk)
+            compared += 1
+        if changelist._ndas_row_plan[0] is not None:
+            planned.add(model._meta.label_lower)
+    assert compared > 20
+    # The clinical lists, and most others, take the planned path.
+    assert {
+        "patients.patient",
+        "patients.assessment",
+        "clinical_records.clinicalrecord",
+        "patients.mediafile",
+        "audit.auditevent",
+        "imports.importjob",
+    } <= planned
+
+
+def test_the_page_template_uses_the_planned_rows():
+    from admin_ext.admin import list_rows
+
+    assert unfold_list.items_for_result is list_rows.items_for_result
+    list_rows.rows_planned_once()  # a second call changes nothing
+    assert unfold_list.items_for_result is list_rows.items_for_result
+    assert list_rows.ORIGINAL_ITEMS_FOR_RESULT is not list_rows.items_for_result
