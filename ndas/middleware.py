@@ -16,7 +16,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import empty
 
 from ndas import errors, health
-from records.common.context import client_ip_var, request_id_var, user_id_var
+from records.common.context import (
+    client_ip_var,
+    request_id_var,
+    request_memo_var,
+    user_id_var,
+)
 from records.common.net import client_ip, from_trusted_proxy
 
 access_log = logging.getLogger("ndas.request")
@@ -69,6 +74,8 @@ class RequestContextMiddleware:
         request_token = request_id_var.set(request_id)
         user_token = user_id_var.set(None)
         ip_token = client_ip_var.set(client_ip(request))
+        safe = request.method in ("GET", "HEAD")
+        memo_token = request_memo_var.set({} if safe else None)
         started = time.perf_counter()
         try:
             response = self.get_response(request)
@@ -95,6 +102,7 @@ class RequestContextMiddleware:
             request_id_var.reset(request_token)
             user_id_var.reset(user_token)
             client_ip_var.reset(ip_token)
+            request_memo_var.reset(memo_token)
 
 
 class HealthCheckMiddleware:

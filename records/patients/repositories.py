@@ -20,6 +20,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.formats import get_format
 
+from records.common.context import request_memo_var
 from records.common.search import search_bound
 from records.patients import validators
 from records.patients.models import (
@@ -64,6 +65,12 @@ WHERE ct.app_label = 'patients' AND p.codename = 'view_patient'
 
 
 def _grants_of(user) -> _Grants:
+    """The user's grants, read once per GET request (records.common.context): a
+    chart page asks for them for the chart and for each of its tabs."""
+    memo = request_memo_var.get()
+    key = ("chart grants", user.pk)
+    if memo is not None and key in memo:
+        return memo[key]
     sql = _GRANTS_SQL.format(
         user_groups=User.groups.through._meta.db_table,
         emergency=BreakGlassGrant._meta.db_table,
@@ -72,7 +79,10 @@ def _grants_of(user) -> _Grants:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"user": user.pk, "now": timezone.now()})
         groups, permission, own = cursor.fetchone()
-    return _Grants(sorted(groups), permission, sorted(own))
+    grants = _Grants(sorted(groups), permission, sorted(own))
+    if memo is not None:
+        memo[key] = grants
+    return grants
 
 
 def _team_grants(grants: _Grants, chart: OuterRef) -> Exists:
