@@ -201,3 +201,64 @@ def test_the_page_template_uses_the_planned_rows():
     list_rows.rows_planned_once()  # a second call changes nothing
     assert unfold_list.items_for_result is list_rows.items_for_result
     assert list_rows.ORIGINAL_ITEMS_FOR_RESULT is not list_rows.items_for_result
+
+
+def _unfolds(template_name: str):
+    """unfold's own template of that name (NDAS's templates/ overrides it)."""
+    from pathlib import Path
+
+    import unfold
+    from django.template import engines
+
+    path = Path(unfold.__file__).parent / "templates" / template_name
+    return engines["django"].from_string(path.read_text())
+
+
+def _same_markup(html: str) -> str:
+    """Markup with the whitespace between tags, which no browser shows, and the
+    CSRF tokens (masked afresh each time) set aside."""
+    import re
+
+    html = re.sub(r'(name="csrfmiddlewaretoken" value=)"[^"]+"', r"\1", str(html))
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+@pytest.mark.parametrize("params", [{}, {"o": "-1"}])
+def test_every_lists_results_template_draws_what_unfolds_does(client, world, params):
+    from django.template.loader import get_template
+
+    ours = get_template("admin/change_list_results.html")
+    theirs = _unfolds("admin/change_list_results.html")
+    compared = 0
+    for model, changelist, _ in _changelists(client, world, params):
+        request = client.get("/").wsgi_request
+        request.user = world.users["superuser"]
+        context = unfold_list.result_list(
+            {"request": request, "actions_row": None}, changelist
+        )
+        drawn = ours.render(context, request)
+        assert _same_markup(drawn) == _same_markup(
+            theirs.render(context, request)
+        ), model
+        compared += bool(context["results"])
+    assert compared >= 10
+
+
+def test_the_language_switch_draws_what_unfolds_does(rf):
+    from django.template.loader import get_template
+
+    ours = get_template("unfold/helpers/language_switch.html")
+    theirs = _unfolds("unfold/helpers/language_switch.html")
+    request = rf.get("/")
+    for context in (
+        {"show_languages": False},
+        {"show_languages": True, "languages_action": "/lang/"},
+        {
+            "show_languages": True,
+            "languages_action": "/lang/",
+            "languages_list": [{"code": "en-gb", "name_local": "English"}],
+        },
+    ):
+        drawn = _same_markup(ours.render(context, request))
+        assert drawn == _same_markup(theirs.render(context, request))
+        assert ("<form" in drawn) == context["show_languages"]
