@@ -9,6 +9,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
+from django.template import Context, Template
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.formats import date_format
@@ -27,6 +28,21 @@ from records.users import roles
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+
+# How admin_ext/chart_tab.html drew a row's cells before they were joined in Python.
+CELLS_BY_TEMPLATE = Template(
+    '{% for name, label, contents in row %}<td class="min-h-[62.5px] align-middle '
+    "border-b max-md:border-b border-base-200 lg:group-[.last]/parent:border-b-0 "
+    "dark:border-base-800 field-{{ name }} group field-tabular p-3 lg:py-3 flex "
+    "items-center before:capitalize before:font-semibold "
+    "before:content-[attr(data-label)] before:text-font-important-light "
+    "dark:before:text-font-important-dark before:mr-auto before:font-text before:pr-4 "
+    "lg:before:hidden font-normal px-3 lg:first:pl-3 lg:last:pr-3 lg:px-1.5 "
+    'text-left lg:table-cell" data-label="{{ label }}"><div class="flex flex-row '
+    'gap-3 items-center"><div class="readonly break-words max-w-2xl '
+    '*:rounded-default">{{ contents }}</div></div></td>{% endfor %}'
+)
 
 
 @pytest.fixture
@@ -122,6 +138,10 @@ def test_the_tab_cells_are_unfolds_read_only_fields(client, clinician):
         assert contents == (field.contents() or "-")
     names = [name for name, _, _ in row]
     assert names == list(AssessmentSummaryInline.fields)
+    # Each row's cells, joined in Python, are what a template drew cell by cell.
+    (html,) = tab.tab_rows_html
+    assert html == CELLS_BY_TEMPLATE.render(Context({"row": row}))
+    assert html in response.content.decode()
     body = response.content.decode()
     # The assessor links to their page, as unfold's read-only field does.
     assessor = reverse("admin:users_user_change", args=[clinician.pk])
@@ -262,3 +282,16 @@ def test_the_language_switch_draws_what_unfolds_does(rf):
         drawn = _same_markup(ours.render(context, request))
         assert drawn == _same_markup(theirs.render(context, request))
         assert ("<form" in drawn) == context["show_languages"]
+
+
+def test_a_tabs_cells_escape_what_staff_typed(client, clinician):
+    patient = factories.patient(acting_user=clinician)
+    factories.visit(
+        acting_user=clinician, patient=patient, chief_complaint="<b>Cough</b> & fever"
+    )
+    client.force_login(clinician)
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    client.get(url)
+    body = client.get(url).content.decode()
+    assert "&lt;b&gt;Cough&lt;/b&gt; &amp; fever" in body
+    assert "<b>Cough</b>" not in body
