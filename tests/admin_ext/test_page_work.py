@@ -295,3 +295,49 @@ def test_a_tabs_cells_escape_what_staff_typed(client, clinician):
     body = client.get(url).content.decode()
     assert "&lt;b&gt;Cough&lt;/b&gt; &amp; fever" in body
     assert "<b>Cough</b>" not in body
+
+
+# --- the sidebar, drawn once per shape (admin_ext/templatetags/sidebar_once.py) -------
+
+
+def test_the_sidebar_is_unfolds_for_each_role_and_page(client, world):
+    from admin_ext.templatetags import sidebar_once
+
+    pages = [
+        reverse("admin:index"),
+        reverse("admin:patients_patient_changelist"),
+        reverse("admin:patients_patient_change", args=[world.patient.pk]),
+        reverse("admin:audit_auditevent_changelist"),
+    ]
+    shapes = set()
+    for persona in ("clinician_in_team", "administrator", "auditor", "data_manager"):
+        client.force_login(world.users[persona])
+        for url in pages:
+            response = client.get(url)
+            if response.status_code != 200:
+                continue
+            kept = sidebar_once.shape(response.context)
+            assert kept is not None
+            shapes.add(kept)
+            page = next(c for c in response.context if "sidebar_navigation" in c)
+            theirs = sidebar_once._unfolds_app_list().render(Context(page.flatten()))
+            drawn = _same_markup(response.content.decode())
+            assert 'id="nav-sidebar-apps"' in theirs
+            assert _same_markup(theirs) in drawn, (persona, url)
+    # Each role sees its own entries, and each area marks its own entry.
+    assert len(shapes) >= 8
+
+
+def test_a_sidebar_with_a_badge_is_drawn_afresh():
+    from admin_ext.templatetags import sidebar_once
+
+    item = {"title": "Patients", "link": "/p/", "icon": "x", "has_permission": True}
+    plain = {"sidebar_navigation": [{"title": "Clinic", "items": [item]}]}
+    assert sidebar_once.shape(plain) is not None
+    badged = {"sidebar_navigation": [{"items": [{**item, "badge": "3"}]}]}
+    assert sidebar_once.shape(badged) is None
+    assert sidebar_once.shape({**plain, "sidebar_show_all_applications": True}) is None
+    denied = {"sidebar_navigation": [{"items": [{**item, "has_permission": False}]}]}
+    assert sidebar_once.shape(denied) != sidebar_once.shape(
+        {"sidebar_navigation": [{"items": [item]}]}
+    )
