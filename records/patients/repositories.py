@@ -233,9 +233,11 @@ def patient_search(
     narrows the search: 'Harris Oliver' finds the Olivers named Harris.
 
     Ranked, the closest names come first. Ranking reads every match (a common
-    name's first letters match 20,000 of a million charts): `ranked=False` leaves
-    the matches in the queryset's own order, which an index gives, for a caller
-    that knows they are many (the patient list ranks up to a thousand).
+    name's first letters match 20,000 of a million charts): `ranked=False` lists
+    them newest chart first, for a caller that knows they are many (the patient
+    list ranks up to a thousand). By id, not by name: walking the primary key,
+    PostgreSQL meets a name's charts evenly and stops after a page of them; in
+    name order it read 750,000 charts before the first 'Rich...' (2.5 s).
     """
     base = patients_visible_to(user) if queryset is None else queryset
     query = search_bound(query).text
@@ -263,7 +265,7 @@ def patient_search(
         )
     matches = base.filter(Q(mrn=validators.mrn_normalize(query)) | every_word)
     if not ranked:
-        return matches
+        return matches.order_by("-pk")
     return matches.annotate(
         similarity=TrigramSimilarity(
             Concat("given_name", Value(" "), "family_name"), " ".join(names) or query

@@ -33,9 +33,9 @@ from records.patients.models import Patient
 
 I_SEARCH_UNRANKED = (
     "More than {limit:,} charts match this search, too many to put the closest "
-    "first: they are listed as the list is sorted (by name unless you chose a "
-    "column). Add a given name or a date of birth, e.g. “Harris Oliver” or "
-    "“Harris 17/05/2023”, to see the closest matches first."
+    "first: they are listed newest chart first. Add a given name or a date of "
+    "birth, e.g. “Harris Oliver” or “Harris 17/05/2023”, to see the closest "
+    "matches first."
 )
 
 
@@ -46,8 +46,8 @@ class PatientChangeList(SessionSearchChangeList):
         thousands), and the last tie broken by id in the sort's own direction
         (Django's default, id descending, would mix directions and make
         PostgreSQL sort every chart of the first name or date of birth). A
-        search of a thousand matches or fewer orders its own results, closest
-        first (PatientAdmin.bounded_search_results); more keep this order."""
+        name search orders its own results: closest first, or newest first past
+        a thousand matches (PatientAdmin.bounded_search_results)."""
         ordering = super().get_ordering(request, queryset)
         if ordering[-1:] != ["-pk"] or not isinstance(ordering[0], str):
             return ordering
@@ -303,8 +303,8 @@ class PatientAdmin(
         """Name searches rank their matches, closest first, when they are few
         (EXACT_UP_TO: the count the list shows is exact); beyond, ranking would
         read every match (20,000 charts start 'Harr' of a million), so the
-        matches keep the list's order, which an index gives, and the list says
-        how to narrow them. The count made here is the list's count line too:
+        matches come newest first, which the primary key's index gives, and the
+        list says how to narrow them. The count made here is the list's count line too:
         the page's queries are those of an unsearched list."""
         user = request.user
         if not repositories.patient_search_ranks(search_term):
