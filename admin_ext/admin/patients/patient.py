@@ -304,8 +304,8 @@ class PatientAdmin(
         (EXACT_UP_TO: the count the list shows is exact); beyond, ranking would
         read every match (20,000 charts start 'Harr' of a million), so the
         matches come newest first, which the primary key's index gives, and the
-        list says how to narrow them. The count made here is the list's count line too:
-        the page's queries are those of an unsearched list."""
+        list says how to narrow them. The count made here is the list's count
+        line too: the page's queries are those of an unsearched list."""
         user = request.user
         if not repositories.patient_search_ranks(search_term):
             results = repositories.patient_search(
