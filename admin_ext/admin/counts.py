@@ -3,7 +3,8 @@ thousand (the ids of at most a thousand and one rows, read with LIMIT; no COUNT)
 beyond that PostgreSQL's own estimate for the same query (EXPLAIN's planned rows,
 from the table's statistics), rounded and said to be one; a list the planner
 expects to hold over ten thousand rows is estimated after reading one row. Two
-queries either way, so that a page's queries do not change with the table."""
+queries either way, so that a page's queries do not change with the table; none
+for a list whose search already counted its rows (`counted`)."""
 
 import json
 
@@ -38,6 +39,19 @@ def rounded(number: int) -> int:
     return round(number / step) * step
 
 
+# Where a queryset keeps the count its maker already made (see `counted`).
+_COUNTED = "_ndas_bounded_count"
+
+
+def counted(queryset: QuerySet, count: tuple[int, bool]) -> QuerySet:
+    """`queryset`, carrying `count` (bounded_count's answer for the same rows):
+    a search that counts its matches to choose their order hands the list its
+    count line with them, so the page does not count twice. The object alone
+    carries it: a filtered or cloned copy is counted afresh."""
+    setattr(queryset, _COUNTED, count)
+    return queryset
+
+
 def bounded_count(queryset: QuerySet) -> tuple[int, bool]:
     """(rows, estimated), in two queries whatever the table holds: the planner's
     estimate, then the ids of at most EXACT_UP_TO + 1 rows, or of one row when
@@ -45,6 +59,9 @@ def bounded_count(queryset: QuerySet) -> tuple[int, bool]:
     of a search over common names cost more than the page itself at a million
     charts; the one row tells an empty list from a wrong estimate). Exact up to
     EXACT_UP_TO, the estimate beyond."""
+    known = getattr(queryset, _COUNTED, None)
+    if known is not None:
+        return known
     estimate = estimated_rows(queryset)
     trusted = estimate > TRUST_ESTIMATE_FROM
     limit = 1 if trusted else EXACT_UP_TO + 1

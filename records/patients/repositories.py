@@ -224,13 +224,30 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def patient_search(*, user, query: str, queryset: QuerySet | None = None) -> QuerySet:
+def patient_search_ranks(query: str) -> bool:
+    """Whether patient_search ranks the matches of `query` (a name or MRN search;
+    a date of birth, or nothing, is not ranked)."""
+    query = search_bound(query).text
+    return bool(query) and _parse_date(query) is None
+
+
+def patient_search(
+    *, user, query: str, queryset: QuerySet | None = None, ranked: bool = True
+) -> QuerySet:
     """Find charts by exact MRN, date of birth, name prefix or similar-looking name.
 
-    A date finds by date of birth. Anything else matches an MRN exactly, names whose
-    every word starts a given, family or preferred name, or names with a word that
-    looks like one of the query's (trigram similarity, so that 'Smiht' finds Smith);
-    the closest names come first.
+    A date finds by date of birth. Anything else matches an MRN exactly, or the
+    charts where every word of the query starts a given, family or preferred name
+    or looks like a given or family name (trigram similarity, so that 'Smiht'
+    finds Smith); a word that is a date asks for that date of birth. So each word
+    narrows the search: 'Harris Oliver' finds the Olivers named Harris.
+
+    Ranked, the closest names come first. Ranking reads every match (a common
+    name's first letters match 20,000 of a million charts): `ranked=False` lists
+    them newest chart first, for a caller that knows they are many (the patient
+    list ranks up to a thousand). By id, not by name: walking the primary key,
+    PostgreSQL meets a name's charts evenly and stops after a page of them; in
+    name order it read 750,000 charts before the first 'Rich...' (2.5 s).
     """
     base = patients_visible_to(user) if queryset is None else queryset
     query = search_bound(query).text
@@ -239,30 +256,31 @@ def patient_search(*, user, query: str, queryset: QuerySet | None = None) -> Que
     born = _parse_date(query)
     if born:
         return base.filter(date_of_birth=born)
-    words = query.split(" ")
-    exact_mrn = Q(mrn=validators.mrn_normalize(query))
-    prefix = Q()
-    fuzzy = Q()
-    for word in words:
-        # ILIKE 'word%': answered from the trigram GIN indexes too.
-        prefix &= (
+    names = []
+    every_word = Q()
+    for word in query.split(" "):
+        on = _parse_date(word)
+        if on:
+            every_word &= Q(date_of_birth=on)
+            continue
+        names.append(word)
+        # ILIKE 'word%' and the % operator: both answered from the trigram GIN
+        # indexes.
+        every_word &= (
             Q(family_name__iprefix=word)
             | Q(given_name__iprefix=word)
             | Q(preferred_name__iprefix=word)
+            | Q(family_name__trigram_similar=word)
+            | Q(given_name__trigram_similar=word)
         )
-        # The % operator: answered from the trigram GIN indexes.
-        fuzzy |= Q(family_name__trigram_similar=word) | Q(
-            given_name__trigram_similar=word
+    matches = base.filter(Q(mrn=validators.mrn_normalize(query)) | every_word)
+    if not ranked:
+        return matches.order_by("-pk")
+    return matches.annotate(
+        similarity=TrigramSimilarity(
+            Concat("given_name", Value(" "), "family_name"), " ".join(names) or query
         )
-    return (
-        base.filter(exact_mrn | prefix | fuzzy)
-        .annotate(
-            similarity=TrigramSimilarity(
-                Concat("given_name", Value(" "), "family_name"), query
-            )
-        )
-        .order_by(F("similarity").desc(), "family_name", "given_name", "pk")
-    )
+    ).order_by(F("similarity").desc(), "family_name", "given_name", "pk")
 
 
 def patient_duplicates(

@@ -13,6 +13,7 @@ from admin_ext.admin.exports import ExportMixin
 from admin_ext.admin.letters import SummaryPdfMixin
 from admin_ext.admin.list_cells import header_cell
 from admin_ext.admin.chart_admin import ChartAdmin
+from admin_ext.admin import counts
 from admin_ext.admin.status_label import StatusLabelMixin
 from admin_ext.admin.patient_details import PatientDetailsMixin
 from admin_ext.admin.patients.chart_inlines import (
@@ -30,6 +31,13 @@ from records.common.display import show_date, show_time
 from records.patients import ages, repositories, services
 from records.patients.models import Patient
 
+I_SEARCH_UNRANKED = (
+    "More than {limit:,} charts match this search, too many to put the closest "
+    "first: they are listed newest chart first. Add a given name or a date of "
+    "birth, e.g. “Harris Oliver” or “Harris 17/05/2023”, to see the closest "
+    "matches first."
+)
+
 
 class PatientChangeList(SessionSearchChangeList):
     def get_ordering(self, request, queryset):
@@ -38,7 +46,8 @@ class PatientChangeList(SessionSearchChangeList):
         thousands), and the last tie broken by id in the sort's own direction
         (Django's default, id descending, would mix directions and make
         PostgreSQL sort every chart of the first name or date of birth). A
-        search orders its own results, closest first (repositories.patient_search)."""
+        name search orders its own results: closest first, or newest first past
+        a thousand matches (PatientAdmin.bounded_search_results)."""
         ordering = super().get_ordering(request, queryset)
         if ordering[-1:] != ["-pk"] or not isinstance(ordering[0], str):
             return ordering
@@ -291,10 +300,34 @@ class PatientAdmin(
         return form
 
     def bounded_search_results(self, request, queryset, search_term):
-        results = repositories.patient_search(
-            user=request.user, query=search_term, queryset=queryset
+        """Name searches rank their matches, closest first, when they are few
+        (EXACT_UP_TO: the count the list shows is exact); beyond, ranking would
+        read every match (20,000 charts start 'Harr' of a million), so the
+        matches come newest first, which the primary key's index gives, and the
+        list says how to narrow them. The count made here is the list's count
+        line too: the page's queries are those of an unsearched list."""
+        user = request.user
+        if not repositories.patient_search_ranks(search_term):
+            results = repositories.patient_search(
+                user=user, query=search_term, queryset=queryset
+            )
+            return results, False
+        matches = repositories.patient_search(
+            user=user, query=search_term, queryset=queryset, ranked=False
         )
-        return results, False
+        count = counts.bounded_count(matches)
+        if count[1]:  # an estimate: more than counts.EXACT_UP_TO
+            if request.method == "GET":
+                self.message_user(
+                    request,
+                    I_SEARCH_UNRANKED.format(limit=counts.EXACT_UP_TO),
+                    messages.INFO,
+                )
+            return counts.counted(matches, count), False
+        results = repositories.patient_search(
+            user=user, query=search_term, queryset=queryset
+        )
+        return counts.counted(results, count), False
 
     @display(description="Patient", ordering="family_name")
     def patient(self, obj):

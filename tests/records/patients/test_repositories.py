@@ -31,6 +31,41 @@ def test_fuzzy_name_finds_misspellings_best_first(viewer, patients):
     assert found(viewer, "John Smith")[0] == "NDA-1001"
 
 
+def test_each_word_narrows_the_search(viewer, patients):
+    """Every word must start or look like one of the chart's names: a second
+    word finds fewer charts, not more (each word once found charts alone)."""
+    assert found(viewer, "Smith John") == ["NDA-1001"]
+    assert found(viewer, "Smith Orrin") == []
+    assert sorted(found(viewer, "Smith")) == ["NDA-1001", "NDA-1002"]
+
+
+def test_a_word_that_is_a_date_asks_for_that_date_of_birth(viewer, patients):
+    assert found(viewer, "Quen 02/01/2024") == ["NDA-2001"]
+    assert found(viewer, "Smith 02/01/2024") == []
+    # Both Smith and Smyth (alike) were born on 17 May 2023: the closer first.
+    assert found(viewer, "2023-05-17 Smyth") == ["NDA-1002", "NDA-1001"]
+
+
+def test_unranked_the_matches_come_newest_first(viewer, patients):
+    by_name = repositories.patients_visible_to(viewer).order_by("family_name")
+    unranked = repositories.patient_search(
+        user=viewer, query="Smith", queryset=by_name, ranked=False
+    )
+    assert [p.mrn for p in unranked] == ["NDA-1002", "NDA-1001"]  # Smyth: newer
+    assert "SIMILARITY(" not in str(unranked.query).upper()
+    ranked = repositories.patient_search(user=viewer, query="Smith", ranked=True)
+    assert [p.mrn for p in ranked][0] == "NDA-1001"
+
+
+@pytest.mark.parametrize(
+    "text, ranks",
+    [("Smith", True), ("NDA-1001", True), ("Smith 17/05/2023", True)]
+    + [("17/05/2023", False), ("  ", False)],
+)
+def test_names_are_ranked_dates_of_birth_are_not(text, ranks):
+    assert repositories.patient_search_ranks(text) is ranks
+
+
 @pytest.mark.parametrize("text", ["2023-05-17", "17/05/2023", "17.05.2023"])
 def test_date_of_birth_in_common_formats(viewer, patients, text):
     assert sorted(found(viewer, text)) == ["NDA-1001", "NDA-1002"]
