@@ -27,6 +27,7 @@ from admin_ext.admin.search import SessionSearchMixin
 from records import reports
 from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
+from records.common.display import show_datetime
 from records.imports.exports import escape_cell
 from records.patients.repositories import patients_visible_to
 from records.patients.validators import mrn_normalize
@@ -225,12 +226,17 @@ class AuditEventAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
     @staticmethod
     def _events(request, events, already=()) -> dict:
         """The period's first REPORT_ROWS events, and whether there were more."""
-        shown = list(events[: REPORT_ROWS + 1])
+        # What a report's row shows of an event and its actor (events_describe,
+        # events_shown), not the chain's hashes or the account's other columns:
+        # hundreds of rows, each read into two objects.
+        shown = list(events.only(*audit_display.EVENT_SHOWN)[: REPORT_ROWS + 1])
         audit_display.events_describe(
             shown[:REPORT_ROWS], request.user, where="audit console", already=already
         )
+        audit_display.events_shown(shown[:REPORT_ROWS])
         return {
             "events": shown[:REPORT_ROWS],
+            "events_rows": audit_display.events_rows(shown[:REPORT_ROWS]),
             "events_partial": len(shown) > REPORT_ROWS,
         }
 
@@ -240,11 +246,17 @@ class AuditEventAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
             user=request.user, period=period, patient_id=patient_id, limit=CHANGE_ROWS
         )
         audit_display.changes_describe(changes.rows, request.user)
+        for change in changes.rows:
+            change["when"] = show_datetime(change["at"])
         return changes
 
     @staticmethod
     def _context(changes: reports.Changes) -> dict:
-        return {"changes": changes.rows, "changes_partial": changes.partial}
+        return {
+            "changes": changes.rows,
+            "changes_rows": audit_display.changes_rows(changes.rows),
+            "changes_partial": changes.partial,
+        }
 
     @staticmethod
     def _access(patient, period) -> list[reports.Opener]:
