@@ -19,6 +19,7 @@ so the two runs share nothing but the machine.
 
     .venv/bin/python bench/scale_bench.py                 # 1,000 and 1,000,000
     .venv/bin/python bench/scale_bench.py --sizes 1000,100000 --runs 10
+    .venv/bin/python bench/scale_bench.py --only "audit"   # the pages naming it
 """
 
 import argparse
@@ -339,6 +340,12 @@ def _users() -> int:
 
 # --- timing a size ------------------------------------------------------------------
 
+# The lists' deep page: the last full page of the clinician's list at 1,000
+# charts (656 of them visible, 50 a page), so that it shows a full page for both
+# roles at every size and the sizes compare like for like (page 20 was past the
+# clinician's last page at 1,000). measure() refuses a deep page that is not full.
+DEEP_PAGE = 13
+
 
 def pages(size: int) -> list[tuple[str, str, str, dict | None]]:
     """(name, username, url, search term or None) of each page timed."""
@@ -357,7 +364,12 @@ def pages(size: int) -> list[tuple[str, str, str, dict | None]]:
         role = "clinician" if who == "bench-clinician" else "admin"
         rows += [
             (f"{role}: patient list", who, patients, None),
-            (f"{role}: patient list, page 20", who, f"{patients}?p=20", None),
+            (
+                f"{role}: patient list, page {DEEP_PAGE}",
+                who,
+                f"{patients}?p={DEEP_PAGE}",
+                None,
+            ),
             (f"{role}: list by date of birth", who, f"{patients}?o=2", None),
             (f"{role}: list by name, reversed", who, f"{patients}?o=-1", None),
             (
@@ -464,7 +476,7 @@ def _second_factor_passed(client, user) -> None:
     session.save()
 
 
-def measure(size: int, runs: int) -> dict:
+def measure(size: int, runs: int, only: str = "") -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -474,6 +486,8 @@ def measure(size: int, runs: int) -> dict:
     clients = {}
     results = {}
     for name, username, url, term in pages(size):
+        if only and only not in name:
+            continue
         if username not in clients:
             client = Client()
             user = User.objects.get(username=username)
@@ -492,6 +506,10 @@ def measure(size: int, runs: int) -> dict:
                 times.append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
                 raise SystemExit(f"{name}: HTTP {response.status_code} at {url}")
+        if f"p={DEEP_PAGE}" in url:
+            shown = response.context["cl"]
+            if len(shown.result_list) != shown.list_per_page:
+                raise SystemExit(f"{name}: not a full page at {size:,} charts")
         times = sorted(times[1:])
         results[name] = {
             "p95": times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))],
@@ -508,7 +526,7 @@ def _progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
-def child(size: int, phase: str, rebuild: bool, runs: int) -> None:
+def child(size: int, phase: str, rebuild: bool, runs: int, only: str) -> None:
     os.environ["DATABASE_URL"] = f"postgres:///ndas_bench_scale_{size}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ndas.settings")
     os.environ["DEBUG"] = "False"
@@ -530,7 +548,7 @@ def child(size: int, phase: str, rebuild: bool, runs: int) -> None:
         setup_test_environment()  # testserver host, the locmem mail
         import ndas.wsgi  # noqa: F401 (as gunicorn loads it: what it loaded, frozen)
 
-        print(json.dumps(measure(size, runs)))
+        print(json.dumps(measure(size, runs, only)))
 
 
 def main() -> None:
@@ -539,11 +557,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument(
+        "--only", default="", metavar="WORDS", help="time only pages naming these"
+    )
+    parser.add_argument(
         "--child", nargs=2, metavar=("SIZE", "PHASE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.child:
-        child(int(args.child[0]), args.child[1], args.rebuild, args.runs)
+        child(int(args.child[0]), args.child[1], args.rebuild, args.runs, args.only)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     measured = {}
@@ -551,7 +572,7 @@ def main() -> None:
         for phase in ("build", "time"):
             _progress(f"{size:,} charts: {phase}")
             command = [sys.executable, __file__, "--child", str(size), phase]
-            command += ["--runs", str(args.runs)] + (
+            command += ["--runs", str(args.runs), "--only", args.only] + (
                 ["--rebuild"] if args.rebuild else []
             )
             out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
