@@ -23,6 +23,7 @@ so the two runs share nothing but the machine.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -209,6 +210,7 @@ def build(size: int, rebuild: bool) -> None:
     if Patient.objects.count() >= size and not rebuild:
         _progress(f"{size:,} charts already built (--rebuild forces it)")
         _full_chart()
+        _jobs()
         return
     started = time.perf_counter()
     staff = _users()
@@ -254,6 +256,7 @@ def build(size: int, rebuild: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     _full_chart()
+    _jobs()
     _progress(f"built in {time.perf_counter() - started:.0f} s")
 
 
@@ -319,6 +322,67 @@ def _full_chart() -> None:
                 "outcome": "typical",
             },
         )
+
+
+# The data manager's imports and exports: as many at every size, past a page of
+# their lists (100 rows), so that the lists compare like for like (the million
+# charts' database also holds what bench/load.py imported and exported).
+BENCH_JOBS = 120
+
+
+def _jobs() -> None:
+    """The data manager's BENCH_JOBS imports and exports, each known by its
+    file's fingerprint: added to a database built without them, never twice."""
+    from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
+    from records.users.models import User
+
+    manager = User.objects.get(username="bench-manager")
+
+    def fingerprint(kind: str, n: int) -> str:
+        return hashlib.sha256(f"scale bench {kind} {n}".encode()).hexdigest()
+
+    entities = list(Entity)
+    imports = {fingerprint("import", n): n for n in range(BENCH_JOBS)}
+    imports_held = set(
+        ImportJob.objects.filter(sha256__in=imports).values_list("sha256", flat=True)
+    )
+    ImportJob.objects.bulk_create(
+        ImportJob(
+            user=manager,
+            entity=entities[n % len(entities)],
+            file_name=f"clinic-{n:03d}.csv",
+            size_bytes=2_000 + n,
+            sha256=sha,
+            mode=ImportMode.CREATE_OR_UPDATE,
+            reason="Scale bench import",
+            status=ImportJob.Status.COMMITTED,
+            rows=10,
+            new=10,
+            duration_ms=20,
+        )
+        for sha, n in imports.items()
+        if sha not in imports_held
+    )
+    exports = {fingerprint("export", n): n for n in range(BENCH_JOBS)}
+    exports_held = set(
+        ExportJob.objects.filter(sha256__in=exports).values_list("sha256", flat=True)
+    )
+    ExportJob.objects.bulk_create(
+        ExportJob(
+            user=manager,
+            entity=entities[n % len(entities)],
+            file_format="csv",
+            columns=["mrn", "given_name", "family_name"],
+            row_count=200 + n,
+            sha256=sha,
+            status=ExportJob.Status.COMPLETED,
+        )
+        for sha, n in exports.items()
+        if sha not in exports_held
+    )
+    added = BENCH_JOBS * 2 - len(imports_held) - len(exports_held)
+    if added:
+        _progress(f"{added} imports and exports of the data manager")
 
 
 def _users() -> int:
