@@ -226,10 +226,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
     @staticmethod
     def _events(request, events, already=()) -> dict:
         """The period's first REPORT_ROWS events, and whether there were more."""
-        # What a report's row shows of an event and its actor (events_describe,
-        # events_shown), not the chain's hashes or the account's other columns:
-        # hundreds of rows, each read into two objects.
-        shown = list(events.only(*audit_display.EVENT_SHOWN)[: REPORT_ROWS + 1])
+        shown = audit_display.report_events(events, REPORT_ROWS + 1)
         audit_display.events_describe(
             shown[:REPORT_ROWS], request.user, where="audit console", already=already
         )

@@ -74,8 +74,12 @@ def test_the_reports_rows_show_each_event_and_change_escaped(scene):
         patient_id=patient.pk,
         summary="<b>odd</b> note",
     )
+    # A failed sign-in names the username typed: no account, the name kept.
+    audit_record(action=Action.VIEW, actor_username="ghost", patient_id=patient.pk)
     url = reverse("admin:audit_auditevent_patient_report", args=[patient.pk])
     page = auditor.get(url).content.decode()
+    ghosts_report = reverse("admin:audit_auditevent_user_report", args=["ghost"])
+    assert f'<a class="text-primary-600" href="{ghosts_report}">ghost</a>' in page
     doctors_report = reverse("admin:audit_auditevent_user_report", args=["doctor"])
     assert (
         '<tr class="border-t border-base-200 dark:border-base-800">'
