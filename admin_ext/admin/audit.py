@@ -20,7 +20,7 @@ from unfold.contrib.filters.admin import FieldTextFilter
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
-from admin_ext.admin import audit_display
+from admin_ext.admin import audit_display, audit_rows
 from admin_ext.admin.date_filters import LocalDateTimeRangeFilter
 from admin_ext.admin.shared import ReadOnlyAdminMixin
 from admin_ext.admin.search import SessionSearchMixin
@@ -226,14 +226,14 @@ class AuditEventAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
     @staticmethod
     def _events(request, events, already=()) -> dict:
         """The period's first REPORT_ROWS events, and whether there were more."""
-        shown = audit_display.report_events(events, REPORT_ROWS + 1)
+        shown = audit_rows.report_events(events, REPORT_ROWS + 1)
         audit_display.events_describe(
             shown[:REPORT_ROWS], request.user, where="audit console", already=already
         )
-        audit_display.events_shown(shown[:REPORT_ROWS])
+        audit_rows.events_shown(shown[:REPORT_ROWS])
         return {
             "events": shown[:REPORT_ROWS],
-            "events_rows": audit_display.events_rows(shown[:REPORT_ROWS]),
+            "events_rows": audit_rows.events_rows(shown[:REPORT_ROWS]),
             "events_partial": len(shown) > REPORT_ROWS,
         }
 
@@ -251,7 +251,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
     def _context(changes: reports.Changes) -> dict:
         return {
             "changes": changes.rows,
-            "changes_rows": audit_display.changes_rows(changes.rows),
+            "changes_rows": audit_rows.changes_rows(changes.rows),
             "changes_partial": changes.partial,
         }
 

@@ -63,7 +63,7 @@ def test_patient_report(scene):
 
 
 def test_the_reports_rows_show_each_event_and_change_escaped(scene):
-    """The rows are built in code (audit_display.events_rows, changes_rows), as
+    """The rows are built in code (audit_rows.events_rows, changes_rows), as
     the template drew them: time, actor linked to their report, action, what,
     IP; a change's fields old -> new, a dash for nothing; text escaped."""
     doctor, patient, auditor = scene
