@@ -4,15 +4,11 @@ unfold's row tag (unfold_list.items_for_result) rebuilds every column header for
 each row: three query strings per sortable column and the list's ordering, so 50
 rows cost 50 x the headers. Their inputs (the list's parameters) do not change
 while a page renders, so each answer is kept for the page. A row's link is
-reversed once per page and filled in with each row's key, and the list's filters
-added to it once per pattern of link.
+reversed once per page and filled in with each row's key.
 """
 
-import re
-from functools import lru_cache
-
 from django.contrib.admin.utils import quote
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from unfold.views import ChangeList
 
 # A key no row has: reversed once, then replaced by each row's own key.
@@ -90,49 +86,3 @@ def headers_once() -> None:
 
     result_headers.once_per_page = True
     unfold_list.result_headers = result_headers
-
-
-# A row's link: everything but its integer key (the admin's change links).
-_ROW_LINK = re.compile(r"^(?P<before>.*/)(?P<key>\d+)(?P<after>/[^?#\d]*)$")
-
-
-def preserved_filters_once() -> None:
-    """unfold's rows carry the list's filters in their links (Django's
-    add_preserved_filters), which resolves each row's link to learn which view
-    it names: a sixth of the audit trail's CPU once filtered (100 rows). Links
-    that differ only in their integer key name the same view, so the answer is
-    worked out once per (filters, link pattern, URLconf) and filled in with each
-    row's key. Called once, when the admin app is ready."""
-    from unfold.templatetags import unfold_list
-
-    original = unfold_list.add_preserved_filters
-    if getattr(original, "once_per_pattern", False):
-        return
-    marker = str(_KEY)
-
-    @lru_cache(maxsize=256)
-    def for_pattern(filters, opts, before, after, prefix, urlconf):
-        context = {"preserved_filters": filters, "opts": opts}
-        return original(context, f"{before}{marker}{after}")
-
-    def add_preserved_filters(context, url, popup=False, to_field=None):
-        filters = context.get("preserved_filters")
-        found = None
-        if filters and not (popup or to_field or context.get("preserved_qsl")):
-            found = _ROW_LINK.match(url) if isinstance(url, str) else None
-        if found is None:
-            return original(context, url, popup, to_field)
-        made = for_pattern(
-            filters,
-            context.get("opts"),
-            found["before"],
-            found["after"],
-            get_script_prefix(),
-            get_urlconf(),
-        )
-        if made.count(marker) != 1:  # the marker must stand for the key alone
-            return original(context, url, popup, to_field)
-        return made.replace(marker, found["key"])
-
-    add_preserved_filters.once_per_pattern = True
-    unfold_list.add_preserved_filters = add_preserved_filters

@@ -48,40 +48,6 @@ def test_a_row_link_is_what_reverse_gives_for_any_key():
         summary("seven")
 
 
-def test_a_row_link_keeps_the_lists_filters_as_django_does():
-    from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-
-    once = unfold_list.add_preserved_filters
-    assert once is not add_preserved_filters  # installed when the app is ready
-    opts = Patient._meta
-    for filters in (
-        "_changelist_filters=status__exact%3Darchived",
-        "_changelist_filters=o%3D2%26p%3D3",
-        "_changelist_filters=mrn%3D2147483647",  # the marker itself, as a value
-        "",
-    ):
-        context = {"preserved_filters": filters, "opts": opts}
-        for key in (1, 42, 2_147_483_646, 10**12):
-            for name in ("change", "history", "summary"):
-                url = reverse(f"admin:patients_patient_{name}", args=[key])
-                assert once(context, url) == add_preserved_filters(context, url)
-        url = reverse("admin:patients_patient_changelist")
-        assert once(context, url) == add_preserved_filters(context, url)
-        url = reverse("admin:patients_patient_change", args=[7])
-        assert once(context, url, popup=True) == add_preserved_filters(
-            context, url, popup=True
-        )
-    # Worked out once for a list's rows: Django resolves each link it is given.
-    from django.contrib.admin.templatetags import admin_urls
-
-    context = {"preserved_filters": "_changelist_filters=p%3D9", "opts": opts}
-    resolve = mock.Mock(wraps=admin_urls.resolve)
-    with mock.patch.object(admin_urls, "resolve", resolve):
-        for key in range(1000, 1050):
-            once(context, reverse("admin:patients_patient_change", args=[key]))
-    assert resolve.call_count == 1
-
-
 def test_the_list_works_out_its_headers_once_however_many_rows(client, clinician):
     for n in range(5):
         factories.patient(acting_user=clinician, mrn=f"WRK-{n:04d}")
