@@ -19,9 +19,11 @@ so the two runs share nothing but the machine.
 
     .venv/bin/python bench/scale_bench.py                 # 1,000 and 1,000,000
     .venv/bin/python bench/scale_bench.py --sizes 1000,100000 --runs 10
+    .venv/bin/python bench/scale_bench.py --only "audit"   # the pages naming it
 """
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -208,6 +210,7 @@ def build(size: int, rebuild: bool) -> None:
     if Patient.objects.count() >= size and not rebuild:
         _progress(f"{size:,} charts already built (--rebuild forces it)")
         _full_chart()
+        _jobs()
         return
     started = time.perf_counter()
     staff = _users()
@@ -253,6 +256,7 @@ def build(size: int, rebuild: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     _full_chart()
+    _jobs()
     _progress(f"built in {time.perf_counter() - started:.0f} s")
 
 
@@ -320,6 +324,67 @@ def _full_chart() -> None:
         )
 
 
+# The data manager's imports and exports: as many at every size, past a page of
+# their lists (100 rows), so that the lists compare like for like (the million
+# charts' database also holds what bench/load.py imported and exported).
+BENCH_JOBS = 120
+
+
+def _jobs() -> None:
+    """The data manager's BENCH_JOBS imports and exports, each known by its
+    file's fingerprint: added to a database built without them, never twice."""
+    from records.imports.models import Entity, ExportJob, ImportJob, ImportMode
+    from records.users.models import User
+
+    manager = User.objects.get(username="bench-manager")
+
+    def fingerprint(kind: str, n: int) -> str:
+        return hashlib.sha256(f"scale bench {kind} {n}".encode()).hexdigest()
+
+    entities = list(Entity)
+    imports = {fingerprint("import", n): n for n in range(BENCH_JOBS)}
+    imports_held = set(
+        ImportJob.objects.filter(sha256__in=imports).values_list("sha256", flat=True)
+    )
+    ImportJob.objects.bulk_create(
+        ImportJob(
+            user=manager,
+            entity=entities[n % len(entities)],
+            file_name=f"clinic-{n:03d}.csv",
+            size_bytes=2_000 + n,
+            sha256=sha,
+            mode=ImportMode.CREATE_OR_UPDATE,
+            reason="Scale bench import",
+            status=ImportJob.Status.COMMITTED,
+            rows=10,
+            new=10,
+            duration_ms=20,
+        )
+        for sha, n in imports.items()
+        if sha not in imports_held
+    )
+    exports = {fingerprint("export", n): n for n in range(BENCH_JOBS)}
+    exports_held = set(
+        ExportJob.objects.filter(sha256__in=exports).values_list("sha256", flat=True)
+    )
+    ExportJob.objects.bulk_create(
+        ExportJob(
+            user=manager,
+            entity=entities[n % len(entities)],
+            file_format="csv",
+            columns=["mrn", "given_name", "family_name"],
+            row_count=200 + n,
+            sha256=sha,
+            status=ExportJob.Status.COMPLETED,
+        )
+        for sha, n in exports.items()
+        if sha not in exports_held
+    )
+    added = BENCH_JOBS * 2 - len(imports_held) - len(exports_held)
+    if added:
+        _progress(f"{added} imports and exports of the data manager")
+
+
 def _users() -> int:
     from django.contrib.auth.models import Group
 
@@ -339,6 +404,12 @@ def _users() -> int:
 
 # --- timing a size ------------------------------------------------------------------
 
+# The lists' deep page: the last full page of the clinician's list at 1,000
+# charts (656 of them visible, 50 a page), so that it shows a full page for both
+# roles at every size and the sizes compare like for like (page 20 was past the
+# clinician's last page at 1,000). measure() refuses a deep page that is not full.
+DEEP_PAGE = 13
+
 
 def pages(size: int) -> list[tuple[str, str, str, dict | None]]:
     """(name, username, url, search term or None) of each page timed."""
@@ -357,7 +428,12 @@ def pages(size: int) -> list[tuple[str, str, str, dict | None]]:
         role = "clinician" if who == "bench-clinician" else "admin"
         rows += [
             (f"{role}: patient list", who, patients, None),
-            (f"{role}: patient list, page 20", who, f"{patients}?p=20", None),
+            (
+                f"{role}: patient list, page {DEEP_PAGE}",
+                who,
+                f"{patients}?p={DEEP_PAGE}",
+                None,
+            ),
             (f"{role}: list by date of birth", who, f"{patients}?o=2", None),
             (f"{role}: list by name, reversed", who, f"{patients}?o=-1", None),
             (
@@ -464,7 +540,7 @@ def _second_factor_passed(client, user) -> None:
     session.save()
 
 
-def measure(size: int, runs: int) -> dict:
+def measure(size: int, runs: int, only: str = "") -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -474,6 +550,8 @@ def measure(size: int, runs: int) -> dict:
     clients = {}
     results = {}
     for name, username, url, term in pages(size):
+        if only and only not in name:
+            continue
         if username not in clients:
             client = Client()
             user = User.objects.get(username=username)
@@ -492,6 +570,10 @@ def measure(size: int, runs: int) -> dict:
                 times.append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
                 raise SystemExit(f"{name}: HTTP {response.status_code} at {url}")
+        if f"p={DEEP_PAGE}" in url:
+            shown = response.context["cl"]
+            if len(shown.result_list) != shown.list_per_page:
+                raise SystemExit(f"{name}: not a full page at {size:,} charts")
         times = sorted(times[1:])
         results[name] = {
             "p95": times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))],
@@ -508,7 +590,7 @@ def _progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
-def child(size: int, phase: str, rebuild: bool, runs: int) -> None:
+def child(size: int, phase: str, rebuild: bool, runs: int, only: str) -> None:
     os.environ["DATABASE_URL"] = f"postgres:///ndas_bench_scale_{size}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ndas.settings")
     os.environ["DEBUG"] = "False"
@@ -530,7 +612,7 @@ def child(size: int, phase: str, rebuild: bool, runs: int) -> None:
         setup_test_environment()  # testserver host, the locmem mail
         import ndas.wsgi  # noqa: F401 (as gunicorn loads it: what it loaded, frozen)
 
-        print(json.dumps(measure(size, runs)))
+        print(json.dumps(measure(size, runs, only)))
 
 
 def main() -> None:
@@ -539,11 +621,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument(
+        "--only", default="", metavar="WORDS", help="time only pages naming these"
+    )
+    parser.add_argument(
         "--child", nargs=2, metavar=("SIZE", "PHASE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.child:
-        child(int(args.child[0]), args.child[1], args.rebuild, args.runs)
+        child(int(args.child[0]), args.child[1], args.rebuild, args.runs, args.only)
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     measured = {}
@@ -551,7 +636,7 @@ def main() -> None:
         for phase in ("build", "time"):
             _progress(f"{size:,} charts: {phase}")
             command = [sys.executable, __file__, "--child", str(size), phase]
-            command += ["--runs", str(args.runs)] + (
+            command += ["--runs", str(args.runs), "--only", args.only] + (
                 ["--rebuild"] if args.rebuild else []
             )
             out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)

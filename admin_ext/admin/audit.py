@@ -20,13 +20,14 @@ from unfold.contrib.filters.admin import FieldTextFilter
 from unfold.decorators import display
 from unfold.paginator import InfinitePaginator
 
-from admin_ext.admin import audit_display
+from admin_ext.admin import audit_display, audit_rows
 from admin_ext.admin.date_filters import LocalDateTimeRangeFilter
 from admin_ext.admin.shared import ReadOnlyAdminMixin
 from admin_ext.admin.search import SessionSearchMixin
 from records import reports
 from records.audit.models import Action, AuditEvent
 from records.audit.services import audit_record
+from records.common.display import show_datetime
 from records.imports.exports import escape_cell
 from records.patients.repositories import patients_visible_to
 from records.patients.validators import mrn_normalize
@@ -225,12 +226,14 @@ class AuditEventAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
     @staticmethod
     def _events(request, events, already=()) -> dict:
         """The period's first REPORT_ROWS events, and whether there were more."""
-        shown = list(events[: REPORT_ROWS + 1])
+        shown = audit_rows.report_events(events, REPORT_ROWS + 1)
         audit_display.events_describe(
             shown[:REPORT_ROWS], request.user, where="audit console", already=already
         )
+        audit_rows.events_shown(shown[:REPORT_ROWS])
         return {
             "events": shown[:REPORT_ROWS],
+            "events_rows": audit_rows.events_rows(shown[:REPORT_ROWS]),
             "events_partial": len(shown) > REPORT_ROWS,
         }
 
@@ -240,11 +243,17 @@ class AuditEventAdmin(ReadOnlyAdminMixin, SessionSearchMixin, ModelAdmin):
             user=request.user, period=period, patient_id=patient_id, limit=CHANGE_ROWS
         )
         audit_display.changes_describe(changes.rows, request.user)
+        for change in changes.rows:
+            change["when"] = show_datetime(change["at"])
         return changes
 
     @staticmethod
     def _context(changes: reports.Changes) -> dict:
-        return {"changes": changes.rows, "changes_partial": changes.partial}
+        return {
+            "changes": changes.rows,
+            "changes_rows": audit_rows.changes_rows(changes.rows),
+            "changes_partial": changes.partial,
+        }
 
     @staticmethod
     def _access(patient, period) -> list[reports.Opener]:

@@ -2,11 +2,10 @@
 names and shown values, its time taken in seconds, its lists' names and badges."""
 
 from django.contrib import admin
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.timezone import localtime
 
+from records.common.display import show_datetime
 from records.imports.entities import ENTITIES
 from records.imports.wording import preview_shown, related_ids
 from records.patients.repositories import patients_visible_to
@@ -77,7 +76,7 @@ def seconds(duration_ms: int) -> str:
 
 def job_name(file_name: str, at) -> str:
     """An import by its file and day: 'patients.csv, 6 Dec 2026, 05:39 UTC'."""
-    return f"{file_name}, {date_format(localtime(at), 'DATETIME_FORMAT')}"
+    return f"{file_name}, {show_datetime(at)}"  # a list shows 100
 
 
 def badge(text: str, colour: str) -> str:

@@ -114,14 +114,23 @@ class Worklist:
     today: date
 
 
+# No row has this key (keys start at 1): asked for when a list of ids is empty,
+# so that the query is made all the same (Django makes none for `__in=[]`) and
+# the dashboard's queries do not change with what its panels hold (issue #15).
+NO_ID = 0
+
+
+def _ids(ids) -> list[int]:
+    return list(ids) or [NO_ID]
+
+
 def _patients(user, ids) -> dict[int, Patient]:
-    """The charts among `ids` the user may open now, by id (one query)."""
-    if not ids:
-        return {}
+    """The charts among `ids` the user may open now, by id (one query, even for
+    no ids)."""
     return {
         p.pk: p
         for p in repositories.patients_visible_to(user)
-        .filter(pk__in=list(ids))
+        .filter(pk__in=_ids(ids))
         .only("id", "mrn", "given_name", "family_name", "preferred_name")
     }
 
@@ -219,12 +228,10 @@ def worklist_growth_alerts(user, today: date) -> Bounded:
         .values_list("patient_id", flat=True)[:ALERT_VISITS_READ]
     )
     chart_ids = list(dict.fromkeys(recent))[:ALERT_CHARTS_READ]
-    if not chart_ids:
-        return Bounded([], False)
     by_chart: dict[int, list[ClinicalRecord]] = {}
     for visit in (
         clinical_records_visible_to(user)
-        .filter(measured, patient_id__in=chart_ids)
+        .filter(measured, patient_id__in=_ids(chart_ids))
         .only(*ALERT_FIELDS)
     ):
         by_chart.setdefault(visit.patient_id, []).append(visit)

@@ -11,6 +11,12 @@ from django.utils.formats import date_format, get_format, time_format
 
 
 @lru_cache(maxsize=16)
+def _own_datetime_format(language: str) -> bool:
+    """Whether `language`'s moments are NDAS's own ("j M Y, H:i T")."""
+    return get_format("DATETIME_FORMAT", language) == "j M Y, H:i T"
+
+
+@lru_cache(maxsize=16)
 def _short_months(language: str) -> tuple[str, ...] | None:
     """The month names of `language`'s dates, when its date format is NDAS's own
     ("j M Y", 17 May 2023); None for any other format."""
@@ -34,8 +40,23 @@ def show_date(value: date | None) -> str:
 
 
 def show_datetime(value: datetime | None) -> str:
-    """The moment in the clinic's time zone, with the zone named."""
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
+    """The moment in the clinic's time zone, with the zone named, as
+    date_format(localtime(value), "DATETIME_FORMAT") shows it. An audit report
+    shows hundreds: NDAS's own format is written directly (as show_date does),
+    any other, and a moment the clock passes twice, through date_format."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    language = translation.get_language()
+    zone = local.tzinfo
+    if (
+        not language
+        or not _own_datetime_format(language)
+        # date_format leaves the zone out where the clock goes back or forward.
+        or zone.utcoffset(local.replace(fold=not local.fold)) != zone.utcoffset(local)
+    ):
+        return date_format(local, "DATETIME_FORMAT")
+    return f"{show_date(local)}, {local:%H:%M} {zone.tzname(local)}"
 
 
 def show_time(value: datetime) -> str:

@@ -247,7 +247,13 @@ def history_changes(
     )
     rows, partial = [], False
     for model, chart in sources:
-        records = model.history.filter(
+        # The history model's own manager: `model.history` builds a manager
+        # class at each use (inspect.getmembers; milliseconds a report).
+        history = model.history.model
+        # The change's kind in words, looked up once rather than per row
+        # (get_history_type_display rebuilds the choices for each call).
+        kinds = dict(history._meta.get_field("history_type").flatchoices)
+        records = history.objects.filter(
             history_date__gte=period.start, history_date__lt=period.end
         )
         if patient_id is not None:
@@ -256,12 +262,12 @@ def history_changes(
             records = records.filter(**{f"{chart}__in": visible})
         records = list(
             records.select_related("history_user")
-            .annotate(previous=_previous_version(model))
+            .annotate(previous=_previous_version(history))
             .order_by("-history_date")[: limit + 1]
         )
         partial = partial or len(records) > limit
         records = records[:limit]
-        previous = _previous_records(model, records)
+        previous = _previous_records(history, records)
         for record in records:
             fields, raw = [], []
             before = previous.get(record.history_id)
@@ -276,7 +282,7 @@ def history_changes(
                     "record": record,
                     "at": record.history_date,
                     "what": f"{model._meta.verbose_name} #{record.id}",
-                    "type": record.get_history_type_display(),
+                    "type": str(kinds.get(record.history_type, record.history_type)),
                     "user": str(record.history_user or ""),
                     "reason": record.history_change_reason or "",
                     "fields": fields,
@@ -299,11 +305,11 @@ def history_changes(
     return Changes(rows=rows, partial=partial)
 
 
-def _previous_version(model) -> Subquery:
-    """The history_id of the version before a history row (simple-history's
-    prev_record, as a column of the query)."""
+def _previous_version(history) -> Subquery:
+    """The history_id of the version before a row of the history model `history`
+    (simple-history's prev_record, as a column of the query)."""
     return Subquery(
-        model.history.filter(
+        history.objects.filter(
             id=OuterRef("id"), history_date__lt=OuterRef("history_date")
         )
         .order_by("-history_date", "-history_id")
@@ -311,11 +317,11 @@ def _previous_version(model) -> Subquery:
     )
 
 
-def _previous_records(model, records) -> dict[int, object]:
+def _previous_records(history, records) -> dict[int, object]:
     """The version before each changed record (history_id -> history row), read
     together in one query."""
     wanted = {r.history_id: r.previous for r in records if r.history_type == "~"}
-    versions = model.history.in_bulk([pk for pk in wanted.values() if pk])
+    versions = history.objects.in_bulk([pk for pk in wanted.values() if pk])
     return {record: versions[pk] for record, pk in wanted.items() if pk}
 
 

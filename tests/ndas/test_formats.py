@@ -41,6 +41,25 @@ def test_times_are_24_hour_with_their_zone(settings):
         assert re.fullmatch(r"(\d{1,2} \w{3} \d{4}, )?\d\d:\d\d (GMT|BST)", shown)
 
 
+@pytest.mark.parametrize("zone", ["Europe/London", "UTC", "America/St_Johns"])
+def test_moments_read_as_date_format_shows_them(settings, zone):
+    """show_datetime writes NDAS's format itself (an audit report shows
+    hundreds): the same text as date_format, through a year's clock changes,
+    the hour that is passed twice and the one that is skipped."""
+    settings.TIME_ZONE = zone
+    tz = zoneinfo.ZoneInfo(zone)
+    start = datetime(2023, 1, 1, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    with timezone.override(tz):
+        for step in range(0, 365 * 24 * 4, 7):  # every 105 minutes for a year
+            moment = start + timedelta(minutes=15 * step)
+            expected = date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+            assert show_datetime(moment) == expected
+        for gone_back in (datetime(2023, 10, 29, 0, 30), datetime(2023, 10, 29, 1, 30)):
+            moment = gone_back.replace(tzinfo=zoneinfo.ZoneInfo("UTC"))
+            expected = date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+            assert show_datetime(moment) == expected
+
+
 def test_dates_are_typed_dd_mm_yyyy_or_iso():
     field = forms.DateField()
     assert field.clean("17/05/2023") == date(2023, 5, 17)

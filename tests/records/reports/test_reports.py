@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from admin_ext.admin import audit as audit_admin
 from records import reports
-from records.audit.models import AuditEvent
+from records.audit.models import Action, AuditEvent
+from records.audit.services import audit_record
+from records.common.display import show_datetime
 from records.reports import Period
 from records.patients import services
 from records.users import roles
@@ -58,6 +60,36 @@ def test_patient_report(scene):
         actor_username="checker", action="view", patient_id=patient.pk
     )
     assert seen.count() == 1
+
+
+def test_the_reports_rows_show_each_event_and_change_escaped(scene):
+    """The rows are built in code (audit_rows.events_rows, changes_rows), as
+    the template drew them: time, actor linked to their report, action, what,
+    IP; a change's fields old -> new, a dash for nothing; text escaped."""
+    doctor, patient, auditor = scene
+    odd = audit_record(
+        action=Action.VIEW,
+        actor=doctor,
+        ip="192.0.2.7",
+        patient_id=patient.pk,
+        summary="<b>odd</b> note",
+    )
+    # A failed sign-in names the username typed: no account, the name kept.
+    audit_record(action=Action.VIEW, actor_username="ghost", patient_id=patient.pk)
+    url = reverse("admin:audit_auditevent_patient_report", args=[patient.pk])
+    page = auditor.get(url).content.decode()
+    ghosts_report = reverse("admin:audit_auditevent_user_report", args=["ghost"])
+    assert f'<a class="text-primary-600" href="{ghosts_report}">ghost</a>' in page
+    doctors_report = reverse("admin:audit_auditevent_user_report", args=["doctor"])
+    assert (
+        '<tr class="border-t border-base-200 dark:border-base-800">'
+        f'<td class="py-1">{show_datetime(odd.at)}</td>'
+        f'<td><a class="text-primary-600" href="{doctors_report}">'
+        f"{doctor.name_with_username}</a></td>"
+        "<td>Viewed</td><td>&lt;b&gt;odd&lt;/b&gt; note</td><td>192.0.2.7</td></tr>"
+    ) in page
+    moved = "<td>Moved</td><td><div>City: — → Arnsby</div></td></tr>"
+    assert moved in page
 
 
 def test_user_report_and_audited_csv_export(scene):
