@@ -341,3 +341,20 @@ def test_a_sidebar_with_a_badge_is_drawn_afresh():
     assert sidebar_once.shape(denied) != sidebar_once.shape(
         {"sidebar_navigation": [{"items": [item]}]}
     )
+
+
+def test_the_daily_lists_show_fifty_rows_a_page():
+    daily = {
+        "patients.patient",
+        "patients.assessment",
+        "clinical_records.clinicalrecord",
+        "patients.mediafile",
+        "imports.importjob",
+        "imports.exportjob",
+        "audit.auditevent",
+    }
+    pages = {
+        model._meta.label_lower: model_admin.list_per_page
+        for model, model_admin in admin.site._registry.items()
+    }
+    assert {label: pages[label] for label in daily} == dict.fromkeys(daily, 50)
