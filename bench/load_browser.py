@@ -1,6 +1,7 @@
 """What a browser sends, for bench/load.py's simulated staff: the fields of a page's
 form as it would post them, a multipart upload, a data manager's small patient file."""
 
+import re
 import secrets
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -89,6 +90,14 @@ def form_fields(
                 posted.setdefault(name, []).append(value)
             return posted
     raise LookupError(f"no form {form_id or ''} {having or ''} in the page")
+
+
+def form_errors(html: str) -> str:
+    """What a form shown again says is wrong (its error lists), for the report:
+    a save that did not save is the bench's to explain."""
+    found = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html or "", re.S)
+    words = [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in found]
+    return f": {'; '.join(words)[:200]}" if words else ""
 
 
 def form_options(html: str, name: str) -> list[str]:

@@ -30,6 +30,7 @@ from bench.load import (  # noqa: E402
     task_table,
 )
 from bench.load_browser import (  # noqa: E402
+    form_errors,
     form_fields,
     form_options,
     import_file,
@@ -119,7 +120,8 @@ class Staff(FastHttpUser):
             location = (response.headers or {}).get("Location", "") or ""
             if status != expect:
                 where = f" to {location.split('?')[0]}" if location else ""
-                response.failure(f"HTTP {status}{where}, not {expect}")
+                said = form_errors(response.text) if status == 200 else ""
+                response.failure(f"HTTP {status}{where}, not {expect}{said}")
                 return None
             if location.startswith(SPEC["urls"]["login"]) or "/mfa/" in location:
                 response.failure(f"redirected to sign in: {location.split('?')[0]}")

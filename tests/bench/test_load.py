@@ -23,6 +23,7 @@ from bench.load import (
     task_table,
 )
 from bench.load_browser import (
+    form_errors,
     form_fields,
     form_options,
     import_file,
@@ -191,3 +192,16 @@ def test_a_visits_measurements_follow_the_childs_age():
     heights = [float(typical_growth(born, on)[1]) for on in ages]
     assert weights == sorted(weights) and heights == sorted(heights)
     assert typical_growth(born, date(2045, 1, 1)) == ("65.0", "175.0")
+
+
+def test_a_save_that_did_not_save_says_why():
+    page = (
+        '<form><ul class="errorlist nonfield"><li>A visit of this type is '
+        "already recorded on <b>3 May 2020</b>.</li></ul>"
+        '<ul class="errorlist" id="id_weight_kg_error"><li>Too heavy.</li></ul></form>'
+    )
+    said = form_errors(page)
+    assert said == (
+        ": A visit of this type is already recorded on 3 May 2020 .; Too heavy."
+    )
+    assert form_errors("<form></form>") == ""
