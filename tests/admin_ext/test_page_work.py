@@ -132,7 +132,8 @@ def test_the_tab_cells_are_unfolds_read_only_fields(client, clinician):
     )
     (row,) = tab.tab_rows
     inline = AssessmentSummaryInline(Patient, tab.inline.admin_site)
-    for (name, label, contents), form in zip(row, [tab.forms[0]] * len(row)):
+    form = tab._construct_form(0, **tab.get_form_kwargs(0))  # the row's own form
+    for (name, label, contents), form in zip(row, [form] * len(row)):
         field = UnfoldAdminReadonlyField(form, name, False, model_admin=inline)
         assert label == field.field["label"]
         assert contents == (field.contents() or "-")
@@ -358,3 +359,28 @@ def test_the_daily_lists_show_fifty_rows_a_page():
         for model, model_admin in admin.site._registry.items()
     }
     assert {label: pages[label] for label in daily} == dict.fromkeys(daily, 50)
+
+
+def test_the_tabs_show_their_records_without_a_form_each(client, clinician):
+    from admin_ext.admin.patients.chart_inlines import LatestFormSet
+
+    patient = factories.patient(acting_user=clinician)
+    for _ in range(3):
+        factories.visit(acting_user=clinician, patient=patient)
+    client.force_login(clinician)
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    client.get(url)
+    built = mock.Mock(wraps=LatestFormSet._construct_form)
+    with mock.patch.object(LatestFormSet, "_construct_form", built):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert built.call_count == 0
+    visits = next(
+        f.formset
+        for f in response.context["inline_admin_formsets"]
+        if f.formset.model._meta.model_name == "clinicalrecord"
+    )
+    assert len(visits.tab_rows) == 3
+    body = response.content.decode()
+    for row in visits.tab_rows_html:
+        assert row in body

@@ -43,21 +43,44 @@ class LatestFormSet(BaseInlineFormSet):
         ]
 
     @cached_property
+    def forms(self):
+        """None for a page shown (the formset unbound): its rows are shown as
+        records (tab_rows), and Django's and unfold's admin would otherwise build
+        a form for each of them on every page, only to loop over them. A posted
+        patient form binds the formset, whose forms are then built as Django does
+        (its management form is validated with the page)."""
+        if not self.is_bound:
+            return []
+        return BaseInlineFormSet.forms.func(self)
+
+    @property
+    def media(self):
+        """The tab's widgets' media, read from its empty form: every form of a
+        formset has the same, and the rows are shown without forms (the admin asks
+        the formset for its media, which builds a form for each row otherwise)."""
+        return self.empty_form.media
+
+    @cached_property
     def tab_rows(self) -> list[list[tuple]]:
         """(field, label, contents) of each cell of each record shown: what
-        unfold's read-only field shows ("-" for nothing), as its template does."""
-        if not self.forms:
+        unfold's read-only field shows ("-" for nothing), as its template does.
+        The records are read as they are, without a form each: the field reads a
+        row's record (`form.instance`) and the form's fields (none: all read-only)."""
+        records = self.get_queryset()
+        if not records:
             return []
-        # One field per column (its label, its lookups), read for each row's form.
+        empty = self.empty_form
+        # One field per column (its label, its lookups), read for each record.
         fields = [
-            TabField(self.forms[0], name, False, model_admin=self.inline)
+            TabField(_Shown(records[0], empty), name, False, model_admin=self.inline)
             for name in self.inline.fields
         ]
         rows = []
-        for form in self.forms:
+        for record in records:
+            shown = _Shown(record, empty)
             cells = []
             for field in fields:
-                field.form = form
+                field.form = shown
                 contents = field.contents()
                 if not contents or contents == "None":
                     contents = "-"
@@ -98,6 +121,16 @@ _TAB_CELL = (
     '<div class="readonly break-words max-w-2xl *:rounded-default">{contents}</div>'
     "</div></td>"
 )
+
+
+class _Shown:
+    """What a read-only field reads of a row's form: its record, and the form's
+    fields and options (those of the tab's empty form: every row's are the same)."""
+
+    __slots__ = ("instance", "fields", "_meta")
+
+    def __init__(self, instance, form):
+        self.instance, self.fields, self._meta = instance, form.fields, form._meta
 
 
 class TabField(UnfoldAdminReadonlyField):
