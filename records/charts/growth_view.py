@@ -5,6 +5,7 @@ range) and the series its growth charts plot."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from rcpchgrowth.date_calculations import corrected_decimal_age
 
@@ -144,6 +145,21 @@ def corrected_age_years(patient: Patient, on: date) -> float | None:
         return None
 
 
+@lru_cache(maxsize=64)
+def _lines_in_months(reference: str, method: str, sex: str) -> tuple:
+    """The reference's centile lines as ((centile, its label, ((age in years, in
+    months, value), ...)), ...): each chart reads a few thousand of their points
+    (every summary page), so their ages are turned into months once."""
+    return tuple(
+        (
+            centile,
+            growth.ordinal(centile),
+            tuple((x, age_axis.months_from_years(x), y) for x, y in line),
+        )
+        for centile, line in growth.centile_lines(reference, method, sex)
+    )
+
+
 def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
     """Per measurement: the child's points by corrected age in months, the
     reference's centile lines over the ages shown and the age axis (JSON-ready)."""
@@ -182,14 +198,12 @@ def growth_series(patient: Patient, visits: list[ClinicalRecord]) -> list[dict]:
         lines = [
             {
                 "centile": centile,
-                "label": growth.ordinal(centile),
+                "label": label,
                 "points": [
-                    {"x": age_axis.months_from_years(x), "y": y}
-                    for x, y in line
-                    if low <= x <= high
+                    {"x": months, "y": y} for x, months, y in line if low <= x <= high
                 ],
             }
-            for centile, line in growth.centile_lines(
+            for centile, label, line in _lines_in_months(
                 patient.growth_reference, method, patient.sex
             )
         ]
