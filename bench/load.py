@@ -299,7 +299,11 @@ def sample_charts(count: int = 200, seed: int = 15) -> list[dict]:
     from django.db.models import Max
 
     from records.patients.models import Patient
-    from records.patients.repositories import patients_visible_to
+    from records.clinical_records.repositories import clinical_records_visible_to
+    from records.patients.repositories import (
+        assessments_visible_to,
+        patients_visible_to,
+    )
     from records.users.models import User
 
     clinician = User.objects.get(username=BENCH_USERS[CLINICIAN])
@@ -307,7 +311,7 @@ def sample_charts(count: int = 200, seed: int = 15) -> list[dict]:
     rng = random.Random(seed)
     ids = rng.sample(range(1, top + 1), min(top, count * 2))
     rows = patients_visible_to(clinician).filter(pk__in=ids)
-    return [
+    charts = [
         {
             "pk": row.pk,
             "mrn": row.mrn,
@@ -316,6 +320,21 @@ def sample_charts(count: int = 200, seed: int = 15) -> list[dict]:
         }
         for row in rows.only("pk", "mrn", "family_name", "date_of_birth")[:count]
     ]
+    # The days that already hold a visit or an assessment (earlier runs saved
+    # some): a save picks another, or its form refuses it, rightly, as a second
+    # record of the day.
+    taken = {chart["pk"]: set() for chart in charts}
+    for records, day in (
+        (clinical_records_visible_to(clinician), "visit_date"),
+        (assessments_visible_to(clinician), "performed_on"),
+    ):
+        for pk, on in records.filter(patient_id__in=list(taken)).values_list(
+            "patient_id", day
+        ):
+            taken[pk].add(on.isoformat())
+    for chart in charts:
+        chart["taken"] = sorted(taken[chart["pk"]])
+    return charts
 
 
 def urls() -> dict[str, str]:

@@ -93,9 +93,16 @@ def form_fields(
 
 
 def form_errors(html: str) -> str:
-    """What a form shown again says is wrong (its error lists), for the report:
+    """What a form shown again says is wrong (its error note at the top, or its
+    error lists), for the report:
     a save that did not save is the bench's to explain."""
-    found = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html or "", re.S)
+    found = re.findall(
+        r'<div class="errornote[^"]*"[^>]*>(.*?)</div>'
+        r'|<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>',
+        html or "",
+        re.S,
+    )
+    found = [note or items for note, items in found]
     words = [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in found]
     return f": {'; '.join(words)[:200]}" if words else ""
 

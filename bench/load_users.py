@@ -165,7 +165,12 @@ class Staff(FastHttpUser):
         born = datetime.strptime(chart["date_of_birth"], "%d/%m/%Y").date()
         first = born + timedelta(days=30)
         span = max(0, (date.today() - first).days)
-        on = first + timedelta(days=self.rng.randint(0, span))
+        taken = chart.setdefault("taken_days", set(chart.get("taken", ())))
+        for _ in range(20):  # a day with no record yet (the chart's, this run's)
+            on = first + timedelta(days=self.rng.randint(0, span))
+            if on.isoformat() not in taken:
+                break
+        taken.add(on.isoformat())
         day = f"{on:%d/%m/%Y}"
         url = f"{add_url}?patient={chart['pk']}"
         page = self.get(role, url, f"{name} form")

@@ -205,3 +205,26 @@ def test_a_save_that_did_not_save_says_why():
         ": A visit of this type is already recorded on 3 May 2020 .; Too heavy."
     )
     assert form_errors("<form></form>") == ""
+    note = (
+        '<div class="errornote bg-red-100" role="alert" data-testid="form-errors">'
+        "<p>Please correct the error below.</p><ul><li><a>Performed on</a>: "
+        "Already recorded.</li></ul></div>"
+    )
+    assert form_errors(note) == (
+        ": Please correct the error below. Performed on : Already recorded."
+    )
+
+
+def test_the_charts_sampled_know_the_days_that_hold_a_record(bench_staff):
+    from bench.load import sample_charts
+
+    clinician = User.objects.get(username="bench-clinician")
+    chart = factories.patient(acting_user=clinician, care_teams=[bench_staff])
+    visit = factories.visit(acting_user=clinician, patient=chart)
+    assessment = factories.assessment(acting_user=clinician, patient=chart)
+    other = factories.patient(acting_user=clinician, care_teams=[bench_staff])
+    sampled = {c["pk"]: c for c in sample_charts(count=10)}
+    assert sampled[chart.pk]["taken"] == sorted(
+        {visit.visit_date.isoformat(), assessment.performed_on.isoformat()}
+    )
+    assert sampled[other.pk]["taken"] == []
