@@ -337,50 +337,53 @@ def _jobs() -> None:
     from records.users.models import User
 
     manager = User.objects.get(username="bench-manager")
-
-    def fingerprint(kind: str, n: int) -> str:
-        return hashlib.sha256(f"scale bench {kind} {n}".encode()).hexdigest()
-
     entities = list(Entity)
-    imports = {fingerprint("import", n): n for n in range(BENCH_JOBS)}
-    imports_held = set(
-        ImportJob.objects.filter(sha256__in=imports).values_list("sha256", flat=True)
-    )
-    ImportJob.objects.bulk_create(
-        ImportJob(
+
+    def seed(model, kind: str, make) -> int:
+        """The BENCH_JOBS jobs of `model` the database lacks, made by `make(n)`
+        and known by their fingerprints; how many were added."""
+        wanted = {
+            hashlib.sha256(f"scale bench {kind} {n}".encode()).hexdigest(): n
+            for n in range(BENCH_JOBS)
+        }
+        held = set(
+            model.objects.filter(sha256__in=wanted).values_list("sha256", flat=True)
+        )
+        model.objects.bulk_create(
+            make(n, sha256=sha) for sha, n in wanted.items() if sha not in held
+        )
+        return BENCH_JOBS - len(held)
+
+    added = seed(
+        ImportJob,
+        "import",
+        lambda n, **key: ImportJob(
             user=manager,
             entity=entities[n % len(entities)],
             file_name=f"clinic-{n:03d}.csv",
             size_bytes=2_000 + n,
-            sha256=sha,
             mode=ImportMode.CREATE_OR_UPDATE,
             reason="Scale bench import",
             status=ImportJob.Status.COMMITTED,
             rows=10,
             new=10,
             duration_ms=20,
-        )
-        for sha, n in imports.items()
-        if sha not in imports_held
+            **key,
+        ),
     )
-    exports = {fingerprint("export", n): n for n in range(BENCH_JOBS)}
-    exports_held = set(
-        ExportJob.objects.filter(sha256__in=exports).values_list("sha256", flat=True)
-    )
-    ExportJob.objects.bulk_create(
-        ExportJob(
+    added += seed(
+        ExportJob,
+        "export",
+        lambda n, **key: ExportJob(
             user=manager,
             entity=entities[n % len(entities)],
             file_format="csv",
             columns=["mrn", "given_name", "family_name"],
             row_count=200 + n,
-            sha256=sha,
             status=ExportJob.Status.COMPLETED,
-        )
-        for sha, n in exports.items()
-        if sha not in exports_held
+            **key,
+        ),
     )
-    added = BENCH_JOBS * 2 - len(imports_held) - len(exports_held)
     if added:
         _progress(f"{added} imports and exports of the data manager")
 

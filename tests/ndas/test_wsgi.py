@@ -6,6 +6,18 @@ import sys
 from tests.helpers import BASE_DIR
 
 
+def _python(script: str) -> str:
+    """What a fresh Python process running `script` in the project prints."""
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
 def test_loading_the_application_freezes_what_it_loaded():
     """The cycle collector leaves what the process loaded at start alone (gc.freeze):
     otherwise its full collections walk it every few requests."""
@@ -13,14 +25,7 @@ def test_loading_the_application_freezes_what_it_loaded():
         "import gc; assert gc.get_freeze_count() == 0; import ndas.wsgi; "
         "print(gc.get_freeze_count())"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert int(out.stdout.strip()) > 100_000
+    assert int(_python(script)) > 100_000
 
 
 def test_the_process_freezes_again_after_its_first_requests():
@@ -45,11 +50,4 @@ def test_the_process_freezes_again_after_its_first_requests():
         "assert gc.get_freeze_count() == after  # once only\n"
         "print('ok')\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    assert _python(script) == "ok"
