@@ -299,11 +299,7 @@ def sample_charts(count: int = 200, seed: int = 15) -> list[dict]:
     from django.db.models import Max
 
     from records.patients.models import Patient
-    from records.clinical_records.repositories import clinical_records_visible_to
-    from records.patients.repositories import (
-        assessments_visible_to,
-        patients_visible_to,
-    )
+    from records.patients.repositories import patients_visible_to
     from records.users.models import User
 
     clinician = User.objects.get(username=BENCH_USERS[CLINICIAN])
@@ -320,10 +316,20 @@ def sample_charts(count: int = 200, seed: int = 15) -> list[dict]:
         }
         for row in rows.only("pk", "mrn", "family_name", "date_of_birth")[:count]
     ]
-    # The days that already hold a visit or an assessment (earlier runs saved
-    # some): a save picks another, or its form refuses it, rightly, as a second
-    # record of the day.
-    taken = {chart["pk"]: set() for chart in charts}
+    taken = days_taken(clinician, [chart["pk"] for chart in charts])
+    for chart in charts:
+        chart["taken"] = taken[chart["pk"]]
+    return charts
+
+
+def days_taken(clinician, chart_ids) -> dict[int, list[str]]:
+    """The days (ISO) that already hold a visit or an assessment on each chart
+    (earlier runs saved some): a save picks another, or its form refuses it,
+    rightly, as a second record of the day."""
+    from records.clinical_records.repositories import clinical_records_visible_to
+    from records.patients.repositories import assessments_visible_to
+
+    taken = {pk: set() for pk in chart_ids}
     for records, day in (
         (clinical_records_visible_to(clinician), "visit_date"),
         (assessments_visible_to(clinician), "performed_on"),
@@ -332,9 +338,7 @@ def sample_charts(count: int = 200, seed: int = 15) -> list[dict]:
             "patient_id", day
         ):
             taken[pk].add(on.isoformat())
-    for chart in charts:
-        chart["taken"] = sorted(taken[chart["pk"]])
-    return charts
+    return {pk: sorted(days) for pk, days in taken.items()}
 
 
 def urls() -> dict[str, str]:

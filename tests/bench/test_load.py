@@ -216,15 +216,16 @@ def test_a_save_that_did_not_save_says_why():
 
 
 def test_the_charts_sampled_know_the_days_that_hold_a_record(bench_staff):
-    from bench.load import sample_charts
+    from bench.load import days_taken
 
     clinician = User.objects.get(username="bench-clinician")
     chart = factories.patient(acting_user=clinician, care_teams=[bench_staff])
     visit = factories.visit(acting_user=clinician, patient=chart)
     assessment = factories.assessment(acting_user=clinician, patient=chart)
     other = factories.patient(acting_user=clinician, care_teams=[bench_staff])
-    sampled = {c["pk"]: c for c in sample_charts(count=10)}
-    assert sampled[chart.pk]["taken"] == sorted(
-        {visit.visit_date.isoformat(), assessment.performed_on.isoformat()}
-    )
-    assert sampled[other.pk]["taken"] == []
+    assert days_taken(clinician, [chart.pk, other.pk]) == {
+        chart.pk: sorted(
+            {visit.visit_date.isoformat(), assessment.performed_on.isoformat()}
+        ),
+        other.pk: [],
+    }
