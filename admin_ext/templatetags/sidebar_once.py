@@ -24,6 +24,10 @@ UNFOLDS_TEMPLATE = (
 )
 KEPT = 256  # combinations kept; past that the memo starts again
 _drawn: dict[tuple, str] = {}
+# What an entry and a group may hold for the shape to say all unfold draws of them
+# (the entry's permission callback is answered by has_permission).
+GROUP_KEYS = {"title", "separator", "collapsible", "items"}
+ITEM_KEYS = {"title", "icon", "link", "permission", "active", "has_permission"}
 _template = None
 
 
@@ -41,18 +45,11 @@ def shape(context) -> tuple | None:
         return None
     groups = []
     for group in context.get("sidebar_navigation") or ():
-        if set(group) - {"title", "separator", "collapsible", "items"}:
+        if set(group) - GROUP_KEYS:
             return None
         items = []
         for item in group.get("items") or ():
-            if (
-                set(item)
-                - {"title", "icon", "link", "permission"}
-                - {
-                    "active",
-                    "has_permission",
-                }
-            ):
+            if set(item) - ITEM_KEYS:
                 return None
             items.append(
                 (

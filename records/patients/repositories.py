@@ -258,6 +258,7 @@ def patient_search(
     born = _parse_date(query)
     if born:
         return base.filter(date_of_birth=born)
+    exact_mrn = Q(mrn=validators.mrn_normalize(query))
     names = []
     every_word = Q()
     for word in query.split(" "):
@@ -265,6 +266,10 @@ def patient_search(
         if on:
             every_word &= Q(date_of_birth=on)
             continue
+        if not any(character.isalnum() for character in word):
+            # No name holds a word of punctuation alone ('%', '-'), and no index
+            # answers one (it has no trigrams: PostgreSQL read every chart).
+            return base.filter(exact_mrn).order_by("-pk")
         names.append(word)
         # ILIKE 'word%' and the % operator: both answered from the trigram GIN
         # indexes.
@@ -275,7 +280,7 @@ def patient_search(
             | Q(family_name__trigram_similar=word)
             | Q(given_name__trigram_similar=word)
         )
-    matches = base.filter(Q(mrn=validators.mrn_normalize(query)) | every_word)
+    matches = base.filter(exact_mrn | every_word)
     if not ranked:
         return matches.order_by("-pk")
     return matches.annotate(

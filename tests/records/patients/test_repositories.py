@@ -129,3 +129,16 @@ def test_no_duplicates_for_a_different_child(viewer, patients):
         )
         == []
     )
+
+
+@pytest.mark.parametrize("query", ["%", "_", "-", "Smith %", "' --"])
+def test_a_word_of_punctuation_alone_names_nobody(viewer, patients, query):
+    """It matches no name, and no index answers it (PostgreSQL read every chart
+    looking): the search asks for the MRN alone, no names."""
+    assert found(viewer, query) == []
+    sql = str(repositories.patient_search(user=viewer, query=query).query)
+    assert "ILIKE" not in sql and "_name" not in sql.split(" WHERE ", 1)[1]
+
+
+def test_an_mrn_with_punctuation_is_still_found(viewer, patients):
+    assert found(viewer, "NDA-2001") == ["NDA-2001"]
