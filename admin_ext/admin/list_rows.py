@@ -14,6 +14,7 @@ itself.
 """
 
 import datetime
+import html
 
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
@@ -55,6 +56,7 @@ class _Column:
         "plain",
         "label",
         "tag",
+        "choices",
     )
 
     def cell(self, result) -> tuple[str, str]:
@@ -71,6 +73,11 @@ class _Column:
             return self.missing, self.plain
         kind = self.kind
         if kind == "field":
+            if self.choices is not None:
+                try:
+                    return self.choices.get(value, self.empty), self.classes
+                except TypeError:  # a value that is not hashable: unfold's way
+                    pass
             field = self.field
             if isinstance(field.remote_field, models.ManyToOneRel):
                 return (self.empty if value is None else value), self.classes
@@ -104,6 +111,7 @@ def _columns(cl) -> list[_Column] | None:
         column = _Column()
         column.name, column.field, column.method = name, None, None
         column.kind, column.boolean, column.label_colours = "", False, False
+        column.choices = None
         column.empty = column.missing = default_empty
         classes = [f"field-{_coerce_field_name(name, index)}", *unfold_list.ROW_CLASSES]
         try:
@@ -118,6 +126,7 @@ def _columns(cl) -> list[_Column] | None:
         model_attribute = column.field is None and column.method is None
         if column.field is not None and not column.field.auto_created:
             column.kind = "field"
+            column.choices = _choices(column.field)
             if isinstance(column.field, _NOWRAP_FIELDS):
                 classes.append("nowrap")
         else:  # an admin's or a model's method, or a field made for the model
@@ -147,6 +156,26 @@ def _columns(cl) -> list[_Column] | None:
             column.label = conditional_escape(headers[index]["text"])
         columns.append(column)
     return columns
+
+
+def _choices(field) -> dict | None:
+    """A choices field's labels by value, in this page's language: what unfold's
+    display_for_field looks up by building this dictionary again for every row."""
+    flat = getattr(field, "flatchoices", None)
+    if not flat:
+        return None
+    try:
+        return {value: str(label) for value, label in flat}
+    except TypeError:  # choices that are not hashable: unfold's own way, per row
+        return None
+
+
+def _escape(text) -> str:
+    """conditional_escape for the cells' usual plain text without its wrappers
+    (Django's escape is html.escape of the text, marked safe)."""
+    if type(text) is str:
+        return html.escape(text)
+    return conditional_escape(text)
 
 
 class _Links:
@@ -190,11 +219,11 @@ def items_for_result(cl, result, form):
             try:
                 url = links(result)
             except NoReverseMatch:
-                inner = conditional_escape(shown)
+                inner = _escape(shown)
             else:
                 inner = (
-                    f'<a href="{conditional_escape(url)}" class="{_LINK_CLASSES}" >'
-                    f"{conditional_escape(shown)}</a>"
+                    f'<a href="{_escape(url)}" class="{_LINK_CLASSES}" >'
+                    f"{_escape(shown)}</a>"
                 )
             tag = column.tag
             yield mark_safe(
@@ -202,8 +231,7 @@ def items_for_result(cl, result, form):
             )
         else:
             yield mark_safe(
-                f'<td{classes} data-label="{column.label}">'
-                f"{conditional_escape(shown)}</td>"
+                f'<td{classes} data-label="{column.label}">{_escape(shown)}</td>'
             )
 
 

@@ -384,3 +384,55 @@ def test_the_tabs_show_their_records_without_a_form_each(client, clinician):
     body = response.content.decode()
     for row in visits.tab_rows_html:
         assert row in body
+
+
+# --- a plain list's rows written by one tag (admin_ext/templatetags/list_rows_once.py)
+
+
+class _Row(list):
+    """A row as unfold's result_list gives it: its cells, and its form if any."""
+
+    form = None
+
+
+def test_a_plain_lists_rows_are_striped_and_joined_by_one_tag():
+    from django.utils.safestring import mark_safe
+
+    from admin_ext.templatetags.list_rows_once import rows_are_plain, rows_joined
+
+    rows = [_Row([mark_safe("<td>1</td>"), "<b>"]), _Row([mark_safe("<td>2</td>")])]
+    assert rows_are_plain(rows)
+    drawn = rows_joined(rows)
+    first, second = drawn.split("</tbody>")[:2]
+    assert 'class="block relative lg:table-row-group "' in first
+    assert "bg-base-50 dark:bg-white/[.02]" in second  # unfold's {% cycle %}
+    assert "<td>1</td>&lt;b&gt;</tr>" in first  # cells escaped as the join filter does
+    assert drawn.count("<tbody") == 2
+
+
+def test_an_editable_lists_rows_are_drawn_by_the_templates_loop():
+    from admin_ext.templatetags.list_rows_once import rows_are_plain
+
+    editable = _Row(["<td>1</td>"])
+    editable.form = mock.Mock(non_field_errors=lambda: "")
+    assert not rows_are_plain([_Row(), editable])
+    page = Template(
+        "{% load list_rows_once %}{% if rows|rows_are_plain %}tag{% else %}loop"
+        "{% endif %}"
+    )
+    assert page.render(Context({"rows": [editable]})) == "loop"
+    assert page.render(Context({"rows": [_Row()]})) == "tag"
+
+
+def test_a_choice_columns_labels_are_read_once_per_page_in_its_language():
+    from admin_ext.admin.list_rows import _choices, _escape
+
+    sex = Patient._meta.get_field("sex")
+    labels = _choices(sex)
+    assert labels == {value: str(label) for value, label in sex.flatchoices}
+    assert _choices(Patient._meta.get_field("mrn")) is None  # no choices
+    unhashable = mock.Mock(flatchoices=[(["a"], "A")])
+    assert _choices(unhashable) is None  # unfold's own way, row by row
+    assert _escape("<O'Brien & co>") == "&lt;O&#x27;Brien &amp; co&gt;"
+    assert _escape(header_cell("A", "")) == header_cell("A", "")  # already safe
+    assert _escape(7) == "7"
