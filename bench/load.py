@@ -11,9 +11,12 @@ free port on 127.0.0.1, over a bench database built by bench/scale_bench.py
 past both sign-in steps (one user per session: clinicians in the bench
 clinician's care teams, data managers, auditors); each simulated person is given
 its session's cookies and works through the admin's pages as a browser does: lists,
-searches (posted, kept by token), charts and their summaries, new visits and
-assessments saved through the add forms, a small patient import (upload, report,
-commit) and a CSV export, the audit trail.
+searches (posted, kept by token), charts (their summary, which the list's row
+opens, and now and then the patient's own page), new visits and assessments saved
+through the add forms, a small patient import (upload, report, commit) and a CSV
+export, the audit trail. The think time is between clicks, within a task too (the
+add form filled before Save, the import's report read before Commit); a redirect
+the browser follows by itself is no click.
 
 Small imports and exports run within the web request in production too (under
 IMPORT_WORKER_MIN_ROWS lines and EXPORT_BACKGROUND_ROWS rows): this bench's are
@@ -66,7 +69,10 @@ TASKS = {
         "search MRN": 3,
         "search name prefix": 3,
         "search date of birth": 2,
+        # The list's row opens the chart's summary; the patient's own form (its
+        # demographics and latest records) is one click further, wanted less.
         "open chart": 6,
+        "chart details": 2,
         "assessments": 2,
         "visits": 2,
         "save visit": 1,

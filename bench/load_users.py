@@ -143,6 +143,12 @@ class Staff(FastHttpUser):
     def chart(self):
         return self.rng.choice(SPEC["charts"])
 
+    def think(self):
+        """The person reads the page before the next click of the same task (a
+        form filled, a report read): the phase's think time, as between tasks.
+        A redirect the browser follows by itself is not a click."""
+        self.wait()
+
     def search(self, role, term, name, url=None):
         """The list's search box: the term posted, the list opened by its token."""
         url = url or SPEC["urls"]["patients"]
@@ -181,6 +187,7 @@ class Staff(FastHttpUser):
             {k: [v] for k, v in values(day, *typical_growth(born, on)).items()}
         )
         fields.update({"patient": [str(chart["pk"])], "_save": ["Save"]})
+        self.think()
         saved = self.post(role, url, f"save {name}", fields)
         if saved is not None and "/summary/" not in saved.headers["Location"]:
             raise AssertionError("the saved record did not lead to its chart")
@@ -208,6 +215,7 @@ def clinician_actions():
             r, u.chart()["date_of_birth"], "search date of birth"
         ),
         "open chart": open_chart,
+        "chart details": chart_details,
         "assessments": lambda u, r: u.get(r, urls["assessments"], "assessments"),
         "visits": lambda u, r: u.get(r, urls["visits"], "visits"),
         "save visit": lambda u, r: u.save(
@@ -239,9 +247,15 @@ def clinician_actions():
 
 
 def open_chart(user, role):
+    """What the list's row opens: the chart's summary."""
     pk = user.chart()["pk"]
-    if user.get(role, SPEC["urls"]["chart"].format(pk=pk), "chart") is not None:
-        user.get(role, SPEC["urls"]["summary"].format(pk=pk), "chart summary")
+    user.get(role, SPEC["urls"]["summary"].format(pk=pk), "chart summary")
+
+
+def chart_details(user, role):
+    """The patient's own page (the summary's Edit): demographics, latest records."""
+    pk = user.chart()["pk"]
+    user.get(role, SPEC["urls"]["chart"].format(pk=pk), "chart")
 
 
 def patient_import(user, role):
@@ -261,6 +275,7 @@ def patient_import(user, role):
     }
     content = import_file(user.index[role] + 1, next(user.imports))
     body, kind = multipart(fields, "file", "load-bench.csv", content)
+    user.think()
     upload = user.call(
         role,
         "POST",
@@ -279,6 +294,7 @@ def patient_import(user, role):
         return
     commit = report.replace("/report/", "/commit/")
     fields = {"csrfmiddlewaretoken": user.csrf[role]}
+    user.think()
     if user.post(role, commit, "import commit", fields) is None:
         return
     after = user.get(role, report, "import report")
@@ -293,11 +309,13 @@ def patient_export(user, role):
     if listed is None:
         return
     url = urls["patient_export"] + "?" + listed.split("?", 1)[1]
+    user.think()
     page = user.get(role, url, "export form")
     if page is None:
         return
     fields = form_fields(page.text, having="file_format")
     fields["csrfmiddlewaretoken"] = [user.csrf[role]]
+    user.think()
     exported = user.post(role, url, "export CSV", fields, expect=200)
     if exported is not None and not exported.headers["Content-Type"].startswith(
         "text/csv"
