@@ -276,7 +276,7 @@ def summary_print(*, user, pk) -> PrintableSummary:
     cut to what a printed page holds."""
     summary = chart_summary(user=user, pk=pk)
     rows = growth_rows(summary.patient)
-    entries = list(summary.timeline.paginator.object_list)
+    entries = summary.timeline.paginator.object_list  # written as read
     return PrintableSummary(
         summary=summary,
         letterhead=letterhead(),

@@ -6,6 +6,7 @@ size; the rest is worked out here from what was read.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -122,55 +123,60 @@ class TimelineEntry:
     obj: object
 
 
+class Timeline(Sequence):
+    """A chart's records, newest first (on a day: visits, then assessments, then
+    media; then the newest record first), read as TimelineEntry. The order needs
+    only each record's date; an entry's words are written when it is read, so a
+    page of the summary writes its 20 entries, not the chart's hundreds."""
+
+    KINDS = {"visit": 0, "assessment": 1, "media": 2}
+
+    def __init__(self, records: list[tuple[date, str, object]]):
+        self._records = sorted(
+            records,
+            key=lambda r: (r[0], -self.KINDS[r[1]], r[2].pk),
+            reverse=True,
+        )
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [_entry(*record) for record in self._records[index]]
+        return _entry(*self._records[index])
+
+
+def _entry(on: date, kind: str, obj) -> TimelineEntry:
+    if kind == "visit":
+        detail = obj.chief_complaint or ", ".join(obj.diagnoses)
+        return TimelineEntry(on, kind, str(obj), detail, obj.get_status_display(), obj)
+    if kind == "assessment":
+        detail = " · ".join(
+            part
+            for part in (
+                f"score {obj.total_score}" if obj.total_score is not None else "",
+                obj.get_outcome_display() if obj.outcome else "",
+            )
+            if part
+        )
+        return TimelineEntry(on, kind, str(obj), detail, obj.get_status_display(), obj)
+    detail = f"{obj.get_kind_display()}" + (
+        f" · {obj.description}" if obj.description else ""
+    )
+    return TimelineEntry(on, kind, obj.original_name, detail, "", obj)
+
+
 def timeline(
     visits: list[ClinicalRecord],
     assessments: list[Assessment],
     media: list[MediaFile],
-) -> list[TimelineEntry]:
-    entries = [
-        TimelineEntry(
-            v.visit_date,
-            "visit",
-            str(v),
-            v.chief_complaint or ", ".join(v.diagnoses),
-            v.get_status_display(),
-            v,
-        )
-        for v in visits
-    ]
-    entries += [
-        TimelineEntry(
-            a.performed_on,
-            "assessment",
-            str(a),
-            " · ".join(
-                part
-                for part in (
-                    f"score {a.total_score}" if a.total_score is not None else "",
-                    a.get_outcome_display() if a.outcome else "",
-                )
-                if part
-            ),
-            a.get_status_display(),
-            a,
-        )
-        for a in assessments
-    ]
-    entries += [
-        TimelineEntry(
-            timezone.localtime(m.uploaded_at).date(),
-            "media",
-            m.original_name,
-            f"{m.get_kind_display()}"
-            + (f" · {m.description}" if m.description else ""),
-            "",
-            m,
-        )
-        for m in media
-    ]
-    kinds = {"visit": 0, "assessment": 1, "media": 2}
-    entries.sort(key=lambda e: (e.on, -kinds[e.kind], e.obj.pk), reverse=True)
-    return entries
+) -> Timeline:
+    return Timeline(
+        [(v.visit_date, "visit", v) for v in visits]
+        + [(a.performed_on, "assessment", a) for a in assessments]
+        + [(timezone.localtime(m.uploaded_at).date(), "media", m) for m in media]
+    )
 
 
 # --- the whole summary -------------------------------------------------------------

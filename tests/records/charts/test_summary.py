@@ -175,3 +175,34 @@ def test_summary_only_of_a_visible_chart(doctor):
     stranger = factories.clinician()
     with pytest.raises(Patient.DoesNotExist):
         summary.chart_summary(user=stranger, pk=patient.pk)
+
+
+def test_the_timeline_writes_only_the_entries_read():
+    from types import SimpleNamespace
+    from unittest import mock
+
+    from django.core.paginator import Paginator
+
+    day = date(2024, 3, 1)
+    visits = [SimpleNamespace(pk=n, visit_date=day) for n in (1, 2)]
+    assessments = [SimpleNamespace(pk=3, performed_on=day)]
+    older = [
+        SimpleNamespace(pk=n, visit_date=day - timedelta(days=n)) for n in range(4, 60)
+    ]
+    timeline = summary.Timeline(
+        [(v.visit_date, "visit", v) for v in visits + older]
+        + [(a.performed_on, "assessment", a) for a in assessments]
+    )
+    written = mock.Mock(side_effect=lambda on, kind, obj: (on, kind, obj.pk))
+    with mock.patch.object(summary, "_entry", written):
+        page = Paginator(timeline, summary.TIMELINE_PAGE_SIZE).get_page(1)
+        shown = list(page)
+    assert len(timeline) == 59 and page.paginator.num_pages == 3
+    assert written.call_count == summary.TIMELINE_PAGE_SIZE  # not all 59
+    # Newest day first; on one day visits before assessments, the newest first.
+    assert shown[:4] == [
+        (day, "visit", 2),
+        (day, "visit", 1),
+        (day, "assessment", 3),
+        (day - timedelta(days=4), "visit", 4),
+    ]
