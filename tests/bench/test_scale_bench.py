@@ -21,3 +21,13 @@ def test_the_data_managers_jobs_are_seeded_once_at_any_size():
     _jobs()
     assert imports.count() == BENCH_JOBS and exports.count() == BENCH_JOBS
     assert len(set(imports.values_list("sha256", flat=True))) == BENCH_JOBS
+
+
+def test_a_count_one_request_made_besides_the_usual_is_printed_beside_it():
+    from bench.scale_bench import _now_and_then
+
+    usual = {"queries": 8, "other_counts": []}
+    assert _now_and_then(usual, usual) == ""
+    once = {"queries": 8, "other_counts": [9]}
+    assert _now_and_then(usual, once) == "  (now and then large: 9)"
+    assert _now_and_then(once, {}) == "  (now and then small: 9)"
