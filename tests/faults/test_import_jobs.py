@@ -63,6 +63,14 @@ def _direct():
     return psycopg.connect(dbname=settings.DATABASES["default"]["NAME"])
 
 
+def _wait_for_lock_release(user_id) -> None:
+    """A closed or killed client's backend lets its locks go a moment later."""
+    deadline = time.monotonic() + 10
+    while services._import_lock_held(user_id):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def test_a_killed_import_is_swept_to_failed(make_user, tmp_path):
     make_user("bulk", roles=[roles.DATA_MANAGER])
     process = _import(_csv(tmp_path))
@@ -73,10 +81,7 @@ def test_a_killed_import_is_swept_to_failed(make_user, tmp_path):
         process.wait(timeout=30)
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.RUNNING  # what it was doing: not "validated"
-    deadline = time.monotonic() + 10
-    while services._import_lock_held(job.user_id):  # the backend notices the kill
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _wait_for_lock_release(job.user_id)
     call_command("expire_imports", stdout=open(os.devnull, "w"))
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
@@ -131,7 +136,8 @@ def test_the_sweep_spares_an_import_whose_process_still_runs(make_user):
         assert services.imports_sweep() == 0
         job.refresh_from_db()
         assert job.status == ImportJob.Status.RUNNING
-    # The lock went with its connection, as it does with a dead process.
+    # The lock goes with its connection, as it does with a dead process.
+    _wait_for_lock_release(user.pk)
     assert services.imports_sweep() == 1
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
