@@ -387,3 +387,20 @@ def record(count: int) -> list[AuditEvent]:
         )
         for n in range(1, count + 1)
     ]
+
+
+def advisory_lock_released(classid: int, objid: int) -> None:
+    """Wait (10 s at most) for the server to drop a closed connection's advisory
+    lock: its backend lets its locks go a moment after the client has gone."""
+    deadline = time.monotonic() + 10
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid = %s AND objid = %s",
+                [classid, objid],
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        assert time.monotonic() < deadline, "the lock was never released"
+        time.sleep(0.05)

@@ -17,7 +17,7 @@ from records.imports import services
 from records.imports.models import ImportJob
 from records.patients.models import Patient
 from records.users import roles
-from tests.helpers import BASE_DIR, writing
+from tests.helpers import BASE_DIR, advisory_lock_released, writing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROWS = 100_000
@@ -64,11 +64,7 @@ def _direct():
 
 
 def _wait_for_lock_release(user_id) -> None:
-    """A closed or killed client's backend lets its locks go a moment later."""
-    deadline = time.monotonic() + 10
-    while services._import_lock_held(user_id):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    advisory_lock_released(services.IMPORT_LOCK, user_id)
 
 
 def test_a_killed_import_is_swept_to_failed(make_user, tmp_path):

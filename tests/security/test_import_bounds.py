@@ -26,6 +26,7 @@ from records.imports.models import ImportJob
 from records.imports.uploads import ImportUploadLimit, upload_refused
 from records.patients.models import Patient
 from tests.helpers import (
+    advisory_lock_released,
     BAD,
     GOOD,
     HEADER,
@@ -323,6 +324,7 @@ def test_the_upload_page_and_the_commit_say_another_import_is_running(
         assert not Patient.objects.exists()
     finally:
         other.close()
+    advisory_lock_released(services.IMPORT_LOCK, job.user_id)
     committed = manager.post(
         reverse("admin:imports_importjob_commit", args=[job.pk]), follow=True
     )
@@ -343,6 +345,7 @@ def test_the_error_file_is_checked_as_one_of_the_users_imports(manager, s3_stora
         assert services.E_RUNNING in refused.content.decode()
     finally:
         other.close()
+    advisory_lock_released(services.IMPORT_LOCK, job.user_id)
     assert manager.get(url)["Content-Type"] == "text/csv"
 
 

@@ -24,6 +24,7 @@ from records.imports.models import ExportJob
 from records.patients.models import Patient, PatientStatus
 from records.users import roles
 from tests import factories
+from tests.helpers import advisory_lock_released
 
 pytestmark = pytest.mark.django_db(transaction=True)
 EXPORT_URL = "/admin/patients/patient/export/"
@@ -68,19 +69,7 @@ def charts(count: int, **fields) -> list[Patient]:
 
 
 def lock_released(job_id: int) -> None:
-    """Wait for the server to end a closed session's export lock."""
-    deadline = time.monotonic() + 10
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND classid = %s AND objid = %s",
-                [export_jobs.EXPORT_LOCK, job_id],
-            )
-            if cursor.fetchone()[0] == 0:
-                return
-        assert time.monotonic() < deadline, "the lock was never released"
-        time.sleep(0.05)
+    advisory_lock_released(export_jobs.EXPORT_LOCK, job_id)
 
 
 def stored_keys(storage) -> list[str]:
