@@ -299,6 +299,8 @@ STORAGES = {
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Permissions in one query, kept where ModelBackend looks (records/users/backends.py).
+    "records.users.backends.PermissionsBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Object permissions: which care teams' charts a clinician may open.
     "guardian.backends.ObjectPermissionBackend",

@@ -135,8 +135,9 @@ def make_chart(doctor, visits: int) -> Patient:
 
 
 # The chart, its visits, assessments and media, its teams, how the user reaches it
-# (permissions, team grant, emergency grant): the same for 3 visits or 30.
-QUERIES = 10
+# (permissions in one query, team grant, emergency grant): the same for 3 visits
+# or 30.
+QUERIES = 9
 
 
 @pytest.mark.parametrize("visits", [3, 30])
