@@ -54,13 +54,14 @@ NDAS_ENVIRONMENT = env.str(
 )
 
 INSTALLED_APPS = [
-    # unfold and its contrib apps must come before django.contrib.admin.
-    "unfold",
+    # unfold and its contrib apps must come before django.contrib.admin, which
+    # is here with NDAS's admin site (unfold's, with its frame worked out once).
+    "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.inlines",
     "unfold.contrib.simple_history",
-    "django.contrib.admin",
+    "admin_ext.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -299,7 +300,7 @@ STORAGES = {
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    # Permissions in one query, kept where ModelBackend looks (records/users/backends.py).
+    # Permissions in one query, where ModelBackend looks (records/users/backends.py).
     "records.users.backends.PermissionsBackend",
     "django.contrib.auth.backends.ModelBackend",
     # Object permissions: which care teams' charts a clinician may open.
