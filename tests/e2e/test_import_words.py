@@ -4,6 +4,7 @@ impossible date named, lists titled as the sidebar, an export form in plain
 column names. Screenshots go to the test's tmp_path."""
 
 import csv
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -83,8 +84,15 @@ def test_import_and_export_pages_read_plainly(
     expect(page.get_by_text("Gestation at birth (weeks)")).to_be_visible()
     expect(page.get_by_text("gestational_age_weeks", exact=True)).to_have_count(0)
     page.screenshot(path=str(tmp_path / "export_form.png"), full_page=True)
-    with page.expect_download():
+    with page.expect_download() as download:
         page.get_by_role("button", name="Export").click()
+    download.value.path()  # the whole file has arrived
+    # The server marks the export completed once its last row has gone, a moment
+    # after the browser has it.
+    deadline = time.monotonic() + 10
+    while ExportJob.objects.get().status != ExportJob.Status.COMPLETED:
+        assert time.monotonic() < deadline, ExportJob.objects.get().status
+        time.sleep(0.05)
 
     page.goto(f"{live_server.url}/admin/imports/exportjob/")
     expect(page.locator("h1")).to_contain_text("Exports")
