@@ -28,8 +28,8 @@ class LatestFormSet(BaseInlineFormSet):
 
     def get_queryset(self):
         if not hasattr(self, "_latest"):
-            rows = list(super().get_queryset().order_by(*self.newest_first))
-            rows = rows[: self.shown + 1]
+            latest = super().get_queryset().order_by(*self.newest_first)
+            rows = list(latest[: self.shown + 1])  # LIMIT: not the whole chart
             self.more = len(rows) > self.shown
             self._latest = rows[: self.shown]
         return self._latest
