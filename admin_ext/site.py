@@ -6,24 +6,25 @@ import path (a raised ImportError for "NDAS"); it deep-copied the sidebar's
 entries and, for each, parsed its link and reversed the dashboard's address to
 see whether it was the page's own; and Django's part built the list of every
 application the user may open, which no NDAS page draws (the sidebar is NDAS's
-own navigation, admin_ext/navigation.py). Here the merged settings and the
-strings' meanings are kept for the process (settings do not change while it
-runs; tests that change them clear them), the application list is built only
+own navigation, admin_ext/navigation.py). Here the merged settings are kept for
+the process (settings do not change while it runs; tests that change them clear
+them), a string that cannot be a dotted path is not tried as one, the colours are
+converted into a dict of the request's own, the application list is built only
 if a template reads it, and a sidebar of NDAS's shape (entries with a title, an
 icon, a link and a permission) is marked active and permitted in one pass. The
 context is unfold's, key for key (tests/admin_ext/test_site.py).
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urlparse
 
 from django.contrib.admin import AdminSite
 from django.core.signals import setting_changed
 from django.urls import get_script_prefix, reverse
-from django.utils.functional import SimpleLazyObject
-from django.utils.module_loading import import_string
+from django.utils.functional import Promise, SimpleLazyObject
 from unfold.settings import get_config
 from unfold.sites import UnfoldAdminSite
+from unfold.utils import convert_color
 
 # What a sidebar group and entry may hold for the one-pass marking below; any
 # other key (badges, tabs, nested entries, computed links) goes to unfold's own.
@@ -57,16 +58,7 @@ def _merged(settings_name: str) -> dict:
     return get_config(settings_name)
 
 
-@cache
-def _imported(value: str):
-    """The callable a configured string names, or None for a plain string."""
-    try:
-        return import_string(value)
-    except ImportError:
-        return None
-
-
-@cache
+@lru_cache(maxsize=256)
 def _link_path(link: str) -> str:
     return urlparse(link).path
 
@@ -79,7 +71,6 @@ def _index_path(site_name: str, prefix: str) -> str:
 def _settings_changed(setting, **kwargs) -> None:
     if setting.startswith("UNFOLD"):
         _merged.cache_clear()
-        _imported.cache_clear()
 
 
 setting_changed.connect(_settings_changed)
@@ -93,10 +84,21 @@ class ClinicAdminSite(UnfoldAdminSite, _ApplicationsOnDemand):
         return None
 
     def _get_value(self, value, *args):
-        if isinstance(value, str):
-            callback = _imported(value)
-            return value if callback is None else callback(*args)
+        if isinstance(value, str) and "." not in value:
+            return value  # "NDAS", "/admin/": import_string needs a dotted path
         return super()._get_value(value, *args)
+
+    def _get_colors(self, key: str, *args) -> dict:
+        """unfold's colours, converted into a dict of this request's own: unfold's
+        wrote them into the settings it read, which are now kept for the process."""
+        colors = self._get_config(key, *args) or {}
+        return {
+            name: {
+                weight: convert_color(value)
+                for weight, value in self._get_value(weights, *args).items()
+            }
+            for name, weights in colors.items()
+        }
 
     def get_sidebar_list(self, request) -> list[dict]:
         if self._get_config("TABS", request):
@@ -131,6 +133,9 @@ class ClinicAdminSite(UnfoldAdminSite, _ApplicationsOnDemand):
 
 
 def _plain(group: dict) -> bool:
+    """Entries with only the keys above, each linking to an address (a computed
+    link is unfold's: it keeps the callable for its template)."""
     return not set(group) - GROUP_KEYS and all(
-        not set(item) - ITEM_KEYS for item in group.get("items", ())
+        not set(item) - ITEM_KEYS and isinstance(item.get("link"), (str, Promise))
+        for item in group.get("items", ())
     )

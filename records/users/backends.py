@@ -41,8 +41,9 @@ def _all_permissions_sql() -> str:
 
 
 class PermissionsBackend:
-    """No `get_user`: a session never names this backend (Django's test client
-    and `login()` pick the first backend that has one)."""
+    """It signs no one in (`login()` records the backend that authenticated,
+    ModelBackend) and has no `get_user`, so Django's test client's force_login,
+    which takes the first backend with one, skips it too."""
 
     def authenticate(self, request, **credentials):
         return None  # signing in is ModelBackend's

@@ -128,3 +128,38 @@ def test_other_sidebars_and_changed_settings_are_unfolds(make_user):
             del context["sidebar_navigation"][0]["items"][0]["badge_callback"]
         assert ours == theirs
     assert admin.site.each_context(_request(user, path))["site_title"] == "NDAS"
+
+
+def test_a_computed_link_and_dotted_words_are_left_to_unfold(make_user):
+    """A link worked out per request is unfold's to keep (its template reads the
+    callable's answer); a setting with a full stop is tried as an import path, as
+    unfold does, and shown as written when it names nothing."""
+    user = make_user("clinician", roles=[roles.CLINICIAN])
+    computed = {
+        "SIDEBAR": {
+            "navigation": [
+                {
+                    "title": "Clinic",
+                    "items": [
+                        {"title": "Mine", "link": lambda request: "/admin/mine/"},
+                    ],
+                }
+            ]
+        },
+        "SITE_SUBHEADER": "St. Mary's neurodevelopmental clinic",
+    }
+    with override_settings(UNFOLD=computed):
+        context = admin.site.each_context(_request(user, reverse("admin:index")))
+        (item,) = context["sidebar_navigation"][0]["items"]
+        assert str(item["link_callback"]) == "/admin/mine/"
+        assert context["site_subheader"] == "St. Mary's neurodevelopmental clinic"
+
+
+def test_each_page_gets_colours_of_its_own(make_user):
+    user = make_user("clinician", roles=[roles.CLINICIAN])
+    path = reverse("admin:index")
+    first = admin.site.each_context(_request(user, path))["colors"]
+    first["primary"]["500"] = "red"  # a page's own copy, changed
+    again = admin.site.each_context(_request(user, path))["colors"]
+    assert again["primary"]["500"] != "red"
+    assert again == _unfolds().each_context(_request(user, path))["colors"]
