@@ -1,5 +1,5 @@
 """How many rows a list holds, said without counting a large table: exact up to a
-thousand (the ids of at most a thousand and one rows, read with LIMIT; no COUNT),
+thousand (the ids of at most a thousand and one rows, counted with LIMIT),
 beyond that PostgreSQL's own estimate for the same query (EXPLAIN's planned rows,
 from the table's statistics), rounded and said to be one; a list the planner
 expects to hold over ten thousand rows is estimated after reading one row. Two
@@ -65,7 +65,8 @@ def bounded_count(queryset: QuerySet) -> tuple[int, bool]:
     estimate = estimated_rows(queryset)
     trusted = estimate > TRUST_ESTIMATE_FROM
     limit = 1 if trusted else EXACT_UP_TO + 1
-    read = len(queryset.order_by().values_list("pk", flat=True)[:limit])
+    # Counted in PostgreSQL (COUNT over the LIMITed ids): no id comes back.
+    read = queryset.order_by().values("pk")[:limit].count()
     if read == 0 or (not trusted and read <= EXACT_UP_TO):
         return read, False
     return max(rounded(estimate), EXACT_UP_TO), True

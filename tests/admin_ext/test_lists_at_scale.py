@@ -1,6 +1,8 @@
 """A list costs the same queries at 5 charts and at 500, and the clinician's list
 never reads the whole grant table: the page's cost must not grow with the table."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -71,7 +73,13 @@ def test_no_chart_list_counts_its_table(make_user, role):
         client.get(url)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
-        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+        # Only a count of at most a thousand and one ids, LIMITed inside it.
+        counts = [
+            q["sql"]
+            for q in queries
+            if "COUNT(" in q["sql"].upper()
+            and not re.search(r"LIMIT (1|1001)\) subquery$", q["sql"])
+        ]
         assert counts == [], name
 
 
