@@ -160,14 +160,6 @@ def pick(table, rng: random.Random) -> tuple[str, str]:
     return role, name
 
 
-def percentile(values, fraction: float) -> float:
-    """The nearest-rank percentile of `values` (0 when there are none)."""
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
 # --- the server's CPU, from /proc -----------------------------------------------------
 
 
@@ -494,6 +486,86 @@ def phases(args) -> list[Phase]:
     return [known[key] for key in chosen]
 
 
+def percentile(times: dict, count: int, percent: float) -> int:
+    """locust's percentile of a response-time histogram ({ms: requests}, as
+    locust.stats.calculate_response_time_percentile reads it): from the slowest
+    down, the first time at which at most `percent` of the requests remain.
+    locust itself is not imported here: it patches the standard library for
+    gevent as it is imported."""
+    within = int(count * percent)
+    seen = 0
+    for ms in sorted(times, key=float, reverse=True):
+        seen += times[ms]
+        if count - seen <= within:
+            return int(float(ms))
+    return 0
+
+
+def _histogram_sum(histograms) -> dict[int, int]:
+    total: dict[int, int] = {}
+    for histogram in histograms:
+        for ms, n in histogram.items():
+            total[int(float(ms))] = total.get(int(float(ms)), 0) + n
+    return total
+
+
+def merged(rounds: list[dict]) -> dict:
+    """One phase measured in several windows, as if in one: requests, failures,
+    CPU and time added up, response times pooled and their percentiles read
+    again, per request name too."""
+    if len(rounds) == 1:
+        return rounds[0]
+    result = {
+        key: sum(r[key] for r in rounds)
+        for key in ("requests", "failures", "web_cpu_s", "db_cpu_s", "locust_cpu_s")
+    }
+    result["wall_s"] = sum(r["wall_s"] for r in rounds)
+    times = _histogram_sum(r["times"] for r in rounds)
+    count = sum(times.values())
+    result.update(
+        times=times,
+        p50=percentile(times, count, 0.5),
+        p95=percentile(times, count, 0.95),
+    )
+    names = {name for r in rounds for name in r["by_name"]}
+    result["by_name"] = {}
+    for name in names:
+        entries = [r["by_name"][name] for r in rounds if name in r["by_name"]]
+        times = _histogram_sum(e["times"] for e in entries)
+        count = sum(times.values())
+        result["by_name"][name] = {
+            "count": sum(e["count"] for e in entries),
+            "failures": sum(e["failures"] for e in entries),
+            "p50": percentile(times, count, 0.5),
+            "p95": percentile(times, count, 0.95),
+            "times": times,
+        }
+    errors: dict[str, int] = {}
+    for r in rounds:
+        for message, n in r["errors"]:
+            errors[message] = errors.get(message, 0) + n
+    result["errors"] = sorted(errors.items(), key=lambda pair: -pair[1])
+    return result
+
+
+def schedule(chosen: list[Phase], duration: float, rounds: int):
+    """(phase, seconds measured, "round k/n" or "") in the order they run: the
+    single person and the fifty in turn, `rounds` times, each measured for its
+    share of `duration`, so that a minute when the machine runs slower falls on
+    both and not on one; the large clinic's day once, after them."""
+    paired = [p for p in chosen if p.key in ("a", "b")]
+    if rounds > 1 and paired:
+        for n in range(rounds):
+            for phase in paired:
+                yield phase, duration / rounds, f" (round {n + 1} of {rounds})"
+    else:
+        for phase in paired:
+            yield phase, duration, ""
+    for phase in chosen:
+        if phase.key not in ("a", "b"):
+            yield phase, duration, ""
+
+
 def report(results: dict[str, dict]) -> None:
     print(
         "\nLoad on gunicorn (gunicorn.conf.py, DEBUG off, Redis), times in ms; CPU "
@@ -556,6 +628,13 @@ def main() -> None:
     add("--day-users", type=int, default=200, help="people in phase c")
     add("--day-think", type=parse_range, default=(5.0, 15.0), help="c's LOW,HIGH s")
     add("--phases", default="a,b,c", help="which of a, b and c to run")
+    add(
+        "--rounds",
+        type=int,
+        default=3,
+        help="a and b measured in turn this many times, their windows pooled "
+        "(the machine's speed drifts between minutes)",
+    )
     add("--workers", type=int, help="gunicorn workers (gunicorn.conf.py's default)")
     add("--redis", default=os.environ.get("REDIS_URL") or DEFAULT_REDIS)
     args = parser.parse_args()
@@ -563,6 +642,8 @@ def main() -> None:
         1 <= args.users <= 1000 and 1 <= args.day_users <= 1000
     ):
         raise SystemExit("--duration is 1-1800 s, --users and --day-users 1-1000")
+    if not 1 <= args.rounds <= 20:
+        raise SystemExit("--rounds is 1-20")
     chosen = phases(args)
 
     env = environment(args)
@@ -611,12 +692,16 @@ def main() -> None:
     results = {}
     load_before = os.getloadavg()[0]
     try:
-        for phase in chosen:
-            say(f"phase {phase.key}: {phase.title}, {args.duration:.0f} s")
-            results[phase.key] = run_phase(
-                phase, spec, args.duration, env, server, args.database
+        for phase, window, turn in schedule(chosen, args.duration, args.rounds):
+            say(f"phase {phase.key}{turn}: {phase.title}, {window:.0f} s")
+            results.setdefault(phase.key, []).append(
+                run_phase(phase, spec, window, env, server, args.database)
             )
-            results[phase.key]["title"] = phase.title
+        titles = {phase.key: phase.title for phase in chosen}
+        results = {
+            key: {**merged(rounds), "title": titles[key]}
+            for key, rounds in results.items()
+        }
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -624,8 +709,9 @@ def main() -> None:
         Session.objects.filter(session_key__in=keys).delete()
     print(
         f"\n{args.database}, gunicorn workers: "
-        f"{args.workers or 'gunicorn.conf.py default'}; "
-        f"load average (1 min) {load_before:.1f} at the start, "
+        f"{args.workers or 'gunicorn.conf.py default'}; a and b measured in turn, "
+        f"{args.rounds} windows each; load average (1 min) {load_before:.1f} at the "
+        "start, "
         f"{os.getloadavg()[0]:.1f} at the end"
     )
     report(results)

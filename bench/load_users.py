@@ -381,6 +381,7 @@ def main() -> None:
             "failures": entry.num_failures,
             "p50": entry.get_response_time_percentile(0.5),
             "p95": entry.get_response_time_percentile(0.95),
+            "times": entry.response_times,  # ms (rounded as locust does): count
         }
         for entry in env.stats.entries.values()
         if entry.num_requests
@@ -399,6 +400,7 @@ def main() -> None:
                 "failures": total.num_failures,
                 "p50": total.get_response_time_percentile(0.5) or 0,
                 "p95": total.get_response_time_percentile(0.95) or 0,
+                "times": total.response_times,
                 "by_name": by_name,
                 "errors": errors,
             }

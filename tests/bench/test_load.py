@@ -16,8 +16,12 @@ from bench.load import (
     MANAGER,
     ROLE_SHARES,
     TASKS,
+    Phase,
     apportion,
+    merged,
     parse_range,
+    percentile,
+    schedule,
     signed_in_session,
     staff_users,
     task_table,
@@ -229,3 +233,58 @@ def test_the_charts_sampled_know_the_days_that_hold_a_record(bench_staff):
         ),
         other.pk: [],
     }
+
+
+def test_a_percentile_of_a_histogram_is_locusts():
+    """locust's rule (calculate_response_time_percentile), worked by hand: from
+    the slowest down, the first time at which at most p of the requests remain."""
+    times = {"10": 90, "50": 5, "200": 5}  # JSON's keys: strings
+    assert percentile(times, 100, 0.5) == 10
+    assert percentile(times, 100, 0.94) == 50
+    assert percentile(times, 100, 0.95) == 200  # the slowest 5 % reach 200
+    assert percentile({}, 0, 0.95) == 0
+
+
+def _window(p95_times: dict, requests: int, web_cpu: float, errors=()) -> dict:
+    return {
+        "requests": requests,
+        "failures": len(errors),
+        "web_cpu_s": web_cpu,
+        "db_cpu_s": 0.5,
+        "locust_cpu_s": 0.25,
+        "wall_s": 20.0,
+        "times": p95_times,
+        "p50": 0,
+        "p95": 0,
+        "by_name": {"list": {"count": requests, "failures": 0, "times": p95_times}},
+        "errors": [(message, 1) for message in errors],
+    }
+
+
+def test_windows_of_a_phase_are_pooled_as_one_measurement():
+    """A quick window and a slow one: the pooled p95 is read from all their
+    requests, not averaged from the two p95s."""
+    quick = _window({"20": 95, "40": 5}, 100, 2.0)
+    slow = _window({"30": 50, "300": 50}, 100, 3.0, errors=["list: 500"])
+    pooled = merged([quick, slow])
+    assert pooled["requests"] == 200 and pooled["failures"] == 1
+    assert pooled["web_cpu_s"] == 5.0 and pooled["wall_s"] == 40.0
+    assert pooled["p50"] == 30 and pooled["p95"] == 300
+    assert pooled["by_name"]["list"]["count"] == 200
+    assert pooled["by_name"]["list"]["p95"] == 300
+    assert pooled["errors"] == [("list: 500", 1)]
+    assert merged([quick]) is quick  # one window: as measured
+
+
+def test_the_single_person_and_the_fifty_take_turns():
+    a = Phase("a", "one", 1, (0.0, 0.0), 15.0)
+    b = Phase("b", "fifty", 50, (0.5, 2.0), 10.0)
+    c = Phase("c", "day", 200, (5.0, 15.0), 25.0)
+    turns = [(p.key, window) for p, window, _ in schedule([a, b, c], 60, 3)]
+    assert turns == [("a", 20), ("b", 20)] * 3 + [("c", 60)]
+    assert [(p.key, w) for p, w, _ in schedule([a, b, c], 60, 1)] == [
+        ("a", 60),
+        ("b", 60),
+        ("c", 60),
+    ]
+    assert [p.key for p, _, _ in schedule([c], 60, 3)] == ["c"]
