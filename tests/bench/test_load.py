@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.contrib.auth.models import Group
 from django.test import Client
 
@@ -288,3 +289,23 @@ def test_the_single_person_and_the_fifty_take_turns():
         ("c", 60),
     ]
     assert [p.key for p, _, _ in schedule([c], 60, 3)] == ["c"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tables_runs_churn_are_vacuumed_before_a_run(make_user):
+    from bench.load import CHURNED, vacuum_churned
+
+    user = make_user("churn")
+    for _ in range(3):  # sessions made and deleted, as a run does
+        client = Client()
+        client.force_login(user)
+        client.logout()
+    assert vacuum_churned() == list(CHURNED)
+    assert "django_session" in CHURNED
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_dead_tup, vacuum_count FROM pg_stat_user_tables "
+            "WHERE relname = 'django_session'"
+        )
+        dead, vacuums = cursor.fetchone()
+    assert dead == 0 and vacuums >= 1
