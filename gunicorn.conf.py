@@ -10,10 +10,15 @@ def _int(name: str, default: int) -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Threads share a worker's memory; a few of them absorb slow S3 and database calls.
 worker_class = "gthread"
 workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
-threads = _int("GUNICORN_THREADS", 4)
+# One thread a process: NDAS's pages are CPU work, and a process's threads take
+# turns at one interpreter lock. 50 staff clicking every 0.5-2 s on two cores
+# (bench/load.py) had a p95 of 2.1-2.4 x one person's with one thread, 2.9 x with
+# two, 2.7-4.7 x with four, whose requests cost more CPU each (README,
+# Benchmarks). More threads absorb slow S3 and database calls: raise it where many
+# large uploads run at once.
+threads = _int("GUNICORN_THREADS", 1)
 # Generous: an admin upload of a large spreadsheet is processed within the request.
 timeout = _int("GUNICORN_TIMEOUT", 120)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
