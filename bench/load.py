@@ -519,12 +519,18 @@ def percentile(times: dict, count: int, percent: float) -> int:
     return 0
 
 
-def _histogram_sum(histograms) -> dict[int, int]:
-    total: dict[int, int] = {}
+def _pooled(histograms) -> dict:
+    """Response-time histograms added up, with their p50 and p95 read again."""
+    times: dict[int, int] = {}
     for histogram in histograms:
         for ms, n in histogram.items():
-            total[int(float(ms))] = total.get(int(float(ms)), 0) + n
-    return total
+            times[int(float(ms))] = times.get(int(float(ms)), 0) + n
+    count = sum(times.values())
+    return {
+        "times": times,
+        "p50": percentile(times, count, 0.5),
+        "p95": percentile(times, count, 0.95),
+    }
 
 
 def merged(rounds: list[dict]) -> dict:
@@ -533,30 +539,16 @@ def merged(rounds: list[dict]) -> dict:
     again, per request name too."""
     if len(rounds) == 1:
         return rounds[0]
-    result = {
-        key: sum(r[key] for r in rounds)
-        for key in ("requests", "failures", "web_cpu_s", "db_cpu_s", "locust_cpu_s")
-    }
-    result["wall_s"] = sum(r["wall_s"] for r in rounds)
-    times = _histogram_sum(r["times"] for r in rounds)
-    count = sum(times.values())
-    result.update(
-        times=times,
-        p50=percentile(times, count, 0.5),
-        p95=percentile(times, count, 0.95),
-    )
-    names = {name for r in rounds for name in r["by_name"]}
+    added = ("requests", "failures", "web_cpu_s", "db_cpu_s", "locust_cpu_s", "wall_s")
+    result = {key: sum(r[key] for r in rounds) for key in added}
+    result.update(_pooled(r["times"] for r in rounds))
     result["by_name"] = {}
-    for name in names:
+    for name in {name for r in rounds for name in r["by_name"]}:
         entries = [r["by_name"][name] for r in rounds if name in r["by_name"]]
-        times = _histogram_sum(e["times"] for e in entries)
-        count = sum(times.values())
         result["by_name"][name] = {
             "count": sum(e["count"] for e in entries),
             "failures": sum(e["failures"] for e in entries),
-            "p50": percentile(times, count, 0.5),
-            "p95": percentile(times, count, 0.95),
-            "times": times,
+            **_pooled(e["times"] for e in entries),
         }
     errors: dict[str, int] = {}
     for r in rounds:
